@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds sluice's native part into build/: the C shim (executable memory, burst
+# loop, helpers, maps) as libsluice.so with the system C compiler, and the DPDK
+# and AF_XDP drivers only where their libraries are installed. Runs as the
+# package's own install script (npm ci / npm install) and by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CC=${CC:-cc}
+if ! command -v "$CC" >/dev/null 2>&1; then
+  echo "sluice: no C compiler ('$CC') found: the native runtime cannot be built." >&2
+  echo "        Install one (Debian: apt-get install gcc, or run scripts/setup.sh) and run 'npm run build:native'." >&2
+  exit 1
+fi
+mkdir -p build
+sources=$(find dataplane/shim maps -name '*.c' 2>/dev/null | sort)
+if [ -z "$sources" ]; then
+  echo "sluice: no native sources yet; nothing to build"
+  exit 0
+fi
+# shellcheck disable=SC2086
+if ! "$CC" -O2 -g -fPIC -shared -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
+    -o build/libsluice.so $sources -lpthread 2> build/native-build.log; then
+  cat build/native-build.log >&2
+  echo "sluice: building build/libsluice.so failed (log above, kept in build/native-build.log)." >&2
+  exit 1
+fi
+echo "sluice: built build/libsluice.so"
