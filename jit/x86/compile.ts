@@ -1,0 +1,202 @@
+// jitCompile: an eBPF program → x86-64 machine code with the burst entry around it.
+//
+// Layout of the code (offsets in the returned pcMap / entryOffset):
+//
+//   burst:   push rbp, rbx, r12-r15; sub rsp, 536; rbp = rsp + 536 (r10: top of the 512-byte frame)
+//            [rsp] = buffs, [rsp+8] = verdicts, [rsp+16] = n; r12 = 0; if n == 0 goto done
+//   pc 0:    the main program, with rdi (r1) = &buffs[i]; every exit jumps to `next`
+//   next:    verdicts[r12] = eax; r12++; rdi = buffs + r12 * 64; if r12 < n goto pc 0
+//   done:    rax = n; restore; ret
+//   subprograms: each pushes rbp, rbx, r13-r15 and takes a fresh 512-byte frame
+//            (r10 = the top of its own frame); their exits share one epilogue.
+//
+// A subprogram is an ordinary System V function (arguments r1-r5, result in rax,
+// callee-saved registers preserved), so native helpers can call callbacks too.
+import { Class, JmpOp, LDDW, PseudoCall, PseudoLd, Source, STACK_SIZE, MAX_CALL_FRAMES, classOf, opOf, sourceOf, isAluClass, isJmpClass } from '../isa/opcode.ts';
+import { layout, width, type Program } from '../isa/instruction.ts';
+import { encodingProblem } from '../isa/codec.ts';
+import type { Label } from './code-buffer.ts';
+import { Cond } from './code-buffer.ts';
+import { Alu, Asm, Shift } from './encoder.ts';
+import { emitAlu } from './emit-alu.ts';
+import { emitJmp } from './emit-jmp.ts';
+import { emitMem } from './emit-mem.ts';
+import { rewriteContextAccess } from './ctx-rewrite.ts';
+import { BURST_INDEX, FRAME_SAVED, TMP1, X } from './regs.ts';
+import { JitError } from './errors.ts';
+
+/** sizeof(struct sluice_xdp_buff) (dataplane/shim/xdp.h). */
+export const XDP_BUFF_SIZE = 64;
+
+export interface JitOptions {
+  /** The native address of a helper by its kernel id; undefined for an unknown id (a compile error). Default: none known. */
+  helperAddress?: (helperId: number) => bigint | undefined;
+  /** Rewrite xdp_md loads into sluice_xdp_buff loads (ctx-rewrite.ts). Default true; false when the verifier already did. */
+  rewriteContext?: boolean;
+}
+
+export interface JitResult {
+  code: Uint8Array;
+  /** Offset of the burst entry: uint64_t burst(struct sluice_xdp_buff *, uint32_t *verdicts, uint64_t n). */
+  entryOffset: number;
+  /** pcMap[pc]: native offset of the instruction at pc (-1 for lddw's second slot); pcMap[slots] is the end of the main program. */
+  pcMap: Int32Array;
+  /** Native offsets of the burst loop's pieces and of each subprogram, for `sluice jit dump`. */
+  labels: { name: string; offset: number }[];
+}
+
+// The burst frame under rsp: three saved arguments, then the main program's 512 bytes.
+const BUFFS = 0, VERDICTS = 8, COUNT = 16;
+const BURST_FRAME = 24 + STACK_SIZE; // 6 pushes + return address + 536 keep rsp 16-byte aligned at calls
+
+export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
+  if (program.length === 0) throw new JitError('empty program', -1);
+  program.forEach((insn, i) => {
+    const problem = encodingProblem(insn);
+    if (problem) throw new JitError(problem, layout(program.slice(0, i)).pcOf[i]!);
+  });
+  const prog = opts.rewriteContext === false ? [...program] : rewriteContextAccess(program);
+  const { pcOf, indexOf } = layout(prog);
+  const slots = pcOf[prog.length]!;
+  const functions = findFunctions(prog, pcOf, slots);
+  checkCallDepth(prog, pcOf, functions);
+
+  const a = new Asm();
+  const pcLabels: Label[] = Array.from({ length: slots }, () => a.newLabel());
+  const subLabels = new Map<number, Label>(functions.slice(1).map((f) => [f.start, a.newLabel()]));
+  const next = a.newLabel(), done = a.newLabel(), subExit = a.newLabel();
+  const entry = a.newLabel();
+
+  // The burst entry's prologue.
+  a.bind(entry);
+  for (const r of [X.RBP, X.RBX, X.R12, X.R13, X.R14, X.R15]) a.push(r);
+  a.aluRI(Alu.SUB, X.RSP, BURST_FRAME, true);
+  a.lea(X.RBP, { base: X.RSP, disp: BURST_FRAME });
+  a.store(8, { base: X.RSP, disp: BUFFS }, X.RDI);
+  a.store(8, { base: X.RSP, disp: VERDICTS }, X.RSI);
+  a.store(8, { base: X.RSP, disp: COUNT }, X.RDX);
+  a.movRI(BURST_INDEX, 0, false);
+  a.testRR(X.RDX, X.RDX, true);
+  a.jcc(Cond.E, done);
+
+  for (const f of functions) {
+    const isMain = f.start === 0;
+    if (!isMain) {
+      a.pc = -1;
+      a.bind(subLabels.get(f.start)!);
+      for (const r of FRAME_SAVED) a.push(r);
+      a.movRR(X.RBP, X.RSP, true);
+      a.aluRI(Alu.SUB, X.RSP, STACK_SIZE, true);
+    }
+    const exit = isMain ? next : subExit;
+    const target = (pc: number): Label | undefined =>
+      pc >= f.start && pc < f.end && indexOf[pc] !== -1 ? pcLabels[pc] : undefined;
+    const subprogram = (pc: number): Label | undefined => subLabels.get(pc);
+    for (let pc = f.start; pc < f.end; pc++) {
+      const i = indexOf[pc]!;
+      if (i < 0) continue;
+      const insn = prog[i]!;
+      a.pc = pc;
+      a.bind(pcLabels[pc]!);
+      const cls = classOf(insn.opcode);
+      if (isAluClass(cls)) emitAlu(a, insn);
+      else if (isJmpClass(cls)) emitJmp(a, insn, pc, { target, exit, subprogram, helperAddress: opts.helperAddress ?? (() => undefined) });
+      else emitMem(a, insn, pc, { subprogram });
+      if (pc + width(insn) === f.end && !endsFlow(insn)) a.fail('the last instruction of a function falls through past its end');
+    }
+    if (isMain) {
+      // next: store the verdict, advance to the next buffer, loop.
+      a.pc = -1;
+      a.bind(next);
+      a.load(8, TMP1, { base: X.RSP, disp: VERDICTS });
+      a.store(4, { base: TMP1, index: BURST_INDEX, scale: 4, disp: 0 }, X.RAX);
+      a.incR(BURST_INDEX, true);
+      a.movRR(X.RDI, BURST_INDEX, true);
+      a.shiftRI(Shift.SHL, X.RDI, Math.log2(XDP_BUFF_SIZE), true);
+      a.aluRM(Alu.ADD, X.RDI, { base: X.RSP, disp: BUFFS }, true);
+      a.aluRM(Alu.CMP, BURST_INDEX, { base: X.RSP, disp: COUNT }, true);
+      a.jcc(Cond.B, pcLabels[0]!);
+      a.bind(done);
+      a.load(8, X.RAX, { base: X.RSP, disp: COUNT });
+      a.aluRI(Alu.ADD, X.RSP, BURST_FRAME, true);
+      for (const r of [X.R15, X.R14, X.R13, X.R12, X.RBX, X.RBP]) a.pop(r);
+      a.ret();
+    }
+  }
+  a.bind(subExit);
+  if (functions.length > 1) {
+    a.movRR(X.RSP, X.RBP, true);
+    for (const r of [...FRAME_SAVED].reverse()) a.pop(r);
+    a.ret();
+  }
+
+  const out = a.finish();
+  const pcMap = new Int32Array(slots + 1).fill(-1);
+  for (let pc = 0; pc < slots; pc++) if (indexOf[pc] !== -1) pcMap[pc] = out.offsetOf(pcLabels[pc]!);
+  pcMap[slots] = out.offsetOf(next);
+  const labels = [
+    { name: 'burst', offset: out.offsetOf(entry) },
+    { name: 'burst.next', offset: out.offsetOf(next) },
+    { name: 'burst.done', offset: out.offsetOf(done) },
+    ...functions.slice(1).map((f) => ({ name: `subprogram@pc${f.start}`, offset: out.offsetOf(subLabels.get(f.start)!) })),
+    { name: 'subprogram.exit', offset: out.offsetOf(subExit) },
+  ];
+  return { code: out.code, entryOffset: out.offsetOf(entry), pcMap, labels };
+}
+
+function endsFlow(insn: Program[number]): boolean {
+  if (!isJmpClass(classOf(insn.opcode))) return false;
+  const op = opOf(insn.opcode);
+  return op === JmpOp.EXIT || op === JmpOp.JA;
+}
+
+interface Func { start: number; end: number }
+
+/** Functions are contiguous: the main program from pc 0, then one per call (or lddw-of-function) target. */
+function findFunctions(prog: Program, pcOf: readonly number[], slots: number): Func[] {
+  const starts = new Set<number>([0]);
+  prog.forEach((insn, i) => {
+    const pc = pcOf[i]!;
+    const local = insn.opcode === (Class.JMP | JmpOp.CALL) && insn.src === PseudoCall.LOCAL;
+    const func = insn.opcode === LDDW && insn.src === PseudoLd.FUNC;
+    if (!local && !func) return;
+    const target = pc + 1 + insn.imm;
+    if (target <= 0 || target >= slots || !pcOf.includes(target)) {
+      throw new JitError(`${local ? 'call' : 'lddw of a function'} targets pc ${target}, not an instruction of a subprogram`, pc);
+    }
+    starts.add(target);
+  });
+  const sorted = [...starts].sort((x, y) => x - y);
+  return sorted.map((start, k) => ({ start, end: sorted[k + 1] ?? slots }));
+}
+
+/** Rejects recursion and call chains deeper than the kernel's MAX_CALL_FRAMES (each frame costs native stack). */
+function checkCallDepth(prog: Program, pcOf: readonly number[], functions: Func[]): void {
+  const owner = (pc: number): number => functions.findIndex((f) => pc >= f.start && pc < f.end);
+  const callees = functions.map(() => new Set<number>());
+  const callbacks = new Set<number>();
+  const hasCallx = new Set<number>();
+  prog.forEach((insn, i) => {
+    const pc = pcOf[i]!;
+    if (insn.opcode === (Class.JMP | JmpOp.CALL) && insn.src === PseudoCall.LOCAL) callees[owner(pc)]!.add(owner(pc + 1 + insn.imm));
+    if (insn.opcode === LDDW && insn.src === PseudoLd.FUNC) callbacks.add(owner(pc + 1 + insn.imm));
+    if (classOf(insn.opcode) === Class.JMP && opOf(insn.opcode) === JmpOp.CALL && sourceOf(insn.opcode) === Source.X) hasCallx.add(owner(pc));
+  });
+  for (const f of hasCallx) for (const c of callbacks) callees[f]!.add(c);
+  const depth = new Map<number, number>();
+  const visiting = new Set<number>();
+  const visit = (f: number): number => {
+    const known = depth.get(f);
+    if (known !== undefined) return known;
+    if (visiting.has(f)) throw new JitError(`recursive call involving the function at pc ${functions[f]!.start}`, functions[f]!.start);
+    visiting.add(f);
+    let d = 1;
+    for (const c of callees[f]!) d = Math.max(d, 1 + visit(c));
+    visiting.delete(f);
+    depth.set(f, d);
+    return d;
+  };
+  for (let f = 0; f < functions.length; f++) {
+    if (visit(f) > MAX_CALL_FRAMES) throw new JitError(`call chain of ${visit(f)} frames from pc ${functions[f]!.start} (at most ${MAX_CALL_FRAMES})`, functions[f]!.start);
+  }
+}

@@ -1,0 +1,88 @@
+// JMP and JMP32: conditional jumps (one cmp/test fused with one jcc), goto and
+// gotol, helper calls, bpf-to-bpf calls, callx and exit.
+import { Class, JmpOp, PseudoCall, Source, classOf, opOf, sourceOf } from '../isa/opcode.ts';
+import type { Instruction } from '../isa/instruction.ts';
+import { Cond, type Label } from './code-buffer.ts';
+import { Alu, type Asm } from './encoder.ts';
+import { X, x86 } from './regs.ts';
+
+/** bpf_tail_call's helper id (linux/bpf.h). */
+export const TAIL_CALL_HELPER = 12;
+
+export interface JmpContext {
+  /** The label of the instruction at a pc, or undefined when the pc is not a valid target. */
+  target(pc: number): Label | undefined;
+  /** Where `exit` goes: the burst loop for the main program, the shared epilogue for subprograms. */
+  exit: Label;
+  subprogram(pc: number): Label | undefined;
+  helperAddress(id: number): bigint | undefined;
+}
+
+const CONDITIONS: Partial<Record<JmpOp, Cond>> = {
+  [JmpOp.JEQ]: Cond.E, [JmpOp.JNE]: Cond.NE, [JmpOp.JSET]: Cond.NE,
+  [JmpOp.JGT]: Cond.A, [JmpOp.JGE]: Cond.AE, [JmpOp.JLT]: Cond.B, [JmpOp.JLE]: Cond.BE,
+  [JmpOp.JSGT]: Cond.G, [JmpOp.JSGE]: Cond.GE, [JmpOp.JSLT]: Cond.L, [JmpOp.JSLE]: Cond.LE,
+};
+
+export function emitJmp(a: Asm, insn: Instruction, pc: number, ctx: JmpContext): void {
+  const op = opOf(insn.opcode) as JmpOp;
+  const w = classOf(insn.opcode) === Class.JMP;
+  const jumpTo = (offset: number): Label | undefined => {
+    const label = ctx.target(pc + 1 + offset);
+    if (label === undefined) a.fail(`jump to pc ${pc + 1 + offset}, outside its function or into an lddw`);
+    return label;
+  };
+  switch (op) {
+    case JmpOp.JA: {
+      const offset = w ? insn.off : insn.imm; // JMP32|JA is gotol, with a 32-bit offset
+      const label = jumpTo(offset);
+      if (label !== undefined && offset !== 0) a.jmp(label);
+      return;
+    }
+    case JmpOp.EXIT:
+      return a.jmp(ctx.exit);
+    case JmpOp.CALL:
+      return call(a, insn, pc, ctx);
+  }
+  const cond = CONDITIONS[op];
+  if (cond === undefined) return a.fail(`unknown jump operation 0x${op.toString(16)}`);
+  const label = jumpTo(insn.off);
+  if (label === undefined || insn.off === 0) return; // a branch to the next instruction does nothing
+  const dst = x86(insn.dst);
+  if (sourceOf(insn.opcode) === Source.X) {
+    if (op === JmpOp.JSET) a.testRR(dst, x86(insn.src), w);
+    else a.aluRR(Alu.CMP, dst, x86(insn.src), w);
+  } else if (op === JmpOp.JSET) {
+    a.testRI(dst, insn.imm, w);
+  } else if (insn.imm === 0 && (op === JmpOp.JEQ || op === JmpOp.JNE)) {
+    a.testRR(dst, dst, w);
+  } else {
+    a.aluRI(Alu.CMP, dst, insn.imm, w);
+  }
+  a.jcc(cond, label);
+}
+
+function call(a: Asm, insn: Instruction, pc: number, ctx: JmpContext): void {
+  if (sourceOf(insn.opcode) === Source.X) return a.callR(x86(insn.dst)); // callx: the address from lddw of a function
+  switch (insn.src) {
+    case PseudoCall.HELPER: {
+      if (insn.imm === TAIL_CALL_HELPER) {
+        // Hook: a tail call jumps into another program of a prog_array and never returns
+        // here. It needs the prog_array's native layout (maps/) and a tail-call counter
+        // (the kernel's limit of 33) kept in the burst frame; see README.md.
+        return a.fail('tail calls not supported yet');
+      }
+      const address = ctx.helperAddress(insn.imm);
+      if (address === undefined) return a.fail(`unknown helper ${insn.imm}`);
+      a.movabs(X.RAX, address); // r0 is overwritten by the call anyway
+      return a.callR(X.RAX);
+    }
+    case PseudoCall.LOCAL: {
+      const label = ctx.subprogram(pc + 1 + insn.imm);
+      if (label === undefined) return a.fail(`call to pc ${pc + 1 + insn.imm}, not a subprogram`);
+      return a.callLabel(label);
+    }
+    default:
+      return a.fail('kfunc calls are not supported');
+  }
+}

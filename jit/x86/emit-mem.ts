@@ -1,0 +1,91 @@
+// Loads, stores, atomics and lddw (the LD, LDX, ST and STX classes).
+import { ATOMIC_FETCH, AtomicOp, Class, Mode, PseudoLd, Size, classOf, modeOf, sizeBytes, sizeOf } from '../isa/opcode.ts';
+import { imm64, type Instruction } from '../isa/instruction.ts';
+import { Cond, type Label } from './code-buffer.ts';
+import { Alu, type Asm, type Mem } from './encoder.ts';
+import { TMP1, TMP3, X, x86 } from './regs.ts';
+
+export interface MemContext {
+  /** The entry label of the subprogram at an eBPF pc (for lddw of a BPF_PSEUDO_FUNC). */
+  subprogram(pc: number): Label | undefined;
+}
+
+export function emitMem(a: Asm, insn: Instruction, pc: number, ctx: MemContext): void {
+  const cls = classOf(insn.opcode);
+  const mode = modeOf(insn.opcode);
+  const size = sizeBytes(sizeOf(insn.opcode));
+  switch (cls) {
+    case Class.LD:
+      if (mode === Mode.IMM) return loadImm64(a, insn, pc, ctx);
+      return a.fail('legacy packet loads (LD ABS/IND) exist only for socket filters, not XDP');
+    case Class.LDX:
+      return a.load(size, x86(insn.dst), { base: x86(insn.src), disp: insn.off }, mode === Mode.MEMSX);
+    case Class.ST:
+      return a.storeImm(size, { base: x86(insn.dst), disp: insn.off }, insn.imm);
+    case Class.STX:
+      if (mode === Mode.ATOMIC) return atomic(a, insn);
+      return a.store(size, { base: x86(insn.dst), disp: insn.off }, x86(insn.src));
+  }
+}
+
+function loadImm64(a: Asm, insn: Instruction, pc: number, ctx: MemContext): void {
+  const dst = x86(insn.dst);
+  switch (insn.src) {
+    case PseudoLd.IMM64:
+      return a.movRI(dst, imm64(insn), true);
+    case PseudoLd.FUNC: {
+      const target = pc + 1 + insn.imm;
+      const label = ctx.subprogram(target);
+      if (label === undefined) return a.fail(`lddw of a function: pc ${target} is not a subprogram`);
+      return a.leaLabel(dst, label);
+    }
+    default:
+      return a.fail(`lddw of kind ${insn.src} (a map or BTF reference) must be relocated before the JIT`);
+  }
+}
+
+const ATOMIC_ALU: Partial<Record<number, Alu>> = {
+  [AtomicOp.ADD]: Alu.ADD, [AtomicOp.OR]: Alu.OR, [AtomicOp.AND]: Alu.AND, [AtomicOp.XOR]: Alu.XOR,
+};
+
+/**
+ * STX|ATOMIC on [dst + off] with src. add/or/and/xor without fetch are one
+ * locked instruction; add with fetch is lock xadd; or/and/xor with fetch have
+ * no x86 instruction and become a cmpxchg loop (which needs rax, i.e. r0).
+ * 32-bit forms zero-extend what they return, as RFC 9669 requires.
+ */
+function atomic(a: Asm, insn: Instruction): void {
+  const w = sizeOf(insn.opcode) === Size.DW;
+  const base = x86(insn.dst);
+  const src = x86(insn.src);
+  const fetch = (insn.imm & ATOMIC_FETCH) !== 0;
+  const mem: Mem = { base, disp: insn.off };
+  if (insn.imm === AtomicOp.XCHG) return a.xchgMR(mem, src, w); // xchg r32 zero-extends
+  if (insn.imm === AtomicOp.CMPXCHG) {
+    let m = mem;
+    if (base === X.RAX) { a.movRR(TMP1, X.RAX, true); m = { base: TMP1, disp: insn.off }; }
+    a.lockCmpxchg(m, src, w);
+    if (!w) a.movRR(X.RAX, X.RAX, false); // on success eax is not written: zero-extend it here
+    return;
+  }
+  const op = ATOMIC_ALU[insn.imm & ~ATOMIC_FETCH];
+  if (op === undefined) return a.fail(`unknown atomic operation 0x${(insn.imm >>> 0).toString(16)}`);
+  if (!fetch) return a.aluMR(op, mem, src, w, true);
+  if (op === Alu.ADD) return a.lockXadd(mem, src, w);
+  // The loop: rax = old; tmp = old op src; lock cmpxchg [m], tmp; retry if another writer came between.
+  const saved = TMP3; // r0 (rax) is the comparand: keep r0's value here
+  a.movRR(saved, X.RAX, true);
+  const b = base === X.RAX ? saved : base;
+  const operand = src === X.RAX ? saved : src;
+  const m: Mem = { base: b, disp: insn.off };
+  a.load(w ? 8 : 4, X.RAX, m);
+  const retry = a.newLabel();
+  a.bind(retry);
+  a.movRR(TMP1, X.RAX, w);
+  a.aluRR(op, TMP1, operand, w);
+  a.lockCmpxchg(m, TMP1, w);
+  a.jcc(Cond.NE, retry);
+  if (src === X.RAX) return; // the fetched value belongs in r0, and it is there (zero-extended by the 32-bit load or cmpxchg)
+  a.movRR(src, X.RAX, w);
+  a.movRR(X.RAX, saved, true);
+}
