@@ -120,9 +120,11 @@ function aluInstruction(rng: Rng, regs: readonly number[], v4: boolean): Instruc
     // The verifier rejects immediate shifts outside [0, bits); registers may shift by anything.
     imm = rng.chance(0.5) ? rng.pick([0, 1, bits / 2 - 1, bits / 2, bits - 1]) : rng.below(bits);
   } else {
-    imm = interesting32(rng);
+    const divides = op === AluOp.DIV || op === AluOp.MOD;
+    // Small divisors half the time, or most quotients are 0.
+    imm = divides && rng.chance(0.5) ? rng.between(-16, 100) : interesting32(rng);
     // Division by an immediate zero is a verifier error; by a register it is defined.
-    while ((op === AluOp.DIV || op === AluOp.MOD) && imm === 0) imm = interesting32(rng);
+    while (divides && imm === 0) imm = interesting32(rng);
   }
   return insn(cls | Source.K | op, dst, 0, off, imm);
 }
@@ -156,7 +158,7 @@ export function generate(seed: number, options: FuzzOptions = {}): FuzzProgram {
   const pieces: Piece[] = regs.map((r) => ({ insn: constantLoad(rng, r) }));
   const ops = rng.between(options.minOps ?? 20, options.maxOps ?? 60);
   for (let i = 0; i < ops; i++) {
-    const what = rng.weighted<'alu' | 'jump' | 'diamond' | 'const'>([[70, 'alu'], [16, 'jump'], [6, 'diamond'], [4, 'const']]);
+    const what = rng.weighted<'alu' | 'jump' | 'diamond' | 'const'>([[70, 'alu'], [16, 'jump'], [6, 'diamond'], [8, 'const']]);
     if (what === 'alu') pieces.push({ insn: aluInstruction(rng, regs, v4) });
     else if (what === 'const') pieces.push({ insn: constantLoad(rng, rng.pick(regs)) });
     else if (what === 'jump') pieces.push({ insn: condition(rng, regs), target: 'random' });
