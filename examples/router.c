@@ -8,8 +8,9 @@
  *
  * Left to the kernel (XDP_PASS): non-IPv4 frames, destinations without a
  * route, and packets whose TTL would expire (the kernel sends the ICMP Time
- * Exceeded), and routes whose devmap slot is empty (the low bits of
- * bpf_redirect_map's flags are the verdict when the slot has no device). */
+ * Exceeded). A route whose devmap slot holds no device is a configuration
+ * error and its frames are dropped: the low bits of bpf_redirect_map's flags
+ * are the verdict it returns when the slot is empty. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -116,7 +117,7 @@ int xdp_router(struct xdp_md *ctx)
 	__builtin_memcpy(eth->h_dest, rt->next_hop, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, rt->source, ETH_ALEN);
 	count(FWD_FORWARDED);
-	return bpf_redirect_map(&tx_ports, rt->port, XDP_PASS);
+	return bpf_redirect_map(&tx_ports, rt->port, XDP_DROP);
 }
 
 char LICENSE[] SEC("license") = "GPL";

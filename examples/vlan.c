@@ -3,8 +3,8 @@
  * 802.1ad (S-tag, EtherType 0x88a8) or 802.1Q (C-tag, 0x8100), counts every
  * tag under its 12-bit VLAN id and every frame under its number of tags, and
  * finds the EtherType the tags carry. Frames with more than two tags (the
- * trick of VLAN-hopping attacks) or with a truncated tag are dropped; all
- * other frames pass.
+ * trick of VLAN-hopping attacks) or with a truncated tag are dropped, and not
+ * counted; all other frames pass.
  *
  * Maps: vlan_packets (per-CPU array, 4096 slots: packets per VLAN id),
  * tag_depth (per-CPU array: frames with 0, 1 and 2 tags). */
@@ -56,8 +56,9 @@ int xdp_vlan(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	struct vlan_hdr *tag = (void *)(eth + 1);
-	__be16 proto;
+	__u32 vids[MAX_TAGS] = {};
 	__u32 depth = 0;
+	__be16 proto;
 
 	if ((void *)tag > data_end)
 		return XDP_DROP;
@@ -70,7 +71,7 @@ int xdp_vlan(struct xdp_md *ctx)
 			break;
 		if ((void *)(tag + 1) > data_end)
 			return XDP_DROP;
-		count(&vlan_packets, bpf_ntohs(tag->tci) & VLAN_VID_MASK);
+		vids[i] = bpf_ntohs(tag->tci) & VLAN_VID_MASK;
 		proto = tag->proto;
 		tag++;
 		depth++;
@@ -78,8 +79,14 @@ int xdp_vlan(struct xdp_md *ctx)
 	if (is_vlan(proto))
 		return XDP_DROP; /* a third tag */
 
+	/* Only frames that pass are counted. */
 	count(&tag_depth, depth);
-	/* `proto` is now the payload's EtherType, e.g. for a parser to go on. */
+#pragma unroll
+	for (int i = 0; i < MAX_TAGS; i++) {
+		if (i < depth)
+			count(&vlan_packets, vids[i]);
+	}
+	/* `proto` is now the payload's EtherType, where a parser would go on. */
 	return XDP_PASS;
 }
 
