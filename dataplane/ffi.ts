@@ -60,6 +60,8 @@ export interface ExecBindings {
   free(address: bigint, length: number): void;
   /** A callable for a burst entry at a raw address (one FFI crossing per call). */
   burstAt(address: bigint): BurstFunction;
+  /** A callable for JIT'd code compiled with entry 'function': uint64_t f(r1, r2, r3, r4, r5). */
+  functionAt(address: bigint): (...args: bigint[]) => bigint;
 }
 
 let exec: ExecBindings | undefined;
@@ -70,6 +72,7 @@ export function execBindings(): ExecBindings {
   const free = declare('int sluice_exec_free(void *addr, size_t len)');
   const errnoOf = declare('int sluice_exec_errno(void)');
   const burstProto = koffi.proto('uint64_t sluice_burst_fn(void *buffs, void *verdicts, uint64_t n)');
+  const functionProto = koffi.proto('uint64_t sluice_jit_fn(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t)');
   exec = {
     install(code) {
       const address = toAddress(install(code, code.length));
@@ -83,6 +86,13 @@ export function execBindings(): ExecBindings {
     },
     burstAt(address) {
       return koffi.decode(address, burstProto) as BurstFunction;
+    },
+    functionAt(address) {
+      const fn = koffi.decode(address, functionProto) as (...args: bigint[]) => number | bigint;
+      return (...args) => {
+        const full = [0, 1, 2, 3, 4].map((i) => BigInt.asUintN(64, args[i] ?? 0n));
+        return BigInt.asUintN(64, BigInt(fn(...full)));
+      };
     },
   };
   return exec;

@@ -12,6 +12,7 @@ export const FRAME_SIZE = 4096;
 export class JitProgram {
   private freed = false;
   private readonly fn: BurstFunction;
+  private callable: ((...args: bigint[]) => bigint) | undefined;
 
   private constructor(readonly jit: JitResult, readonly address: bigint) {
     this.fn = execBindings().burstAt(address + BigInt(jit.entryOffset));
@@ -30,6 +31,14 @@ export class JitProgram {
   burst(buffs: bigint, verdicts: bigint, n: number): void {
     if (this.freed) throw new Error('JitProgram used after free()');
     this.fn(buffs, verdicts, n);
+  }
+
+  /** Calls a program compiled with `entry: 'function'`: r1-r5 in, r0 out. */
+  call(...args: bigint[]): bigint {
+    if (this.freed) throw new Error('JitProgram used after free()');
+    if (this.jit.labels[0]?.name !== 'function') throw new Error("call() needs a program compiled with entry: 'function'");
+    this.callable ??= execBindings().functionAt(this.entry);
+    return this.callable(...args);
   }
 
   /** Unmaps the code. */

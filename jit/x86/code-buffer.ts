@@ -25,7 +25,7 @@ interface LabelSite { raw: number; fixupsBefore: number }
 
 export interface Assembled {
   code: Uint8Array;
-  /** The native offset of a bound label. */
+  /** The native offset of a label, -1 when it was never bound. */
   offsetOf(label: Label): number;
 }
 
@@ -95,11 +95,11 @@ export class CodeBuffer {
   /** Lays out the fixups and returns the code; throws the first error recorded. */
   finish(): Assembled {
     if (this.firstError) throw this.firstError;
-    const sites = this.labels.map((site, label) => {
-      if (site === undefined) throw new JitError(`internal: label ${label} used but never bound`, -1);
-      return site;
-    });
+    const sites = this.labels;
     const fixups = this.fixups;
+    for (const f of fixups) {
+      if (sites[f.target] === undefined) throw new JitError(`internal: label ${f.target} used but never bound`, -1);
+    }
     // A jmp to the very next byte (nothing emitted between it and its label) needs no bytes.
     for (let i = 0; i < fixups.length; i++) {
       const f = fixups[i]!;
@@ -155,7 +155,7 @@ export class CodeBuffer {
       out = end;
     }
     code.set(this.buf.subarray(raw, this.len), out);
-    return { code, offsetOf: (label) => labelAt(sites[label]!) };
+    return { code, offsetOf: (label) => (sites[label] === undefined ? -1 : labelAt(sites[label]!)) };
   }
 }
 

@@ -33,6 +33,12 @@ export interface JitOptions {
   helperAddress?: (helperId: number) => bigint | undefined;
   /** Rewrite xdp_md loads into sluice_xdp_buff loads (ctx-rewrite.ts). Default true; false when the verifier already did. */
   rewriteContext?: boolean;
+  /**
+   * 'burst' (default): the burst entry above. 'function': the main program as a plain System V
+   * function `uint64_t f(r1, r2, r3, r4, r5)` returning r0 (for test runs and the semantics
+   * files, where r1 is not a context).
+   */
+  entry?: 'burst' | 'function';
 }
 
 export interface JitResult {
@@ -67,23 +73,26 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
   const next = a.newLabel(), done = a.newLabel(), subExit = a.newLabel();
   const entry = a.newLabel();
 
+  const burst = opts.entry !== 'function';
   // The burst entry's prologue.
-  a.bind(entry);
-  for (const r of [X.RBP, X.RBX, X.R12, X.R13, X.R14, X.R15]) a.push(r);
-  a.aluRI(Alu.SUB, X.RSP, BURST_FRAME, true);
-  a.lea(X.RBP, { base: X.RSP, disp: BURST_FRAME });
-  a.store(8, { base: X.RSP, disp: BUFFS }, X.RDI);
-  a.store(8, { base: X.RSP, disp: VERDICTS }, X.RSI);
-  a.store(8, { base: X.RSP, disp: COUNT }, X.RDX);
-  a.movRI(BURST_INDEX, 0, false);
-  a.testRR(X.RDX, X.RDX, true);
-  a.jcc(Cond.E, done);
+  if (burst) a.bind(entry);
+  if (burst) for (const r of [X.RBP, X.RBX, X.R12, X.R13, X.R14, X.R15]) a.push(r);
+  if (burst) {
+    a.aluRI(Alu.SUB, X.RSP, BURST_FRAME, true);
+    a.lea(X.RBP, { base: X.RSP, disp: BURST_FRAME });
+    a.store(8, { base: X.RSP, disp: BUFFS }, X.RDI);
+    a.store(8, { base: X.RSP, disp: VERDICTS }, X.RSI);
+    a.store(8, { base: X.RSP, disp: COUNT }, X.RDX);
+    a.movRI(BURST_INDEX, 0, false);
+    a.testRR(X.RDX, X.RDX, true);
+    a.jcc(Cond.E, done);
+  }
 
   for (const f of functions) {
-    const isMain = f.start === 0;
+    const isMain = f.start === 0 && burst;
     if (!isMain) {
       a.pc = -1;
-      a.bind(subLabels.get(f.start)!);
+      a.bind(f.start === 0 ? entry : subLabels.get(f.start)!);
       for (const r of FRAME_SAVED) a.push(r);
       a.movRR(X.RBP, X.RSP, true);
       a.aluRI(Alu.SUB, X.RSP, STACK_SIZE, true);
@@ -124,20 +133,20 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
     }
   }
   a.bind(subExit);
-  if (functions.length > 1) {
+  if (functions.length > 1 || !burst) {
     a.movRR(X.RSP, X.RBP, true);
     for (const r of [...FRAME_SAVED].reverse()) a.pop(r);
     a.ret();
   }
 
+  if (!burst) { a.bind(next); a.bind(done); } // unused by a function entry
   const out = a.finish();
   const pcMap = new Int32Array(slots + 1).fill(-1);
   for (let pc = 0; pc < slots; pc++) if (indexOf[pc] !== -1) pcMap[pc] = out.offsetOf(pcLabels[pc]!);
   pcMap[slots] = out.offsetOf(next);
   const labels = [
-    { name: 'burst', offset: out.offsetOf(entry) },
-    { name: 'burst.next', offset: out.offsetOf(next) },
-    { name: 'burst.done', offset: out.offsetOf(done) },
+    { name: burst ? 'burst' : 'function', offset: out.offsetOf(entry) },
+    ...(burst ? [{ name: 'burst.next', offset: out.offsetOf(next) }, { name: 'burst.done', offset: out.offsetOf(done) }] : []),
     ...functions.slice(1).map((f) => ({ name: `subprogram@pc${f.start}`, offset: out.offsetOf(subLabels.get(f.start)!) })),
     { name: 'subprogram.exit', offset: out.offsetOf(subExit) },
   ];
