@@ -36,9 +36,10 @@ __noinline int frame_length(struct xdp_md *ctx)
 /* A static function: verified in the context of each call. */
 static __noinline int note_runt(__u32 len)
 {
-	__u64 n = __sync_fetch_and_add(&runts, 1) + 1;
+	/* An atomic fetch-and-add: its result says which runt this is. */
+	__u64 seen = __sync_fetch_and_add(&runts, 1);
 
-	if (log_every && n % log_every == 1 % log_every)
+	if (log_every && seen % log_every == 0) /* the 1st, then every log_every-th */
 		bpf_trace_printk(runt_fmt, sizeof(runt_fmt), len);
 	return XDP_DROP;
 }

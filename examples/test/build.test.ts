@@ -41,6 +41,15 @@ test('every example source has a committed object', () => {
   for (const c of sources) assert.ok(statSync(join(root, 'examples', c.replace(/\.c$/, '.o'))).size > 0, c);
 });
 
+test('every source: a header comment, the GPL license, BTF-defined maps only', () => {
+  for (const c of sources) {
+    const text = readFileSync(join(root, 'examples', c), 'utf8');
+    assert.match(text, /^\/\/ SPDX-License-Identifier: GPL-2\.0\n\/\* \w+ — /, `${c}: starts with a comment naming the example`);
+    assert.match(text, /SEC\("license"\) = "GPL";/, `${c}: license`);
+    assert.not.match(text, /SEC\("maps"\)/, `${c}: the legacy maps section (bpftool 7.1 refuses it)`);
+  }
+});
+
 test('without clang: a clear error, and --if-changed does nothing', () => {
   const missing = run(root, [], { CLANG: 'sluice-no-such-clang' });
   assert.is(missing.status, 1);
