@@ -10,7 +10,8 @@
 //     K and X forms (div and mod by registers that may be zero, shifts by in-range
 //     immediates and by arbitrary registers, arsh, neg, le/be/bswap of 16/32/64
 //     bits, mov and movsx, sdiv and smod), and conditional jumps of every
-//     condition (JMP and JMP32, K and X);
+//     condition (JMP and JMP32, K and X); now and then two constants lined up for
+//     an edge case (INT_MIN s/ -1, division by zero, extremes against ±1);
 //   - jumps only forward, so there are no loops. A conditional jump may land on
 //     any later instruction or on the epilogue. Unconditional jumps (ja, gotol)
 //     only appear inside an if/else diamond, because the verifier rejects code
@@ -142,7 +143,40 @@ function condition(rng: Rng, regs: readonly number[]): Instruction {
   const cls = rng.chance(0.5) ? Class.JMP : Class.JMP32;
   const op = rng.pick(CONDITIONS);
   if (rng.chance(0.5)) return insn(cls | Source.X | op, rng.pick(regs), rng.pick(regs), 0, 0);
-  return insn(cls | Source.K | op, rng.pick(regs), 0, 0, interesting32(rng));
+  // Equality with a random immediate almost never holds; 0 and ±1 often do.
+  const equality = op === JmpOp.JEQ || op === JmpOp.JNE;
+  const imm = equality && rng.chance(0.6) ? rng.pick([0, 0, 0, 1, -1]) : interesting32(rng);
+  return insn(cls | Source.K | op, rng.pick(regs), 0, 0, imm);
+}
+
+const EDGE_DIVIDENDS: readonly bigint[] = [
+  -(1n << 63n), -0x8000_0000n, 0x8000_0000n, (1n << 63n) - 1n, -1n, 0n, 1n, 0xffff_ffffn,
+];
+const EDGE_DIVISORS: readonly number[] = [-1, 0, 1, INT32_MIN, 2, -2];
+const EDGE_OPS: readonly (readonly [AluOp, number])[] = [
+  [AluOp.DIV, 1], [AluOp.MOD, 1], [AluOp.DIV, 0], [AluOp.MOD, 0], [AluOp.MUL, 0], [AluOp.ARSH, 0],
+];
+
+/**
+ * Operands that random draws rarely line up: INT_MIN s/ -1, division by zero, the
+ * signed and unsigned extremes against ±1. Two constant loads, then the operation.
+ */
+function edgeCase(rng: Rng, regs: readonly number[], v4: boolean): Instruction[] {
+  const dst = rng.pick(regs);
+  const src = rng.pick(regs.filter((r) => r !== dst));
+  const ops = v4 ? EDGE_OPS : EDGE_OPS.filter(([, off]) => off === 0);
+  const [op, off] = rng.pick(ops);
+  const cls = rng.chance(0.5) ? Class.ALU64 : Class.ALU;
+  // Half the time exactly INT_MIN of the operation's width, and -1 for the divisor.
+  const min = cls === Class.ALU64 ? -(1n << 63n) : rng.pick([0x8000_0000n, -0x8000_0000n]);
+  const load = lddw(dst, rng.chance(0.5) ? min : rng.pick(EDGE_DIVIDENDS));
+  const divisor = rng.chance(0.5) ? -1 : rng.pick(EDGE_DIVISORS);
+  if (op === AluOp.ARSH) {
+    return [load, insn(cls | Source.K | op, dst, 0, 0, rng.pick([0, 1, 31, cls === Class.ALU64 ? 63 : 30]))];
+  }
+  if (rng.chance(0.5) && divisor !== 0) return [load, insn(cls | Source.K | op, dst, 0, off, divisor)];
+  const mov = rng.chance(0.5) ? Class.ALU64 : Class.ALU; // -1 as 32 or 64 bits of ones
+  return [load, insn(mov | Source.K | AluOp.MOV, src, 0, 0, divisor), insn(cls | Source.X | op, dst, src, off, 0)];
 }
 
 /** A body instruction whose jump target (a piece index, or END) is resolved at the end. */
@@ -158,8 +192,10 @@ export function generate(seed: number, options: FuzzOptions = {}): FuzzProgram {
   const pieces: Piece[] = regs.map((r) => ({ insn: constantLoad(rng, r) }));
   const ops = rng.between(options.minOps ?? 20, options.maxOps ?? 60);
   for (let i = 0; i < ops; i++) {
-    const what = rng.weighted<'alu' | 'jump' | 'diamond' | 'const'>([[70, 'alu'], [16, 'jump'], [6, 'diamond'], [8, 'const']]);
+    const what = rng.weighted<'alu' | 'jump' | 'diamond' | 'const' | 'edge'>(
+      [[70, 'alu'], [16, 'jump'], [6, 'diamond'], [8, 'const'], [5, 'edge']]);
     if (what === 'alu') pieces.push({ insn: aluInstruction(rng, regs, v4) });
+    else if (what === 'edge') pieces.push(...edgeCase(rng, regs, v4).map((i) => ({ insn: i })));
     else if (what === 'const') pieces.push({ insn: constantLoad(rng, rng.pick(regs)) });
     else if (what === 'jump') pieces.push({ insn: condition(rng, regs), target: 'random' });
     else {
