@@ -95,7 +95,7 @@ export function relocateCode(code: CodeSection, elf: ElfFile, refs: References):
     done.add(index);
     const insn = code.insns[index]!;
     const sym = r.symbol;
-    const name = sym.name || `symbol ${sym.index}`;
+    const name = symbolName(sym, refs.sections);
     if (r.type === RelocationType.R_BPF_64_64) {
       if (insn.opcode !== LDDW) throw new ObjectError(`${at(sec, r.offset)}: R_BPF_64_64 against '${name}' on an instruction that is not lddw`);
       code.insns[index] = lddwReference(code, index, insn, sym, refs, at(sec, r.offset));
@@ -138,19 +138,23 @@ function checkDefined(sym: ElfSymbol, refs: References, where: string, verb: str
 }
 
 function lddwReference(code: CodeSection, index: number, insn: Instruction, sym: ElfSymbol, refs: References, where: string): Instruction {
-  const name = sym.name || `symbol ${sym.index}`;
+  const name = symbolName(sym, refs.sections);
   if (sym.shndx === SHN_UNDEF) {
     throw new ObjectError(`${where}: lddw refers to extern '${name}' (.kconfig and .ksyms externs are not supported)`);
   }
   if (sym.shndx >= SHN_LORESERVE) throw new ObjectError(`${where}: lddw refers to '${name}', which is not in a section (shndx 0x${sym.shndx.toString(16)})`);
   const target = refs.sections[sym.shndx];
   if (target && isExecutable(target)) {
-    // The address of a function (a callback for bpf_loop and the like).
-    if (insn.src !== PseudoLd.FUNC) throw new ObjectError(`${where}: lddw of function '${name}' without BPF_PSEUDO_FUNC`);
+    // The address of a function (a callback for bpf_loop and the like). clang 14
+    // emits a plain lddw whose addend (imm) is the byte offset from the symbol;
+    // libbpf turns it into BPF_PSEUDO_FUNC with a pc-relative imm, and so do we.
+    if (insn.src !== PseudoLd.IMM64 && insn.src !== PseudoLd.FUNC) {
+      throw new ObjectError(`${where}: lddw of function '${name}' with source kind ${insn.src}`);
+    }
     const byte = sym.value + insn.imm;
     if (byte % 8 !== 0) throw new ObjectError(`${where}: function address '${name}'+${insn.imm} is not instruction-aligned`);
     code.targets.set(index, { shndx: sym.shndx, pc: byte / 8 });
-    return { ...insn, imm: -1 };
+    return { ...insn, src: PseudoLd.FUNC, imm: -1, imm2: 0 };
   }
   const section = sym.type === SymbolType.SECTION;
   const map = refs.maps.find((m) => m.shndx === sym.shndx && (m.spec.globalData || m.offset === sym.value + (section ? insn.imm : 0)));
@@ -166,4 +170,11 @@ function lddwReference(code: CodeSection, index: number, insn: Instruction, sym:
     return { opcode: insn.opcode, dst: insn.dst, src: PseudoLd.MAP_VALUE, off: 0, imm: 0, imm2: offset, reference: map.spec.name };
   }
   return { opcode: insn.opcode, dst: insn.dst, src: PseudoLd.MAP_FD, off: 0, imm: 0, imm2: 0, reference: map.spec.name };
+}
+
+/** A symbol's name for messages; section symbols are nameless, so use the section's. */
+function symbolName(sym: ElfSymbol, sections: readonly Section[]): string {
+  if (sym.name) return sym.name;
+  const sec = sym.type === SymbolType.SECTION ? sections[sym.shndx] : undefined;
+  return sec ? sec.name : `symbol ${sym.index}`;
 }
