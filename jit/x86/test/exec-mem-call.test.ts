@@ -18,7 +18,7 @@ const le64 = (...vs: bigint[]): Uint8Array => {
 };
 const word = (mem: Uint8Array, i: number): bigint => new DataView(mem.buffer, mem.byteOffset).getBigUint64(8 * i, true);
 
-function run(text: string, memory = new Uint8Array(0)): { r0: bigint; memory: Uint8Array } {
+function run(text: string, memory: Uint8Array = new Uint8Array(0)): { r0: bigint; memory: Uint8Array } {
   return runWithMemory(assemble(text), memory);
 }
 
