@@ -12,7 +12,8 @@ export const VERDICT_NAMES = ['ABORTED', 'DROP', 'PASS', 'TX', 'REDIRECT'];
 
 const BPFFS = '/sys/fs/bpf';
 const pinRoot = join(BPFFS, `sluice-examples-${process.pid}`);
-const scratch = mkdtempSync(join(tmpdir(), 'sluice-examples-'));
+let scratchDir: string | undefined;
+const scratch = () => (scratchDir ??= mkdtempSync(join(tmpdir(), 'sluice-examples-')));
 
 function bpftool(args: string[]): string {
   try {
@@ -32,6 +33,21 @@ export function ensureBpffs(): void {
   }
 }
 
+/** Whether this kernel lets us mount bpffs and load an XDP object (not so in some containers). */
+export function bpfUsable(probeObject: string): { ok: boolean; why: string } {
+  try {
+    ensureBpffs();
+    loadExample(probeObject, 'probe');
+    return { ok: true, why: '' };
+  } catch (e) {
+    cleanup();
+    return { ok: false, why: `the kernel refused bpffs or an XDP load: ${(e as Error).message.split('\n')[0]}` };
+  } finally {
+    rmSync(join(pinRoot, 'probe'), { force: true });
+    rmSync(join(pinRoot, 'probe-maps'), { recursive: true, force: true });
+  }
+}
+
 const hex = (bytes: Uint8Array) => ['hex', ...Array.from(bytes, (b) => b.toString(16).padStart(2, '0'))];
 
 export class LoadedExample {
@@ -39,7 +55,7 @@ export class LoadedExample {
 
   /** Runs one frame; returns the program's verdict and the frame as it left. */
   run(frame: Uint8Array): { verdict: number; out: Buffer } {
-    const input = join(scratch, 'in.bin'), output = join(scratch, 'out.bin');
+    const input = join(scratch(), 'in.bin'), output = join(scratch(), 'out.bin');
     writeFileSync(input, frame);
     rmSync(output, { force: true });
     const result = JSON.parse(bpftool(['-j', 'prog', 'run', 'pinned', this.progPin,
@@ -78,7 +94,8 @@ export function loadExample(objectPath: string, name: string): LoadedExample {
 
 export function cleanup(): void {
   rmSync(pinRoot, { recursive: true, force: true });
-  rmSync(scratch, { recursive: true, force: true });
+  if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
+  scratchDir = undefined;
 }
 
 /** Little-endian u32, the byte order of array-map keys on this machine. */

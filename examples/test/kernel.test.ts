@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { hasCommand, isRoot, requires } from '../../scripts/testkit/skip.ts';
-import { cleanup, ensureBpffs, LoadedExample, loadExample, u32, u64, VERDICT_NAMES } from './bpftool.ts';
+import { bpfUsable, cleanup, LoadedExample, loadExample, u32, u64, VERDICT_NAMES } from './bpftool.ts';
 import {
   firewallCases, firewallRules, FW, FW_REASON_COUNT, plainTcp, ringbufCases, tailcallCases, tailcallProtoCounts,
   tcpFrameOfLength, VerdictCase, verdictCounterCases, vlanCases, vlanCounts,
@@ -35,8 +35,8 @@ function expectVerdicts(ex: LoadedExample, cases: VerdictCase[]): void {
 
 const sum = (m: Iterable<number>) => [...m].reduce((a, b) => a + b, 0);
 
-if (requires('example objects in the kernel', isRoot(), hasCommand('bpftool'))) {
-  test.before(() => ensureBpffs());
+if (requires('example objects in the kernel', isRoot(), hasCommand('bpftool'))
+  && requires('example objects in the kernel', bpfUsable(`${examplesDir}xdp_pass.o`))) {
   test.after(() => cleanup());
 
   test('every example object loads in the kernel', () => {
