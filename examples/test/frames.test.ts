@@ -41,6 +41,14 @@ test('IPv4 frames: lengths, header checksum, VLAN tags', () => {
   assert.is(internetChecksum(ip), 0);
 });
 
+test('IPv4 options lengthen the header and count in the checksum', () => {
+  const f = eth4({ src: '10.0.0.1', dst: '10.0.0.2', options: Buffer.from([0x94, 0x04, 0, 0, 1]) }, { kind: 'udp', sport: 1, dport: 2 });
+  assert.is(f[14], 0x47, 'ihl 7: 20 bytes + 5 of options padded to 8');
+  assert.is(f.readUInt16BE(16), 28 + 8);
+  assert.is(internetChecksum(f.subarray(14, 42)), 0);
+  assert.equal([...f.subarray(34, 42)], [0x94, 0x04, 0, 0, 1, 0, 0, 0]);
+});
+
 function pcap(frames: Buffer[]): Buffer {
   const header = Buffer.alloc(24);
   header.writeUInt32LE(0xa1b2c3d4, 0);
@@ -57,7 +65,8 @@ if (requires('frame checksums checked by tcpdump', hasCommand('tcpdump'))) {
   test('tcpdump finds every checksum correct', () => {
     const frames = [
       eth4({ src: '10.0.0.1', dst: '10.0.0.2' }, { kind: 'tcp', sport: 40000, dport: 80, flags: TCP_SYN, payload: Buffer.from('hello') }),
-      eth4({ src: '10.0.0.1', dst: '10.0.0.2' }, { kind: 'udp', sport: 5353, dport: 53, payload: Buffer.from('abc') }),
+      eth4({ src: '10.0.0.1', dst: '10.0.0.2', options: Buffer.from([0x94, 0x04, 0, 0]) },
+        { kind: 'udp', sport: 5353, dport: 53, payload: Buffer.from('abc') }),
       eth4({ src: '10.0.0.1', dst: '10.0.0.2' }, { kind: 'icmp', type: 8, payload: Buffer.from('ping') }),
       eth6({ src: '2001:db8::1', dst: '2001:db8::2' }, { kind: 'tcp', sport: 1, dport: 443 }),
       eth6({ src: '2001:db8::1', dst: '2001:db8::2' }, { kind: 'udp', sport: 1, dport: 53, payload: Buffer.from('x') }),

@@ -139,6 +139,8 @@ export interface Ipv4Opts {
   src: string; dst: string; ttl?: number; tos?: number; id?: number;
   /** fragment offset in 8-byte units, and the more-fragments flag */
   fragOffset?: number; moreFragments?: boolean; dontFragment?: boolean;
+  /** IPv4 options, padded here to a multiple of 4 bytes with end-of-list (0) */
+  options?: Uint8Array;
 }
 
 export function ipv4(opts: Ipv4Opts, l4: L4): Buffer {
@@ -149,15 +151,18 @@ export function ipv4(opts: Ipv4Opts, l4: L4): Buffer {
     return p;
   };
   const body = l4Bytes(l4, pseudo, false);
-  const h = Buffer.alloc(20);
-  h[0] = 0x45;
+  const optLen = Math.ceil((opts.options?.length ?? 0) / 4) * 4;
+  if (optLen > 40) throw new Error('IPv4 options longer than 40 bytes');
+  const h = Buffer.alloc(20 + optLen);
+  h[0] = 0x40 | (h.length / 4);
   h[1] = opts.tos ?? 0;
-  h.writeUInt16BE(20 + body.length, 2);
+  h.writeUInt16BE(h.length + body.length, 2);
   h.writeUInt16BE(opts.id ?? 1, 4);
   h.writeUInt16BE((opts.dontFragment ? 0x4000 : 0) | (opts.moreFragments ? 0x2000 : 0) | (opts.fragOffset ?? 0), 6);
   h[8] = opts.ttl ?? 64;
   h[9] = l4Protocol(l4, false);
   src.copy(h, 12); dst.copy(h, 16);
+  if (opts.options) Buffer.from(opts.options).copy(h, 20);
   h.writeUInt16BE(internetChecksum(h), 10);
   return Buffer.concat([h, body]);
 }
