@@ -1,8 +1,11 @@
 // The full kernel differential run (issue 2, section 4): N seeded random
 // ALU/JMP programs through the Linux kernel (BPF_PROG_TEST_RUN) and the
-// reference interpreter, every register compared. Root only.
+// reference interpreter (or the x86-64 JIT), every register compared. Root only.
 //
-//   node --import tsx scripts/kernel-diff.ts --count 10000 --seed 1 [--no-v4] [--keep 5]
+//   node --import tsx scripts/kernel-diff.ts --count 10000 --seed 1 [--engine interp|jit] [--no-v4] [--keep 5]
+//
+// The JIT runs the kernel's variant of each program (it rewrites the xdp_md
+// loads as the verifier does) on a native xdp_buff, one packet per burst.
 //
 // Prints every disagreement in full (seed, listing, both register files), then
 // the summary: programs generated, accepted by the kernel, agreed, disagreed,
@@ -10,9 +13,32 @@
 // rejection, 2 on bad arguments or when the kernel cannot be used.
 import { parseArgs } from 'node:util';
 import { kernelAvailable } from './testkit/kernel.ts';
-import { formatDisagreement, formatSummary, runDiff } from '../jit/fuzz/diff.ts';
+import { type EngineRun, formatDisagreement, formatSummary, interpreterRun, runDiff } from '../jit/fuzz/diff.ts';
+import { frame } from '../jit/fuzz/frame.ts';
+import { messageOf } from '../jit/errors.ts';
 
-const USAGE = 'usage: scripts/kernel-diff.ts [--count N] [--seed S] [--no-v4] [--keep K] [--no-shrink]';
+const USAGE = 'usage: scripts/kernel-diff.ts [--count N] [--seed S] [--engine interp|jit] [--no-v4] [--keep K] [--no-shrink]';
+
+/** The x86-64 JIT as an engine (loaded only when asked for: it needs the native build). */
+async function jitEngine(): Promise<EngineRun> {
+  const { JitProgram, PacketArena } = await import('../dataplane/jit-program.ts');
+  const arena = new PacketArena(1);
+  return (p) => {
+    let program;
+    try {
+      program = JitProgram.compile(frame(p, 'kernel'));
+    } catch (err) {
+      return { error: `jit: ${messageOf(err)}` };
+    }
+    try {
+      arena.set(0, p.packet);
+      program.burst(arena.buffs, arena.verdicts, 1);
+      return { retval: arena.verdict(0), packet: arena.packet(0) };
+    } finally {
+      program.free();
+    }
+  };
+}
 
 function intArg(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -23,12 +49,12 @@ function intArg(value: string | undefined, name: string, fallback: number): numb
   return Number(value);
 }
 
-function main(): number {
+async function main(): Promise<number> {
   let args;
   try {
     args = parseArgs({
       options: {
-        count: { type: 'string' }, seed: { type: 'string' }, keep: { type: 'string' },
+        count: { type: 'string' }, seed: { type: 'string' }, keep: { type: 'string' }, engine: { type: 'string' },
         'no-v4': { type: 'boolean' }, 'no-shrink': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -44,20 +70,34 @@ function main(): number {
   const count = intArg(args.count, 'count', 10_000);
   const seed = intArg(args.seed, 'seed', 1);
   const keep = intArg(args.keep, 'keep', 5);
+  const engineName = args.engine ?? 'interp';
+  if (engineName !== 'interp' && engineName !== 'jit') {
+    console.error(`--engine expects interp or jit, got '${engineName}'\n${USAGE}`);
+    return 2;
+  }
   const kernel = kernelAvailable();
   if (!kernel.ok) {
     console.error(`kernel-diff: cannot use the kernel: ${kernel.why}`);
     return 2;
   }
-  console.log(`kernel-diff: ${count} programs, seeds ${seed}..${seed + count - 1}${args['no-v4'] ? ', ISA v3 only' : ''}`);
+  let engine: EngineRun = interpreterRun;
+  if (engineName === 'jit') {
+    try {
+      engine = await jitEngine();
+    } catch (err) {
+      console.error(`kernel-diff: cannot use the JIT: ${messageOf(err)}`);
+      return 2;
+    }
+  }
+  console.log(`kernel-diff: ${count} programs, seeds ${seed}..${seed + count - 1}, kernel vs ${engineName}${args['no-v4'] ? ', ISA v3 only' : ''}`);
   const summary = runDiff({
-    count, seed, keep, fuzz: { v4: !args['no-v4'] }, shrink: !args['no-shrink'],
+    count, seed, keep, engine, fuzz: { v4: !args['no-v4'] }, shrink: !args['no-shrink'],
     progress: (done) => { if (process.stderr.isTTY) process.stderr.write(`\r${done}/${count}`); },
   });
   if (process.stderr.isTTY) process.stderr.write('\r');
-  for (const d of summary.disagreements) console.log(`${formatDisagreement(d)}\n`);
+  for (const d of summary.disagreements) console.log(`${formatDisagreement(d, engineName)}\n`);
   console.log(formatSummary(summary));
   return summary.disagreed > 0 || summary.rejected > 0 ? 1 : 0;
 }
 
-process.exitCode = main();
+process.exitCode = await main();

@@ -19,10 +19,10 @@ import { type EngineRun, type Outcome, sameOutcome } from './outcome.ts';
 export { type EngineRun, type Outcome, sameOutcome };
 
 /** The reference interpreter: r1 = the packet, r2 = its length. */
-export const interpreterRun: EngineRun = (program, packet) => {
-  const bytes = packet.slice();
+export const interpreterRun: EngineRun = (p) => {
+  const bytes = p.packet.slice();
   try {
-    const { r0 } = new Interpreter(program).run({ input: bytes });
+    const { r0 } = new Interpreter(frame(p, 'interp')).run({ input: bytes });
     return { retval: Number(r0 & 0xffff_ffffn), packet: bytes };
   } catch (err) {
     return { error: messageOf(err) };
@@ -108,7 +108,7 @@ export function runDiff(options: DiffOptions): DiffSummary {
       }
       summary.accepted++;
       const kernel = kernelOutcome(k);
-      const mine = engine(frame(p, 'interp'), p.packet);
+      const mine = engine(p);
       if (sameOutcome(kernel, mine)) {
         summary.agreed++;
         return;

@@ -37,7 +37,7 @@ export function shrink(p: FuzzProgram, engine: EngineRun): Narrowed | undefined 
     const k = results[i]!;
     if (!k.ran) continue; // a prefix the verifier refuses says nothing
     const kernel: Outcome = { retval: k.retval, packet: k.dataOut };
-    const mine = engine(frame(prefixes[i]!, 'interp'), p.packet);
+    const mine = engine(prefixes[i]!);
     if (!sameOutcome(kernel, mine)) return { length: i + 1, kernel, engine: mine };
   }
   return undefined;

@@ -33,8 +33,8 @@ if (requires('kernel differential test', kernelAvailable())) {
   test('a wrong engine is caught, and each disagreement is narrowed to the wrong instruction', () => {
     // xor64 with an immediate flips one more bit than it should: always a different result.
     const XOR64_K = Class.ALU64 | Source.K | AluOp.XOR;
-    const mutant: EngineRun = (program, packet) =>
-      interpreterRun(program.map((i) => (i.opcode === XOR64_K ? { ...i, imm: i.imm ^ 1 } : i)), packet);
+    const mutant: EngineRun = (p) =>
+      interpreterRun({ ...p, body: p.body.map((i) => (i.opcode === XOR64_K ? { ...i, imm: i.imm ^ 1 } : i)) });
     const s = runDiff({ count: 40, seed: SEED, engine: mutant, keep: 40 });
     assert.ok(s.disagreed > 0, 'the mutant engine was never caught');
     assert.is(s.agreed + s.disagreed, 40);
