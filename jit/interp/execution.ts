@@ -118,7 +118,7 @@ export class Execution implements HelperContext {
 
   private where(pc: number): string {
     const insn = this.env.code.insns[pc];
-    return insn ? ` (at \`${this.env.describe(insn)}\`)` : '';
+    return insn ? `, at \`${this.env.describe(insn)}\`` : '';
   }
 
   private fail(err: VmError): never {

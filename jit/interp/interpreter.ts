@@ -2,7 +2,7 @@
 // program, its helper table and its address space; each run() or start()
 // creates an Execution (registers, call frames) over them. One execution at a
 // time per Interpreter: starting a new one abandons the previous.
-import type { Program } from '../isa/instruction.ts';
+import type { Instruction, Program } from '../isa/instruction.ts';
 import { disassemble } from '../isa/disasm.ts';
 import { PseudoCall } from '../isa/opcode.ts';
 import { compile, type Code } from './code.ts';
@@ -58,7 +58,7 @@ export class Interpreter {
     this.env = {
       code, memory: this.memory, maxSteps: this.maxSteps,
       helperAt: helperTable(code, helpers),
-      describe: (insn) => disassemble(insn),
+      describe: cached((insn) => disassemble(insn)),
       resolveLddw: options.resolveLddw,
     };
   }
@@ -116,4 +116,14 @@ function helperTable(code: Code, helpers: ReadonlyMap<number, Helper>): (Helper 
     if (code.ops[pc] === 0x85 && code.src[pc] === PseudoCall.HELPER) table[pc] = helpers.get(code.imm[pc]!);
   }
   return table;
+}
+
+/** Disassembles each instruction once (traces ask again for every step). */
+function cached(describe: (insn: Instruction) => string): (insn: Instruction) => string {
+  const texts = new WeakMap<Instruction, string>();
+  return (insn) => {
+    let text = texts.get(insn);
+    if (text === undefined) texts.set(insn, text = describe(insn));
+    return text;
+  };
 }

@@ -142,7 +142,12 @@ export class Memory {
       if (rs[mid]!.start <= address) lo = mid + 1; else hi = mid - 1;
     }
     const r = rs[hi];
-    if (r === undefined || address >= r.end) throw new AccessFault(kind, address, size, 'is outside every region');
+    if (r === undefined || address >= r.end) {
+      const near = r !== undefined && address - r.end < GAP ? ` (${address - r.end} bytes past the end of '${r.name}')` : '';
+      const below = rs[hi + 1];
+      const before = below !== undefined && below.start - address <= GAP ? ` (${below.start - address} bytes before '${below.name}')` : '';
+      throw new AccessFault(kind, address, size, `is outside every region${near || before}`);
+    }
     if (address + BigInt(size) > r.end) {
       throw new AccessFault(kind, address, size, `crosses the end of region '${r.name}' (${hex(r.start)}, ${r.bytes.length} bytes)`);
     }

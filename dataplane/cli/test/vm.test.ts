@@ -1,0 +1,99 @@
+// `sluice vm exec` end to end: spawns the real executable with a program on
+// stdin. Programs are hand-encoded from RFC 9669's byte layout (opcode, regs
+// dst|src<<4, off little-endian 16, imm little-endian 32).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const bin = fileURLToPath(new URL('../bin.mjs', import.meta.url));
+
+function sluice(args: string[], stdin: string) {
+  const r = spawnSync(process.execPath, [bin, ...args], { input: stdin, encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const EXIT = '95 00 00 00 00 00 00 00';
+
+test('prints r0 in hex and exits 0', () => {
+  const r = sluice(['vm', 'exec'], `b7 00 00 00 2a 00 00 00\n${EXIT}\n`); // r0 = 42
+  assert.is(r.stderr, '');
+  assert.is(r.stdout, '0x2a\n');
+  assert.is(r.status, 0);
+});
+
+test('whitespace anywhere in the hex is ignored; lddw spans two slots', () => {
+  const r = sluice(['vm', 'exec'], '1800 0000 8877 6655\n\t0000 0000 4433 2211 95\n000000 00000000');
+  assert.is(r.stdout, '0x1122334455667788\n');
+  assert.is(r.status, 0);
+});
+
+test('r1 points at a copy of MEMHEX and r2 is its length', () => {
+  // r0 = *(u32 *)(r1 + 4); r0 += r2
+  const r = sluice(['vm', 'exec', '01020304 05060708'], `61 10 04 00 00 00 00 00\n0f 20 00 00 00 00 00 00\n${EXIT}`);
+  assert.is(r.stdout, '0x807060d\n'); // 0x08070605 + 8
+  assert.is(r.status, 0);
+});
+
+test('without MEMHEX r1 and r2 are 0', () => {
+  // r0 = r1; r0 |= r2
+  const r = sluice(['vm', 'exec'], `bf 10 00 00 00 00 00 00\n4f 20 00 00 00 00 00 00\n${EXIT}`);
+  assert.is(r.stdout, '0x0\n');
+});
+
+test('helper 5 returns its first argument', () => {
+  // r1 = 0x1234; call 5
+  const r = sluice(['vm', 'exec'], `b7 01 00 00 34 12 00 00\n85 00 00 00 05 00 00 00\n${EXIT}`);
+  assert.is(r.stdout, '0x1234\n');
+});
+
+test('a run error prints the pc, the access and exits 1', () => {
+  // r0 = *(u32 *)(r1 + 4) with two bytes of memory
+  const r = sluice(['vm', 'exec', '0102'], `61 10 04 00 00 00 00 00\n${EXIT}`);
+  assert.is(r.status, 1);
+  assert.is(r.stdout, '');
+  assert.match(r.stderr, /pc 0: read of 4 bytes at 0x[0-9a-f]+ is outside every region/);
+});
+
+test('a runaway loop stops at the step limit and exits 1', () => {
+  const r = sluice(['vm', 'exec'], '05 00 ff ff 00 00 00 00'); // goto -1
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /step limit/);
+});
+
+test('malformed hex and undecodable programs exit 1 with a message', () => {
+  let r = sluice(['vm', 'exec'], 'b7 00 00 00 2a 00 00 0');
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /odd number of hex digits/);
+  r = sluice(['vm', 'exec'], 'b7 00 00 00 2a 00 00 0x');
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /'x' .* is not a hex digit/);
+  r = sluice(['vm', 'exec'], '');
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /no instructions/);
+  r = sluice(['vm', 'exec'], '18 00 00 00 00 00 00 00'); // lddw without its second slot
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /pc 0: lddw without its second slot/);
+  r = sluice(['vm', 'exec'], 'b7 00 00 00 2a 00 00'); // 7 bytes
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /not a whole number of 8-byte instructions/);
+  r = sluice(['vm', 'exec', 'zz'], EXIT);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /MEMHEX/);
+});
+
+test('--engine jit says it is not available; bad usage exits 2', () => {
+  let r = sluice(['vm', 'exec', '--engine', 'jit'], `b7 00 00 00 2a 00 00 00\n${EXIT}`);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /JIT .*not available/);
+  r = sluice(['vm', 'exec', '--engine', 'interp'], `b7 00 00 00 2a 00 00 00\n${EXIT}`);
+  assert.is(r.stdout, '0x2a\n');
+  r = sluice(['vm', 'exec', '--engine', 'fast'], EXIT);
+  assert.is(r.status, 2);
+  r = sluice(['vm'], EXIT);
+  assert.is(r.status, 2);
+  r = sluice(['vm', 'exec', '00', '11'], EXIT);
+  assert.is(r.status, 2);
+});
+
+test.run();
