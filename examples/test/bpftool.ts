@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const XDP_ABORTED = 0, XDP_DROP = 1, XDP_PASS = 2, XDP_TX = 3, XDP_REDIRECT = 4;
 export const VERDICT_NAMES = ['ABORTED', 'DROP', 'PASS', 'TX', 'REDIRECT'];
@@ -78,10 +79,25 @@ export class LoadedExample {
     throw new Error(`bpftool map lookup ${map}: no value in its output`);
   }
 
+  /** The records waiting in a ring buffer map, consumed (needs `cc` and libbpf-dev). */
+  ringbufRecords(map: string): Buffer[] {
+    const out = execFileSync(ringbufReader(), [join(this.mapDir, map)], { encoding: 'utf8' });
+    return out.split('\n').filter((l) => l !== '').map((l) => Buffer.from(l, 'hex'));
+  }
+
   /** A u64 counter summed over CPUs (or one shared slot), at a byte offset of the value. */
   counter(map: string, key: Uint8Array, offset = 0): bigint {
     return this.lookup(map, key).reduce((sum, v) => sum + v.readBigUInt64LE(offset), 0n);
   }
+}
+
+let reader: string | undefined;
+function ringbufReader(): string {
+  if (reader) return reader;
+  const source = fileURLToPath(new URL('ringbuf-read.c', import.meta.url));
+  const binary = join(scratch(), 'ringbuf-read');
+  execFileSync('cc', ['-O2', '-o', binary, source, '-lbpf'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return (reader = binary);
 }
 
 /** `bpftool prog load` pins the object's first program; its maps go to a folder beside it. */
@@ -96,6 +112,7 @@ export function cleanup(): void {
   rmSync(pinRoot, { recursive: true, force: true });
   if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
   scratchDir = undefined;
+  reader = undefined;
 }
 
 /** Little-endian u32, the byte order of array-map keys on this machine. */

@@ -209,6 +209,32 @@ if (requires('example objects in the kernel', isRoot(), hasCommand('bpftool'))
     expectVerdicts(ex, ringbufCases);
     assert.is(ex.lookup('ringbuf_bss', u32(0))[0]!.readBigUInt64LE(0), 0n, 'events_lost');
   });
+
+  if (requires('reading ringbuf events', hasCommand('cc'))) {
+    test('ringbuf: a SYN event (reserve/submit) and a not-IP event (output), in order', () => {
+      const ex = example('ringbuf');
+      ex.ringbufRecords('events'); // drain what the verdict test left
+      const syn = ringbufCases[0]!.frame, arp = ringbufCases[2]!.frame;
+      for (const c of ringbufCases) ex.run(c.frame);
+      const records = ex.ringbufRecords('events');
+      assert.is(records.length, 2, 'one event for the SYN, one for the ARP frame, none for the others');
+      const [s, a] = records as [Buffer, Buffer];
+      // struct syn_event: u32 kind, u32 ifindex, be32 saddr, be32 daddr, be16 sport, be16 dport, u32 len
+      assert.is(s.length, 24);
+      assert.is(s.readUInt32LE(0), 1);
+      assert.is(s.readUInt32LE(4), 1, 'a test run without a context reports ingress ifindex 1');
+      assert.equal(s.subarray(8, 12), ipv4Addr('10.0.0.1'));
+      assert.equal(s.subarray(12, 16), ipv4Addr('10.0.0.2'));
+      assert.is(s.readUInt16BE(16), 40000);
+      assert.is(s.readUInt16BE(18), 80);
+      assert.is(s.readUInt32LE(20), syn.length);
+      // struct not_ip_event: u32 kind, u32 ifindex, u16 ethertype, u16 pad, u32 len
+      assert.is(a.length, 16);
+      assert.is(a.readUInt32LE(0), 2);
+      assert.is(a.readUInt16LE(8), 0x0806);
+      assert.is(a.readUInt32LE(12), arp.length);
+    });
+  }
 }
 
 test.run();
