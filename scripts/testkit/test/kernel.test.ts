@@ -111,6 +111,21 @@ if (requires('kernel harness tests', kernelAvailable())) {
     assert.match(Buffer.from(replies[5]!.c).toString(), /map index/);
   });
 
+  test('a context (struct xdp_md) goes in and comes back out', () => {
+    // xdp_md: data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex (u32 each).
+    const ctx = (ifindex: number) => Uint8Array.from(Buffer.from(Uint32Array.from([0, 32, 0, ifindex, 0, 0]).buffer));
+    const [r, bad] = kernelRun([
+      { insns: prog(ins(0x61, 0, 1, 12, 0), EXIT), packet: packet(32), ctx: ctx(1) }, // r0 = ctx->ingress_ifindex
+      // egress_ifindex is an output only: a non-zero input is refused.
+      { insns: prog(mov(0, XDP_PASS), EXIT), packet: packet(32), ctx: Uint8Array.from(Buffer.from(Uint32Array.from([0, 32, 0, 0, 0, 1]).buffer)) },
+    ]);
+    assert.ok(r?.ran, r?.log ?? `errno ${r?.errno}`);
+    assert.is(r!.retval, 1); // lo
+    assert.is(r!.ctxOut?.length, 24);
+    assert.is(bad?.ran, false);
+    assert.is(bad?.errno, EINVAL);
+  });
+
   test('a thousand programs in one batch', () => {
     const programs = Array.from({ length: 1000 }, (_, i) => ({ insns: prog(mov(0, i), EXIT), packet: packet(14) }));
     const results = kernelRun(programs);
