@@ -1,0 +1,121 @@
+/* Packet helpers on struct sluice_xdp_buff, with the kernel's limits:
+ *   - the first sizeof(struct xdp_frame) = 40 bytes of headroom stay reserved
+ *     (the kernel keeps them for the xdp_frame), so adjust_head and
+ *     adjust_meta can use at most 256 - 40 = 216 bytes of headroom;
+ *   - the packet keeps at least ETH_HLEN (14) bytes;
+ *   - metadata is at most 32 bytes and a multiple of 4 (-EACCES otherwise);
+ *   - the tail grows up to frame_end and new bytes are zeroed.
+ * Multi-buffer (frags) frames are not supported: these helpers see the linear
+ * part only. */
+#include <string.h>
+#include "helpers.h"
+
+#define XDP_FRAME_SIZE 40 /* sizeof(struct xdp_frame) on 64-bit kernels */
+#define ETH_HLEN 14
+#define META_MAX 32
+#define BPF_MTU_CHK_RET_FRAG_NEEDED 1
+#define MAX_IFINDEX 4096
+#define DEFAULT_MTU 1500
+
+#define XDP(x) ((struct sluice_xdp_buff *)(uintptr_t)(x))
+
+SLUICE_HELPER(xdp_adjust_head)
+{
+	U(r3); U(r4); U(r5);
+	struct sluice_xdp_buff *x = XDP(r1);
+	int64_t offset = (int32_t)r2;
+	uint64_t metalen = (uint64_t)(x->data - x->data_meta);
+	uint8_t *data_start = x->data_hard_start + XDP_FRAME_SIZE + metalen;
+	uint8_t *data = x->data + offset;
+	if (data < data_start || data > x->data_end - ETH_HLEN) return (uint64_t)-EINVAL;
+	if (metalen) memmove(x->data_meta + offset, x->data_meta, metalen);
+	x->data_meta += offset;
+	x->data = data;
+	return 0;
+}
+
+SLUICE_HELPER(xdp_adjust_meta)
+{
+	U(r3); U(r4); U(r5);
+	struct sluice_xdp_buff *x = XDP(r1);
+	int64_t offset = (int32_t)r2;
+	uint8_t *meta = x->data_meta + offset;
+	if (meta < x->data_hard_start + XDP_FRAME_SIZE || meta > x->data) return (uint64_t)-EINVAL;
+	uint64_t metalen = (uint64_t)(x->data - meta);
+	if ((metalen & 3) || metalen > META_MAX) return (uint64_t)-EACCES;
+	x->data_meta = meta;
+	return 0;
+}
+
+SLUICE_HELPER(xdp_adjust_tail)
+{
+	U(r3); U(r4); U(r5);
+	struct sluice_xdp_buff *x = XDP(r1);
+	int64_t offset = (int32_t)r2;
+	uint8_t *end = x->data_end + offset;
+	if (end > x->frame_end || end < x->data + ETH_HLEN) return (uint64_t)-EINVAL;
+	if (offset > 0) memset(x->data_end, 0, (size_t)offset);
+	x->data_end = end;
+	return 0;
+}
+
+SLUICE_HELPER(xdp_get_buff_len)
+{
+	U(r2); U(r3); U(r4); U(r5);
+	return (uint64_t)(XDP(r1)->data_end - XDP(r1)->data);
+}
+
+static long bounds(struct sluice_xdp_buff *x, uint64_t offset, uint64_t len)
+{
+	if (offset > 0xffff || len > 0xffff) return -EFAULT;
+	if (offset + len > (uint64_t)(x->data_end - x->data)) return -EINVAL;
+	return 0;
+}
+
+SLUICE_HELPER(xdp_load_bytes)
+{
+	U(r5);
+	long rc = bounds(XDP(r1), (uint32_t)r2, (uint32_t)r4);
+	if (rc) return (uint64_t)rc;
+	memcpy((void *)(uintptr_t)r3, XDP(r1)->data + (uint32_t)r2, (uint32_t)r4);
+	return 0;
+}
+
+SLUICE_HELPER(xdp_store_bytes)
+{
+	U(r5);
+	long rc = bounds(XDP(r1), (uint32_t)r2, (uint32_t)r4);
+	if (rc) return (uint64_t)rc;
+	memcpy(XDP(r1)->data + (uint32_t)r2, (const void *)(uintptr_t)r3, (uint32_t)r4);
+	return 0;
+}
+
+static uint32_t mtu_of[MAX_IFINDEX];
+
+long sluice_set_mtu(uint32_t ifindex, uint32_t mtu)
+{
+	if (ifindex == 0 || ifindex >= MAX_IFINDEX) return -ENODEV;
+	__atomic_store_n(&mtu_of[ifindex], mtu, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* bpf_check_mtu(ctx, ifindex, u32 *mtu_len, s32 len_diff, flags): 0 when the
+ * packet (its length + len_diff, or *mtu_len + ETH_HLEN when *mtu_len is set)
+ * fits the device's MTU + ETH_HLEN, else BPF_MTU_CHK_RET_FRAG_NEEDED; writes
+ * the MTU to *mtu_len. ifindex 0 is the ingress device. */
+SLUICE_HELPER(check_mtu)
+{
+	struct sluice_xdp_buff *x = XDP(r1);
+	uint32_t ifindex = (uint32_t)r2, *mtu_len = (uint32_t *)(uintptr_t)r3;
+	int32_t len_diff = (int32_t)r4;
+	if (r5) return (uint64_t)-EINVAL; /* BPF_MTU_CHK_SEGS is for skbs only */
+	if (!ifindex) ifindex = x->ingress_ifindex;
+	if (ifindex >= MAX_IFINDEX) return (uint64_t)-ENODEV;
+	uint32_t mtu = ifindex ? __atomic_load_n(&mtu_of[ifindex], __ATOMIC_RELAXED) : 0;
+	if (!mtu) mtu = DEFAULT_MTU;
+	int64_t len = (int64_t)(x->data_end - x->data) + len_diff;
+	if (*mtu_len) len = (int64_t)*mtu_len + ETH_HLEN;
+	uint64_t rc = len > (int64_t)mtu + ETH_HLEN ? BPF_MTU_CHK_RET_FRAG_NEEDED : 0;
+	*mtu_len = mtu;
+	return rc;
+}

@@ -1,0 +1,475 @@
+/* Hash-shaped maps: hash, percpu_hash, lru_hash, lru_percpu_hash, devmap_hash
+ * and hash_of_maps.
+ *
+ * Elements come from a pool preallocated at creation (max_entries plus spares
+ * for replacements in flight), as the kernel preallocates. Buckets are singly
+ * linked chains:
+ *   - readers (lookups from programs and the control plane) walk the chain
+ *     with acquire loads and take no lock;
+ *   - writers take the bucket's spin lock; an update of an existing key links
+ *     a fully written new element in place of the old one with a release
+ *     store, so a reader sees the old value or the new one, never a mix;
+ *   - an unlinked element goes to the retired list stamped with an epoch and
+ *     returns to the free list only after a grace period (worker.h).
+ * Per-CPU maps update an existing element in place (each CPU's slot is
+ * written by its own worker), as the kernel does.
+ *
+ * LRU maps approximate LRU the way the kernel does: a lookup from a program
+ * sets the element's reference bit (no lock); when the map is full an insert
+ * scans the LRU list from its cold end, gives referenced elements a second
+ * chance (moved to the hot end, bit cleared) and evicts the first
+ * unreferenced one. Lock order: bucket, then the LRU list.
+ */
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include "map.h"
+#include "worker.h"
+
+#define HTAB_FLAGS (BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_RDONLY | \
+		    BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG | BPF_F_ZERO_SEED | BPF_F_INNER_MAP)
+#define MAX_BPF_STACK 512
+#define PCPU_MIN_UNIT_SIZE 32768
+
+struct helem {
+	struct helem *next;             /* bucket chain (release-published) */
+	struct helem *link;             /* free list / retired list */
+	struct helem *lru_prev, *lru_next;
+	uint64_t retired_at;
+	uint32_t hash;
+	uint8_t ref, linked, on_lru, pad;
+	uint8_t data[];                 /* key (rounded up to 8), then the value(s) */
+};
+
+struct bucket { struct helem *head; int lock; int pad; };
+
+struct htab {
+	struct bucket *buckets;
+	uint32_t n_buckets;
+	uint32_t count;                 /* live elements */
+	uint8_t *pool;
+	uint32_t pool_n, elem_bytes, key_bytes, value_bytes;
+	uint32_t store_size;            /* bytes of a non-per-CPU value as stored */
+	struct helem *free, *retired, *retired_tail;
+	int free_lock;
+	struct helem lru;               /* sentinel: lru.lru_next is the hot end */
+	int lru_lock;
+	int is_lru, is_percpu;
+	uint64_t seed;
+};
+
+static inline struct htab *H(struct sluice_map *m) { return m->impl; }
+static inline uint8_t *ekey(struct helem *e) { return e->data; }
+static inline uint8_t *evalue(struct htab *h, struct helem *e) { return e->data + h->key_bytes; }
+
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33; x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+static inline uint32_t hash_key(const uint8_t *p, uint32_t n, uint64_t seed)
+{
+	uint64_t h = seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ mix64(w)) * 0x9e3779b97f4a7c15ull;
+		p += 8; n -= 8;
+	}
+	if (n) { uint64_t w = 0; memcpy(&w, p, n); h ^= mix64(w ^ ((uint64_t)n << 56)); }
+	return (uint32_t)mix64(h);
+}
+
+static inline struct bucket *bucket_of(struct htab *h, uint32_t hash) { return &h->buckets[hash & (h->n_buckets - 1)]; }
+
+static struct helem *find(struct sluice_map *m, struct bucket *b, uint32_t hash, const void *key)
+{
+	for (struct helem *e = __atomic_load_n(&b->head, __ATOMIC_ACQUIRE); e; e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE))
+		if (e->hash == hash && memcmp(ekey(e), key, m->key_size) == 0) return e;
+	return NULL;
+}
+
+/* --- the element pool ---------------------------------------------------- */
+
+static struct helem *alloc_elem(struct htab *h)
+{
+	sluice_lock(&h->free_lock);
+	if (!h->free && h->retired) {
+		uint64_t safe = sluice_epoch_safe();
+		while (h->retired && h->retired->retired_at < safe) {
+			struct helem *e = h->retired;
+			h->retired = e->link;
+			e->link = h->free;
+			h->free = e;
+		}
+		if (!h->retired) h->retired_tail = NULL;
+	}
+	struct helem *e = h->free;
+	if (e) h->free = e->link;
+	sluice_unlock(&h->free_lock);
+	return e;
+}
+
+static void free_now(struct htab *h, struct helem *e)
+{
+	sluice_lock(&h->free_lock);
+	e->link = h->free;
+	h->free = e;
+	sluice_unlock(&h->free_lock);
+}
+
+static void retire(struct htab *h, struct helem *e)
+{
+	e->link = NULL;
+	e->retired_at = sluice_epoch_retire();
+	sluice_lock(&h->free_lock);
+	if (h->retired_tail) h->retired_tail->link = e; else h->retired = e;
+	h->retired_tail = e;
+	sluice_unlock(&h->free_lock);
+}
+
+/* --- LRU list (under lru_lock) ------------------------------------------- */
+
+static void lru_remove(struct helem *e)
+{
+	e->lru_prev->lru_next = e->lru_next;
+	e->lru_next->lru_prev = e->lru_prev;
+	e->on_lru = 0;
+}
+
+static void lru_push_hot(struct htab *h, struct helem *e)
+{
+	e->lru_next = h->lru.lru_next;
+	e->lru_prev = &h->lru;
+	h->lru.lru_next->lru_prev = e;
+	h->lru.lru_next = e;
+	e->on_lru = 1;
+}
+
+static void unlink_locked(struct bucket *b, struct helem *e)
+{
+	struct helem **pp = &b->head;
+	while (*pp != e) pp = &(*pp)->next;
+	__atomic_store_n(pp, e->next, __ATOMIC_RELEASE);
+	e->linked = 0;
+}
+
+/* Evicts one element (second chance for referenced ones). */
+static void evict_one(struct sluice_map *m)
+{
+	struct htab *h = H(m);
+	struct helem *victim = NULL;
+	sluice_lock(&h->lru_lock);
+	for (uint64_t budget = 2ull * m->max_entries + 2; budget && h->lru.lru_prev != &h->lru; budget--) {
+		struct helem *e = h->lru.lru_prev;
+		lru_remove(e);
+		if (__atomic_load_n(&e->ref, __ATOMIC_RELAXED)) {
+			__atomic_store_n(&e->ref, 0, __ATOMIC_RELAXED);
+			lru_push_hot(h, e);
+			continue;
+		}
+		victim = e;
+		break;
+	}
+	sluice_unlock(&h->lru_lock);
+	if (!victim) return;
+	struct bucket *b = bucket_of(h, victim->hash);
+	sluice_lock(&b->lock);
+	int mine = victim->linked;
+	if (mine) unlink_locked(b, victim);
+	sluice_unlock(&b->lock);
+	if (mine) {
+		__atomic_sub_fetch(&h->count, 1, __ATOMIC_RELAXED);
+		retire(h, victim);
+	}
+}
+
+/* Reserves a place for one more element (evicting on a full LRU map). */
+static int reserve(struct sluice_map *m)
+{
+	struct htab *h = H(m);
+	for (int tries = 0; ; tries++) {
+		if (__atomic_add_fetch(&h->count, 1, __ATOMIC_RELAXED) <= m->max_entries) return 0;
+		__atomic_sub_fetch(&h->count, 1, __ATOMIC_RELAXED);
+		if (!h->is_lru) return -E2BIG;
+		evict_one(m);
+		if (tries > 64) sched_yield();
+		if (tries > 100000) return -ENOMEM;
+	}
+}
+
+/* --- values -------------------------------------------------------------- */
+
+/* Writes the value of a new element: all CPUs from the control plane (value
+ * holds ncpus slots), or the calling CPU's slot with the others zeroed. */
+static void fill_value(struct sluice_map *m, struct helem *e, const void *value, int sys)
+{
+	struct htab *h = H(m);
+	uint8_t *v = evalue(h, e);
+	if (!h->is_percpu) {
+		memcpy(v, value, h->store_size);
+		return;
+	}
+	uint32_t cpu = sluice_worker_cpu();
+	for (uint32_t c = 0; c < m->ncpus; c++) {
+		uint8_t *slot = v + (uint64_t)c * m->elem_size;
+		if (sys) memcpy(slot, (const uint8_t *)value + (uint64_t)c * m->elem_size, m->value_size);
+		else if (c == cpu) memcpy(slot, value, m->value_size);
+		else memset(slot, 0, m->value_size);
+	}
+}
+
+static void write_in_place(struct sluice_map *m, struct helem *e, const void *value, int sys)
+{
+	struct htab *h = H(m);
+	uint8_t *v = evalue(h, e);
+	if (!h->is_percpu) { sluice_copy_words(v, value, h->store_size); return; }
+	if (!sys) { sluice_copy_words(v + (uint64_t)sluice_worker_cpu() * m->elem_size, value, m->value_size); return; }
+	for (uint32_t c = 0; c < m->ncpus; c++)
+		sluice_copy_words(v + (uint64_t)c * m->elem_size, (const uint8_t *)value + (uint64_t)c * m->elem_size, m->value_size);
+}
+
+/* The stored form of a control-plane value: hash_of_maps keeps {id, map *}. */
+static long stored_value(struct sluice_map *m, const void *value, uint8_t *buf, const void **out)
+{
+	*out = value;
+	if (m->type == BPF_MAP_TYPE_HASH_OF_MAPS) {
+		uint32_t id;
+		memcpy(&id, value, 4);
+		struct sluice_map *inner = sluice_map_by_id(id);
+		if (!inner) return -EBADF;
+		if (inner->type == BPF_MAP_TYPE_ARRAY_OF_MAPS || inner->type == BPF_MAP_TYPE_HASH_OF_MAPS) return -EINVAL;
+		uint64_t p = (uint64_t)(uintptr_t)inner;
+		memset(buf, 0, 16);
+		memcpy(buf, &id, 4);
+		memcpy(buf + 8, &p, 8);
+		*out = buf;
+	} else if (m->type == BPF_MAP_TYPE_DEVMAP_HASH && m->value_size == 8) {
+		int32_t prog_fd;
+		memcpy(&prog_fd, (const uint8_t *)value + 4, 4);
+		if (prog_fd > 0) return -EINVAL; /* devmap egress programs: not supported */
+	}
+	return 0;
+}
+
+/* --- operations ---------------------------------------------------------- */
+
+static long do_update(struct sluice_map *m, const void *key, const void *value, uint64_t flags, int sys)
+{
+	struct htab *h = H(m);
+	if ((flags & ~(uint64_t)BPF_F_LOCK) > BPF_EXIST || (flags & BPF_F_LOCK)) return -EINVAL;
+	uint8_t buf[16];
+	long rc = stored_value(m, value, buf, &value);
+	if (rc) return rc;
+	uint32_t hash = hash_key(key, m->key_size, h->seed);
+	struct bucket *b = bucket_of(h, hash);
+	struct helem *fresh = NULL;
+	sluice_read_lock();
+	if (h->is_lru) { /* as the kernel: take a node (maybe evicting) before looking */
+		if ((rc = reserve(m)) != 0) goto out;
+		if (!(fresh = alloc_elem(h))) { __atomic_sub_fetch(&h->count, 1, __ATOMIC_RELAXED); rc = -ENOMEM; goto out; }
+	}
+	sluice_lock(&b->lock);
+	struct helem *old = find(m, b, hash, key);
+	if (old && flags == BPF_NOEXIST) rc = -EEXIST;
+	else if (!old && flags == BPF_EXIST) rc = -ENOENT;
+	else if (old && h->is_percpu) {
+		write_in_place(m, old, value, sys);
+		if (h->is_lru) __atomic_store_n(&old->ref, 1, __ATOMIC_RELAXED);
+		rc = 1; /* done; release the fresh node below */
+	} else if (!fresh) {
+		if (!old && (rc = reserve(m)) != 0) goto unlock;
+		if (!(fresh = alloc_elem(h))) {
+			if (old) { write_in_place(m, old, value, sys); rc = 1; } /* no spare: in place */
+			else { __atomic_sub_fetch(&h->count, 1, __ATOMIC_RELAXED); rc = -ENOMEM; }
+			goto unlock;
+		}
+	}
+	if (rc) goto unlock;
+	memcpy(ekey(fresh), key, m->key_size);
+	fill_value(m, fresh, value, sys);
+	fresh->hash = hash;
+	fresh->ref = 0;
+	fresh->linked = 1;
+	if (old) {
+		fresh->next = old->next;
+		struct helem **pp = &b->head;
+		while (*pp != old) pp = &(*pp)->next;
+		__atomic_store_n(pp, fresh, __ATOMIC_RELEASE);
+		old->linked = 0;
+	} else {
+		fresh->next = b->head;
+		__atomic_store_n(&b->head, fresh, __ATOMIC_RELEASE);
+	}
+	if (h->is_lru) {
+		sluice_lock(&h->lru_lock);
+		if (old && old->on_lru) lru_remove(old);
+		lru_push_hot(h, fresh);
+		sluice_unlock(&h->lru_lock);
+	}
+	fresh = NULL;
+unlock:
+	sluice_unlock(&b->lock);
+	if (rc == 0 && old) {
+		if (h->is_lru) __atomic_sub_fetch(&h->count, 1, __ATOMIC_RELAXED); /* replaced: the reservation was not needed */
+		retire(h, old);
+	}
+	if (fresh) { /* reserved for an LRU insert that did not happen */
+		__atomic_sub_fetch(&h->count, 1, __ATOMIC_RELAXED);
+		free_now(h, fresh);
+	}
+	if (rc == 1) rc = 0;
+out:
+	sluice_read_unlock();
+	return rc;
+}
+
+static long hash_update(struct sluice_map *m, const void *k, const void *v, uint64_t f) { return do_update(m, k, v, f, 0); }
+static long hash_update_sys(struct sluice_map *m, const void *k, const void *v, uint64_t f) { return do_update(m, k, v, f, 1); }
+
+static void *hash_lookup(struct sluice_map *m, const void *key)
+{
+	struct htab *h = H(m);
+	uint32_t hash = hash_key(key, m->key_size, h->seed);
+	struct helem *e = find(m, bucket_of(h, hash), hash, key);
+	if (!e) return NULL;
+	if (h->is_lru && !__atomic_load_n(&e->ref, __ATOMIC_RELAXED)) __atomic_store_n(&e->ref, 1, __ATOMIC_RELAXED);
+	uint8_t *v = evalue(h, e);
+	if (m->type == BPF_MAP_TYPE_HASH_OF_MAPS) { uint64_t p; memcpy(&p, v + 8, 8); return (void *)(uintptr_t)p; }
+	return h->is_percpu ? v + (uint64_t)sluice_worker_cpu() * m->elem_size : v;
+}
+
+static long hash_lookup_sys(struct sluice_map *m, const void *key, void *value)
+{
+	struct htab *h = H(m);
+	uint32_t hash = hash_key(key, m->key_size, h->seed);
+	struct helem *e = find(m, bucket_of(h, hash), hash, key);
+	if (!e) return -ENOENT;
+	uint8_t *v = evalue(h, e);
+	if (!h->is_percpu) { memcpy(value, v, m->value_size); return 0; }
+	for (uint32_t c = 0; c < m->ncpus; c++) {
+		uint8_t *dst = (uint8_t *)value + (uint64_t)c * m->elem_size;
+		memcpy(dst, v + (uint64_t)c * m->elem_size, m->value_size);
+		memset(dst + m->value_size, 0, m->elem_size - m->value_size);
+	}
+	return 0;
+}
+
+static long hash_delete(struct sluice_map *m, const void *key)
+{
+	struct htab *h = H(m);
+	uint32_t hash = hash_key(key, m->key_size, h->seed);
+	struct bucket *b = bucket_of(h, hash);
+	sluice_lock(&b->lock);
+	struct helem *e = find(m, b, hash, key);
+	if (e) {
+		unlink_locked(b, e);
+		if (h->is_lru) {
+			sluice_lock(&h->lru_lock);
+			if (e->on_lru) lru_remove(e);
+			sluice_unlock(&h->lru_lock);
+		}
+	}
+	sluice_unlock(&b->lock);
+	if (!e) return -ENOENT;
+	__atomic_sub_fetch(&h->count, 1, __ATOMIC_RELAXED);
+	retire(h, e);
+	return 0;
+}
+
+/* Kernel order: the chain after the key, then the following buckets; a key
+ * that is absent (or NULL) restarts from the first element. */
+static long hash_next(struct sluice_map *m, const void *key, void *next)
+{
+	struct htab *h = H(m);
+	uint32_t i = 0;
+	if (key) {
+		uint32_t hash = hash_key(key, m->key_size, h->seed);
+		struct bucket *b = bucket_of(h, hash);
+		struct helem *e = find(m, b, hash, key);
+		if (e) {
+			struct helem *n = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE);
+			if (n) { memcpy(next, ekey(n), m->key_size); return 0; }
+			i = (uint32_t)(b - h->buckets) + 1;
+		}
+	}
+	for (; i < h->n_buckets; i++) {
+		struct helem *e = __atomic_load_n(&h->buckets[i].head, __ATOMIC_ACQUIRE);
+		if (e) { memcpy(next, ekey(e), m->key_size); return 0; }
+	}
+	return -ENOENT;
+}
+
+static void hash_free(struct sluice_map *m)
+{
+	struct htab *h = H(m);
+	if (!h) return;
+	free(h->buckets);
+	free(h->pool);
+	free(h);
+}
+
+static long hash_lookup_sys_any(struct sluice_map *m, const void *key, void *value)
+{
+	if (m->type != BPF_MAP_TYPE_HASH_OF_MAPS) return hash_lookup_sys(m, key, value);
+	uint8_t buf[16];
+	long rc = hash_lookup_sys(m, key, buf);
+	if (rc == 0) memcpy(value, buf, 4); /* the inner map's id */
+	return rc;
+}
+
+static const struct sluice_map_ops hash_ops = {
+	.lookup = hash_lookup, .update = hash_update, .delete = hash_delete, .get_next_key = hash_next,
+	.lookup_sys = hash_lookup_sys_any, .update_sys = hash_update_sys, .free = hash_free,
+};
+
+int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
+{
+	uint32_t t = m->type;
+	int lru = t == BPF_MAP_TYPE_LRU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	int percpu = t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	if (m->map_flags & ~(uint32_t)HTAB_FLAGS) return sluice_map_reject(m, err, errlen, EINVAL, "flags 0x%x not allowed for a hash map", m->map_flags);
+	if (!lru && (m->map_flags & BPF_F_NO_COMMON_LRU)) return sluice_map_reject(m, err, errlen, EINVAL, "BPF_F_NO_COMMON_LRU is only for LRU maps");
+	if (lru && (m->map_flags & BPF_F_NO_PREALLOC)) return sluice_map_reject(m, err, errlen, ENOTSUP, "LRU maps are always preallocated (BPF_F_NO_PREALLOC not allowed)");
+	if (m->key_size == 0 || m->value_size == 0) return sluice_map_reject(m, err, errlen, EINVAL, "key_size and value_size must be > 0");
+	if (m->key_size > MAX_BPF_STACK) return sluice_map_reject(m, err, errlen, E2BIG, "key_size %u exceeds %d", m->key_size, MAX_BPF_STACK);
+	if (percpu && m->value_size > PCPU_MIN_UNIT_SIZE) return sluice_map_reject(m, err, errlen, E2BIG, "per-CPU value_size %u exceeds %d", m->value_size, PCPU_MIN_UNIT_SIZE);
+	if (m->value_size > (1u << 22)) return sluice_map_reject(m, err, errlen, E2BIG, "value_size %u too large", m->value_size);
+	if (t == BPF_MAP_TYPE_DEVMAP_HASH) {
+		if (m->key_size != 4) return sluice_map_reject(m, err, errlen, EINVAL, "key_size must be 4 for a devmap_hash");
+		if (m->value_size != 4 && m->value_size != 8) return sluice_map_reject(m, err, errlen, EINVAL, "value_size must be 4 (ifindex) or 8 (struct bpf_devmap_val)");
+	}
+	if (t == BPF_MAP_TYPE_HASH_OF_MAPS && m->value_size != 4) return sluice_map_reject(m, err, errlen, EINVAL, "value_size must be 4 (a map id)");
+	if (m->max_entries > (1u << 28)) return sluice_map_reject(m, err, errlen, E2BIG, "max_entries %u too large", m->max_entries);
+
+	struct htab *h = calloc(1, sizeof *h);
+	if (!h) return sluice_map_reject(m, err, errlen, ENOMEM, "out of memory");
+	h->is_lru = lru;
+	h->is_percpu = percpu;
+	h->key_bytes = sluice_round_up8(m->key_size);
+	h->value_bytes = t == BPF_MAP_TYPE_HASH_OF_MAPS ? 16 : percpu ? m->elem_size * m->ncpus : m->elem_size;
+	h->store_size = t == BPF_MAP_TYPE_HASH_OF_MAPS ? 16 : m->value_size;
+	h->elem_bytes = (uint32_t)sizeof(struct helem) + h->key_bytes + h->value_bytes;
+	h->n_buckets = 1;
+	while (h->n_buckets < m->max_entries) h->n_buckets <<= 1;
+	h->pool_n = m->max_entries + 256 + 16 * m->ncpus;
+	h->seed = (m->map_flags & BPF_F_ZERO_SEED) ? 0 : mix64((uint64_t)(uintptr_t)h ^ 0x5eed);
+	h->buckets = calloc(h->n_buckets, sizeof *h->buckets);
+	h->pool = aligned_alloc(64, ((uint64_t)h->pool_n * h->elem_bytes + 63) & ~63ull);
+	if (!h->buckets || !h->pool) {
+		free(h->buckets); free(h->pool); free(h);
+		return sluice_map_reject(m, err, errlen, ENOMEM, "cannot preallocate %u elements", m->max_entries);
+	}
+	memset(h->pool, 0, (uint64_t)h->pool_n * h->elem_bytes);
+	for (uint32_t i = h->pool_n; i-- > 0;) {
+		struct helem *e = (struct helem *)(h->pool + (uint64_t)i * h->elem_bytes);
+		e->link = h->free;
+		h->free = e;
+	}
+	h->lru.lru_next = h->lru.lru_prev = &h->lru;
+	m->impl = h;
+	m->ops = &hash_ops;
+	return 0;
+}

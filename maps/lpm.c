@@ -1,0 +1,275 @@
+/* lpm_trie: longest-prefix match over struct bpf_lpm_trie_key {u32 prefixlen;
+ * u8 data[]} keys (data in network order, IPv4 or IPv6 or any length up to
+ * 256 bytes), with the kernel's semantics:
+ *   - lookup finds the longest stored prefix that matches the key's first
+ *     min(prefixlen of the node, prefixlen of the key) bits;
+ *   - update and delete act on the exact (prefixlen, data) entry;
+ *   - get_next_key walks the trie in postorder (more specific prefixes first).
+ *
+ * A binary trie with path compression: each node holds a prefix; a node made
+ * only to join two diverging subtrees is "intermediate" and holds no entry.
+ * Readers walk it without a lock (acquire loads); writers hold the map lock,
+ * build nodes completely before publishing them with a release store, and
+ * retire replaced nodes for reclamation after a grace period.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "map.h"
+#include "worker.h"
+
+#define LPM_DATA_SIZE_MAX 256
+#define LPM_VAL_SIZE_MAX (1u << 22)
+#define LPM_FLAGS (BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)
+#define NODE_IM 1u
+
+struct lnode {
+	struct lnode *child[2];
+	struct lnode *link;      /* retired list */
+	uint64_t retired_at;
+	uint32_t prefixlen;
+	uint32_t flags;
+	uint8_t data[];          /* data_size bytes, then the value at value_off */
+};
+
+struct trie {
+	struct lnode *root;
+	uint32_t n_entries, data_size, max_prefixlen, value_off;
+	struct lnode *retired, *retired_tail;
+};
+
+static inline struct trie *T(struct sluice_map *m) { return m->impl; }
+static inline uint8_t *nvalue(struct trie *t, struct lnode *n) { return n->data + t->value_off; }
+static inline uint32_t key_plen(const void *key) { uint32_t p; memcpy(&p, key, 4); return p; }
+static inline const uint8_t *key_data(const void *key) { return (const uint8_t *)key + 4; }
+static inline int bit_at(const uint8_t *data, uint32_t i) { return (data[i / 8] >> (7 - i % 8)) & 1; }
+
+/* Leading bits on which node and key agree, at most min(node, key prefixlen). */
+static uint32_t match_len(const struct lnode *n, const uint8_t *data, uint32_t plen)
+{
+	uint32_t limit = n->prefixlen < plen ? n->prefixlen : plen, i = 0;
+	while (i + 8 <= limit && n->data[i / 8] == data[i / 8]) i += 8;
+	while (i < limit && bit_at(n->data, i) == bit_at(data, i)) i++;
+	return i;
+}
+
+static struct lnode *lpm_find(struct sluice_map *m, const void *key)
+{
+	struct trie *t = T(m);
+	const uint8_t *data = key_data(key);
+	uint32_t plen = key_plen(key);
+	struct lnode *found = NULL;
+	for (struct lnode *n = __atomic_load_n(&t->root, __ATOMIC_ACQUIRE); n;) {
+		uint32_t ml = match_len(n, data, plen);
+		if (ml == t->max_prefixlen) { found = n; break; }
+		if (ml < n->prefixlen) break;
+		if (!(__atomic_load_n(&n->flags, __ATOMIC_ACQUIRE) & NODE_IM)) found = n;
+		n = __atomic_load_n(&n->child[bit_at(data, n->prefixlen)], __ATOMIC_ACQUIRE);
+	}
+	return found;
+}
+
+static void *lpm_lookup(struct sluice_map *m, const void *key)
+{
+	struct lnode *n = lpm_find(m, key);
+	return n ? nvalue(T(m), n) : NULL;
+}
+
+static long lpm_lookup_sys(struct sluice_map *m, const void *key, void *value)
+{
+	if (key_plen(key) > T(m)->max_prefixlen) return -EINVAL;
+	struct lnode *n = lpm_find(m, key);
+	if (!n) return -ENOENT;
+	memcpy(value, nvalue(T(m), n), m->value_size);
+	return 0;
+}
+
+static struct lnode *new_node(struct sluice_map *m, uint32_t plen, const uint8_t *data, const void *value)
+{
+	struct trie *t = T(m);
+	struct lnode *n = calloc(1, sizeof *n + t->value_off + (value ? m->value_size : 0));
+	if (!n) return NULL;
+	n->prefixlen = plen;
+	memcpy(n->data, data, t->data_size);
+	if (value) memcpy(nvalue(t, n), value, m->value_size);
+	else n->flags = NODE_IM;
+	return n;
+}
+
+static void reclaim(struct trie *t)
+{
+	uint64_t safe = sluice_epoch_safe();
+	while (t->retired && t->retired->retired_at < safe) {
+		struct lnode *n = t->retired;
+		t->retired = n->link;
+		free(n);
+	}
+	if (!t->retired) t->retired_tail = NULL;
+}
+
+static void retire_node(struct trie *t, struct lnode *n)
+{
+	n->link = NULL;
+	n->retired_at = sluice_epoch_retire();
+	if (t->retired_tail) t->retired_tail->link = n; else t->retired = n;
+	t->retired_tail = n;
+}
+
+static long lpm_update(struct sluice_map *m, const void *key, const void *value, uint64_t flags)
+{
+	struct trie *t = T(m);
+	uint32_t plen = key_plen(key);
+	const uint8_t *data = key_data(key);
+	if (flags > BPF_EXIST || plen > t->max_prefixlen) return -EINVAL;
+	long rc = 0;
+	sluice_lock(&m->lock);
+	reclaim(t);
+	struct lnode **slot = &t->root, *n;
+	uint32_t ml = 0;
+	while ((n = *slot)) {
+		ml = match_len(n, data, plen);
+		if (n->prefixlen != ml || n->prefixlen == plen || n->prefixlen == t->max_prefixlen) break;
+		slot = &n->child[bit_at(data, n->prefixlen)];
+	}
+	int exact = n && n->prefixlen == plen && ml == plen;
+	int exists = exact && !(n->flags & NODE_IM);
+	if (exists && flags == BPF_NOEXIST) { rc = -EEXIST; goto out; }
+	if (!exists && flags == BPF_EXIST) { rc = -ENOENT; goto out; }
+	if (!exists && t->n_entries >= m->max_entries) { rc = -ENOSPC; goto out; }
+	struct lnode *fresh = new_node(m, plen, data, value);
+	if (!fresh) { rc = -ENOMEM; goto out; }
+	if (exact) { /* replace the entry (or fill an intermediate node) */
+		fresh->child[0] = n->child[0];
+		fresh->child[1] = n->child[1];
+		__atomic_store_n(slot, fresh, __ATOMIC_RELEASE);
+		retire_node(t, n);
+	} else if (!n) {
+		__atomic_store_n(slot, fresh, __ATOMIC_RELEASE);
+	} else if (ml == plen) { /* the new prefix covers n: it becomes n's parent */
+		fresh->child[bit_at(n->data, plen)] = n;
+		__atomic_store_n(slot, fresh, __ATOMIC_RELEASE);
+	} else { /* n and the new prefix diverge at bit ml: join them */
+		struct lnode *im = new_node(m, ml, n->data, NULL);
+		if (!im) { free(fresh); rc = -ENOMEM; goto out; }
+		int b = bit_at(data, ml);
+		im->child[b] = fresh;
+		im->child[!b] = n;
+		__atomic_store_n(slot, im, __ATOMIC_RELEASE);
+	}
+	if (!exists) t->n_entries++;
+out:
+	sluice_unlock(&m->lock);
+	return rc;
+}
+
+static long lpm_delete(struct sluice_map *m, const void *key)
+{
+	struct trie *t = T(m);
+	uint32_t plen = key_plen(key);
+	const uint8_t *data = key_data(key);
+	if (plen > t->max_prefixlen) return -EINVAL;
+	long rc = 0;
+	sluice_lock(&m->lock);
+	struct lnode **slot = &t->root, **parent_slot = NULL, *n, *parent = NULL;
+	while ((n = *slot)) {
+		uint32_t ml = match_len(n, data, plen);
+		if (n->prefixlen != ml || n->prefixlen == plen) break;
+		if (n->prefixlen == t->max_prefixlen) { n = NULL; break; }
+		parent_slot = slot;
+		parent = n;
+		slot = &n->child[bit_at(data, n->prefixlen)];
+	}
+	if (!n || n->prefixlen != plen || (n->flags & NODE_IM) || match_len(n, data, plen) != plen) { rc = -ENOENT; goto out; }
+	t->n_entries--;
+	if (n->child[0] && n->child[1]) { /* still joins two subtrees: keep it, entry-less */
+		__atomic_store_n(&n->flags, NODE_IM, __ATOMIC_RELEASE);
+		goto out;
+	}
+	struct lnode *only = n->child[0] ? n->child[0] : n->child[1];
+	__atomic_store_n(slot, only, __ATOMIC_RELEASE);
+	retire_node(t, n);
+	/* an intermediate parent left with one child is no longer needed */
+	if (!only && parent && (parent->flags & NODE_IM)) {
+		struct lnode *sibling = parent->child[0] ? parent->child[0] : parent->child[1];
+		__atomic_store_n(parent_slot, sibling, __ATOMIC_RELEASE);
+		retire_node(t, parent);
+	}
+out:
+	sluice_unlock(&m->lock);
+	return rc;
+}
+
+/* Postorder walk: calls visit on each entry node; stops when visit returns 1. */
+struct walk { struct sluice_map *m; const void *key; int seen; struct lnode *result; };
+
+static int postorder(struct lnode *n, struct walk *w)
+{
+	if (!n) return 0;
+	if (postorder(n->child[0], w) || postorder(n->child[1], w)) return 1;
+	if (n->flags & NODE_IM) return 0;
+	if (!w->key || w->seen) { w->result = n; return 1; }
+	struct trie *t = T(w->m);
+	if (n->prefixlen == key_plen(w->key) && match_len(n, key_data(w->key), t->max_prefixlen) == n->prefixlen)
+		w->seen = 1;
+	return 0;
+}
+
+static long lpm_next(struct sluice_map *m, const void *key, void *next)
+{
+	struct trie *t = T(m);
+	sluice_lock(&m->lock);
+	struct walk w = { m, key, 0, NULL };
+	if (key && key_plen(key) > t->max_prefixlen) w.key = NULL;
+	postorder(t->root, &w);
+	if (!w.result && w.key && !w.seen) { /* key absent: start over from the first */
+		w.key = NULL;
+		postorder(t->root, &w);
+	}
+	long rc = -ENOENT;
+	if (w.result) {
+		memcpy(next, &w.result->prefixlen, 4);
+		memcpy((uint8_t *)next + 4, w.result->data, t->data_size);
+		rc = 0;
+	}
+	sluice_unlock(&m->lock);
+	return rc;
+}
+
+static void free_tree(struct lnode *n)
+{
+	if (!n) return;
+	free_tree(n->child[0]);
+	free_tree(n->child[1]);
+	free(n);
+}
+
+static void lpm_free(struct sluice_map *m)
+{
+	struct trie *t = T(m);
+	if (!t) return;
+	free_tree(t->root);
+	while (t->retired) { struct lnode *n = t->retired; t->retired = n->link; free(n); }
+	free(t);
+}
+
+static const struct sluice_map_ops lpm_ops = {
+	.lookup = lpm_lookup, .update = lpm_update, .delete = lpm_delete, .get_next_key = lpm_next,
+	.lookup_sys = lpm_lookup_sys, .update_sys = lpm_update, .free = lpm_free,
+};
+
+int sluice_lpm_init(struct sluice_map *m, char *err, uint32_t errlen)
+{
+	if (!(m->map_flags & BPF_F_NO_PREALLOC)) return sluice_map_reject(m, err, errlen, EINVAL, "an lpm_trie needs BPF_F_NO_PREALLOC");
+	if (m->map_flags & ~(uint32_t)LPM_FLAGS) return sluice_map_reject(m, err, errlen, EINVAL, "flags 0x%x not allowed for an lpm_trie", m->map_flags);
+	if (m->key_size <= 4 || m->key_size > 4 + LPM_DATA_SIZE_MAX)
+		return sluice_map_reject(m, err, errlen, EINVAL, "key_size must be 4 (prefixlen) + 1..%d data bytes (got %u)", LPM_DATA_SIZE_MAX, m->key_size);
+	if (m->value_size < 1 || m->value_size > LPM_VAL_SIZE_MAX)
+		return sluice_map_reject(m, err, errlen, EINVAL, "value_size must be 1..%u", LPM_VAL_SIZE_MAX);
+	struct trie *t = calloc(1, sizeof *t);
+	if (!t) return sluice_map_reject(m, err, errlen, ENOMEM, "out of memory");
+	t->data_size = m->key_size - 4;
+	t->max_prefixlen = t->data_size * 8;
+	t->value_off = sluice_round_up8(t->data_size);
+	m->impl = t;
+	m->ops = &lpm_ops;
+	return 0;
+}

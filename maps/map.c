@@ -1,0 +1,160 @@
+/* Map creation (the kernel's generic rules), the id registry for map-in-map,
+ * and the control-plane entry points that dispatch to each type's ops. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "map.h"
+#include "worker.h"
+
+#define MAX_MAP_IDS 65536
+static struct sluice_map *by_id[MAX_MAP_IDS];
+static int ids_lock;
+
+int sluice_map_reject(struct sluice_map *m, char *err, uint32_t errlen, int errnum, const char *fmt, ...)
+{
+	char rule[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rule, sizeof rule, fmt, ap);
+	va_end(ap);
+	if (err && errlen) snprintf(err, errlen, "map '%s': %s (kernel: %s)", m->name, rule,
+				       errnum == E2BIG ? "-E2BIG" : errnum == ENOTSUP ? "-ENOTSUPP" :
+				       errnum == ENOMEM ? "-ENOMEM" : "-EINVAL");
+	return -errnum;
+}
+
+static int register_id(struct sluice_map *m)
+{
+	sluice_lock(&ids_lock);
+	for (uint32_t i = 1; i < MAX_MAP_IDS; i++)
+		if (!by_id[i]) { by_id[i] = m; m->inner_map_id = i; sluice_unlock(&ids_lock); return 0; }
+	sluice_unlock(&ids_lock);
+	return -1;
+}
+
+uint32_t sluice_map_id(struct sluice_map *m) { return m->inner_map_id; }
+struct sluice_map *sluice_map_by_id(uint32_t id)
+{
+	return id && id < MAX_MAP_IDS ? __atomic_load_n(&by_id[id], __ATOMIC_ACQUIRE) : NULL;
+}
+
+struct sluice_map *sluice_map_create(const char *name, uint32_t type, uint32_t key_size,
+				     uint32_t value_size, uint32_t max_entries, uint32_t map_flags,
+				     uint32_t ncpus, char *err, uint32_t errlen)
+{
+	struct sluice_map *m = calloc(1, sizeof *m);
+	if (!m) { if (err && errlen) snprintf(err, errlen, "map '%s': out of memory", name); return NULL; }
+	snprintf(m->name, sizeof m->name, "%s", name ? name : "");
+	m->type = type;
+	m->key_size = key_size;
+	m->value_size = value_size;
+	m->max_entries = max_entries;
+	m->map_flags = map_flags;
+	m->ncpus = ncpus ? ncpus : 1;
+	m->elem_size = sluice_round_up8(value_size);
+	int rc;
+	if (name && strlen(name) >= SLUICE_MAP_NAME_LEN) {
+		if (err && errlen) snprintf(err, errlen, "map '%s': name longer than %d bytes (kernel: -EINVAL)", name, SLUICE_MAP_NAME_LEN - 1);
+		rc = -EINVAL;
+	} else if (m->ncpus > SLUICE_MAX_CPUS) {
+		rc = sluice_map_reject(m, err, errlen, EINVAL, "%u per-CPU slots (at most %d)", m->ncpus, SLUICE_MAX_CPUS);
+	} else if (type != BPF_MAP_TYPE_RINGBUF && max_entries == 0) {
+		rc = sluice_map_reject(m, err, errlen, EINVAL, "max_entries must be > 0");
+	} else {
+		switch (type) {
+		case BPF_MAP_TYPE_ARRAY: case BPF_MAP_TYPE_PERCPU_ARRAY: case BPF_MAP_TYPE_PROG_ARRAY:
+		case BPF_MAP_TYPE_DEVMAP: case BPF_MAP_TYPE_XSKMAP: case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+			rc = sluice_array_init(m, err, errlen); break;
+		case BPF_MAP_TYPE_HASH: case BPF_MAP_TYPE_PERCPU_HASH: case BPF_MAP_TYPE_LRU_HASH:
+		case BPF_MAP_TYPE_LRU_PERCPU_HASH: case BPF_MAP_TYPE_DEVMAP_HASH: case BPF_MAP_TYPE_HASH_OF_MAPS:
+			rc = sluice_hash_init(m, err, errlen); break;
+		case BPF_MAP_TYPE_LPM_TRIE: rc = sluice_lpm_init(m, err, errlen); break;
+		case BPF_MAP_TYPE_RINGBUF: rc = sluice_ringbuf_init(m, err, errlen); break;
+		case BPF_MAP_TYPE_QUEUE: case BPF_MAP_TYPE_STACK: rc = sluice_queue_stack_init(m, err, errlen); break;
+		case BPF_MAP_TYPE_PERF_EVENT_ARRAY: rc = sluice_perf_event_array_init(m, err, errlen); break;
+		default: rc = sluice_map_reject(m, err, errlen, EINVAL, "map type %u is not supported by sluice", type);
+		}
+	}
+	if (rc == 0 && register_id(m) != 0) {
+		if (m->ops && m->ops->free) m->ops->free(m);
+		rc = sluice_map_reject(m, err, errlen, ENOMEM, "too many maps");
+	}
+	if (rc != 0) { free(m); return NULL; }
+	return m;
+}
+
+void sluice_map_free(struct sluice_map *m)
+{
+	if (!m) return;
+	sluice_lock(&ids_lock);
+	if (m->inner_map_id && m->inner_map_id < MAX_MAP_IDS && by_id[m->inner_map_id] == m)
+		by_id[m->inner_map_id] = NULL;
+	sluice_unlock(&ids_lock);
+	/* Programs and other threads may still be reading: wait them out. */
+	sluice_epoch_synchronize();
+	if (m->ops->free) m->ops->free(m);
+	free(m);
+}
+
+long sluice_map_lookup(struct sluice_map *m, const void *key, void *value)
+{
+	if (!m->ops->lookup_sys) return -EINVAL;
+	sluice_read_lock();
+	long rc = m->ops->lookup_sys(m, key, value);
+	sluice_read_unlock();
+	return rc;
+}
+
+long sluice_map_update(struct sluice_map *m, const void *key, const void *value, uint64_t flags)
+{
+	if (!m->ops->update_sys) return -EINVAL;
+	sluice_read_lock();
+	long rc = m->ops->update_sys(m, key, value, flags);
+	sluice_read_unlock();
+	return rc;
+}
+
+long sluice_map_delete(struct sluice_map *m, const void *key)
+{
+	if (!m->ops->delete) return -EINVAL;
+	sluice_read_lock();
+	long rc = m->ops->delete(m, key);
+	sluice_read_unlock();
+	return rc;
+}
+
+long sluice_map_get_next_key(struct sluice_map *m, const void *key, void *next_key)
+{
+	if (!m->ops->get_next_key) return -EINVAL;
+	sluice_read_lock();
+	long rc = m->ops->get_next_key(m, key, next_key);
+	sluice_read_unlock();
+	return rc;
+}
+
+/* BPF_MAP_LOOKUP_AND_DELETE_ELEM: pop for queue/stack, lookup+delete otherwise. */
+long sluice_map_lookup_and_delete(struct sluice_map *m, const void *key, void *value)
+{
+	long rc;
+	sluice_read_lock();
+	if (m->ops->pop) rc = m->ops->pop(m, value);
+	else if (!m->ops->lookup_sys || !m->ops->delete) rc = -ENOTSUP;
+	else if ((rc = m->ops->lookup_sys(m, key, value)) == 0) rc = m->ops->delete(m, key);
+	sluice_read_unlock();
+	return rc;
+}
+
+uint64_t sluice_map_value_base(struct sluice_map *m) { return (uint64_t)(uintptr_t)m->values; }
+
+/* Bytes the control plane exchanges for one value: per-CPU maps carry one
+ * 8-byte-aligned value per CPU, as the kernel's syscall does. */
+uint32_t sluice_map_value_size_sys(struct sluice_map *m)
+{
+	switch (m->type) {
+	case BPF_MAP_TYPE_PERCPU_ARRAY: case BPF_MAP_TYPE_PERCPU_HASH: case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+		return m->elem_size * m->ncpus;
+	default:
+		return m->value_size;
+	}
+}

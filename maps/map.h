@@ -1,0 +1,146 @@
+/* sluice maps: native storage shared by JIT'd programs, the helpers and the
+ * TypeScript control plane (through dataplane/ffi.ts).
+ *
+ * A map reference in a relocated program (lddw src=BPF_PSEUDO_MAP_FD) is the
+ * address of a struct sluice_map. The first fields have a fixed layout so the
+ * JIT can inline what the kernel inlines:
+ *
+ *   offset  field
+ *    0      u32 type           (enum bpf_map_type)
+ *    4      u32 key_size
+ *    8      u32 value_size
+ *   12      u32 max_entries
+ *   16      u32 map_flags
+ *   20      u32 ncpus          per-CPU slots (the runtime's worker count)
+ *   24      u32 elem_size      array stride: round_up(value_size, 8)
+ *   28      u32 index_mask     unused (0)
+ *   32      u8 *values         array / percpu_array / global data: value storage;
+ *                              prog_array: u64 entry addresses (0 = empty slot)
+ *
+ *  array lookup inlined:        i = *(u32 *)key; if (i >= max_entries) NULL
+ *                               else values + i * elem_size
+ *  percpu_array (index-major):  values + (i * ncpus + cpu) * elem_size
+ *
+ * Concurrency (see maps/README.md): readers never take locks on arrays, hash
+ * maps or the LPM trie; writers serialise per bucket (hash) or per map; hash,
+ * LRU and LPM elements are replaced by publishing a new element with release
+ * semantics and recycled only after a grace period (maps/epoch.c).
+ */
+#ifndef SLUICE_MAP_H
+#define SLUICE_MAP_H
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <linux/bpf.h>
+
+#define SLUICE_MAP_NAME_LEN 16 /* BPF_OBJ_NAME_LEN */
+#define SLUICE_MAX_CPUS 256
+
+struct sluice_map;
+
+/* Per-type operations. Helper-side ops act on the calling worker's per-CPU
+ * slot; the *_sys ops are the control plane's (BPF syscall) view and copy
+ * values in and out (all CPUs for per-CPU maps, ncpus * elem_size bytes). */
+struct sluice_map_ops {
+	void *(*lookup)(struct sluice_map *m, const void *key);
+	long (*update)(struct sluice_map *m, const void *key, const void *value, uint64_t flags);
+	long (*delete)(struct sluice_map *m, const void *key);
+	long (*get_next_key)(struct sluice_map *m, const void *key, void *next_key);
+	long (*lookup_sys)(struct sluice_map *m, const void *key, void *value);
+	long (*update_sys)(struct sluice_map *m, const void *key, const void *value, uint64_t flags);
+	long (*push)(struct sluice_map *m, const void *value, uint64_t flags);
+	long (*pop)(struct sluice_map *m, void *value);
+	long (*peek)(struct sluice_map *m, void *value);
+	void (*free)(struct sluice_map *m);
+};
+
+struct sluice_map {
+	uint32_t type;
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t max_entries;
+	uint32_t map_flags;
+	uint32_t ncpus;
+	uint32_t elem_size;
+	uint32_t index_mask;
+	uint8_t *values;
+	/* --- below: not part of the JIT-visible layout --- */
+	const struct sluice_map_ops *ops;
+	char name[SLUICE_MAP_NAME_LEN];
+	uint32_t inner_map_id;     /* map-in-map: kept for the loader */
+	int lock;                  /* map-wide writer lock (spin) */
+	void *impl;                /* type-specific state */
+};
+
+/* Creation: returns NULL and writes a message naming the map and the rule
+ * broken into err (errlen bytes) when the definition is invalid. */
+struct sluice_map *sluice_map_create(const char *name, uint32_t type, uint32_t key_size,
+				     uint32_t value_size, uint32_t max_entries, uint32_t map_flags,
+				     uint32_t ncpus, char *err, uint32_t errlen);
+void sluice_map_free(struct sluice_map *m);
+
+/* Control-plane operations (kernel errno results, negative). */
+long sluice_map_lookup(struct sluice_map *m, const void *key, void *value);
+long sluice_map_update(struct sluice_map *m, const void *key, const void *value, uint64_t flags);
+long sluice_map_delete(struct sluice_map *m, const void *key);
+long sluice_map_get_next_key(struct sluice_map *m, const void *key, void *next_key);
+long sluice_map_lookup_and_delete(struct sluice_map *m, const void *key, void *value);
+uint64_t sluice_map_value_base(struct sluice_map *m);
+uint32_t sluice_map_value_size_sys(struct sluice_map *m);
+
+/* Internal: fills err with "map 'NAME': RULE (kernel: -EXXX)" and returns -errnum. */
+int sluice_map_reject(struct sluice_map *m, char *err, uint32_t errlen, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* Programs that tail calls and prog_array updates refer to by id (the
+ * control plane's stand-in for a program fd): the pipeline registers each
+ * installed program's entry address under its id. */
+long sluice_prog_register(uint32_t id, uint64_t address);
+long sluice_prog_unregister(uint32_t id);
+
+/* Internal: spin lock on an int (writers only). */
+static inline void sluice_lock(int *l)
+{
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(l, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+static inline void sluice_unlock(int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+
+/* Copy a value so that every aligned 8-byte word is written with one store:
+ * concurrent readers may see old and new words mixed for values > 8 bytes
+ * (as in the kernel's arrays) but never a half-written word. */
+static inline void sluice_copy_words(void *dst, const void *src, uint32_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+	if (((uintptr_t)d & 7) == 0) {
+		while (n >= 8) {
+			uint64_t w;
+			__builtin_memcpy(&w, s, 8);
+			__atomic_store_n((uint64_t *)d, w, __ATOMIC_RELAXED);
+			d += 8; s += 8; n -= 8;
+		}
+	}
+	while (n--) *d++ = *s++;
+}
+
+static inline uint32_t sluice_round_up8(uint32_t n) { return (n + 7) & ~7u; }
+
+/* Type constructors (one per C file). */
+int sluice_array_init(struct sluice_map *m, char *err, uint32_t errlen);
+int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen);
+int sluice_lpm_init(struct sluice_map *m, char *err, uint32_t errlen);
+int sluice_ringbuf_init(struct sluice_map *m, char *err, uint32_t errlen);
+int sluice_queue_stack_init(struct sluice_map *m, char *err, uint32_t errlen);
+int sluice_perf_event_array_init(struct sluice_map *m, char *err, uint32_t errlen);
+
+/* The calling worker's per-CPU slot (maps/worker.c). */
+uint32_t sluice_worker_cpu(void);
+
+/* Map-in-map: the id of a map; lookups from programs return the inner map's
+ * address. Ids are process-wide and assigned at creation. */
+uint32_t sluice_map_id(struct sluice_map *m);
+struct sluice_map *sluice_map_by_id(uint32_t id);
+
+#endif

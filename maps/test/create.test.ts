@@ -1,0 +1,85 @@
+// Creation follows the kernel's rules (kernel/bpf/{arraymap,hashtab,lpm_trie,
+// ringbuf,queue_stack_maps,devmap}.c): a bad definition is refused with a
+// message naming the map and the rule.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createMap, MapError, MapFlag, MapType, type MapDef } from '../index.ts';
+import { requires } from '../../scripts/testkit/skip.ts';
+import { hasNativeLibrary } from './native.ts';
+
+function refused(def: MapDef, rule: RegExp, errno: string): void {
+  try {
+    createMap(def).close();
+  } catch (err) {
+    assert.instance(err, MapError);
+    const msg = (err as Error).message;
+    assert.ok(msg.includes(`map '${def.name}'`), msg);
+    assert.match(msg, rule);
+    assert.ok(msg.includes(errno), msg);
+    return;
+  }
+  assert.unreachable(`${def.name} was created`);
+}
+
+const base = { keySize: 4, valueSize: 8, maxEntries: 4 };
+
+if (requires('map creation rules', hasNativeLibrary())) {
+  test('max_entries must be > 0', () => {
+    refused({ name: 'zero', type: MapType.Hash, ...base, maxEntries: 0 }, /max_entries/, '-EINVAL');
+    refused({ name: 'zeroarr', type: MapType.Array, ...base, maxEntries: 0 }, /max_entries/, '-EINVAL');
+  });
+
+  test('arrays: key_size 4, value_size > 0, per-CPU values at most 32 KiB', () => {
+    refused({ name: 'arrkey8', type: MapType.Array, ...base, keySize: 8 }, /key_size must be 4/, '-EINVAL');
+    refused({ name: 'arrval0', type: MapType.Array, ...base, valueSize: 0 }, /value_size/, '-EINVAL');
+    refused({ name: 'pcpubig', type: MapType.PerCpuArray, ...base, valueSize: 32769 }, /32768/, '-E2BIG');
+    refused({ name: 'arrnopre', type: MapType.Array, ...base, flags: MapFlag.NoPrealloc }, /flags/, '-EINVAL');
+  });
+
+  test('hash maps: sizes, keys up to 512 bytes, LRU always preallocated', () => {
+    refused({ name: 'hkey0', type: MapType.Hash, ...base, keySize: 0 }, /key_size/, '-EINVAL');
+    refused({ name: 'hkeybig', type: MapType.Hash, ...base, keySize: 513 }, /512/, '-E2BIG');
+    refused({ name: 'lrunopre', type: MapType.LruHash, ...base, flags: MapFlag.NoPrealloc }, /preallocated/, '-ENOTSUPP');
+    refused({ name: 'hnocommon', type: MapType.Hash, ...base, flags: MapFlag.NoCommonLru }, /LRU/, '-EINVAL');
+    createMap({ name: 'hnopre', type: MapType.Hash, ...base, flags: MapFlag.NoPrealloc }).close();
+  });
+
+  test('lpm_trie: BPF_F_NO_PREALLOC, key = 4 + 1..256 bytes, value >= 1', () => {
+    const lpm = { name: 'lpm', type: MapType.LpmTrie, keySize: 8, valueSize: 4, maxEntries: 4, flags: MapFlag.NoPrealloc };
+    createMap(lpm).close();
+    refused({ ...lpm, name: 'lpmpre', flags: 0 }, /NO_PREALLOC/, '-EINVAL');
+    refused({ ...lpm, name: 'lpmkey4', keySize: 4 }, /key_size/, '-EINVAL');
+    refused({ ...lpm, name: 'lpmkeybig', keySize: 261 }, /key_size/, '-EINVAL');
+    createMap({ ...lpm, name: 'lpmkeymax', keySize: 260 }).close();
+    refused({ ...lpm, name: 'lpmval0', valueSize: 0 }, /value_size/, '-EINVAL');
+  });
+
+  test('ringbuf: key and value 0, size a power-of-two multiple of the page', () => {
+    const rb = { name: 'rb', type: MapType.RingBuf, keySize: 0, valueSize: 0, maxEntries: 4096 };
+    createMap(rb).close();
+    createMap({ ...rb, maxEntries: 1 << 16 }).close();
+    refused({ ...rb, name: 'rb3p', maxEntries: 3 * 4096 }, /power-of-two/, '-EINVAL');
+    refused({ ...rb, name: 'rbsmall', maxEntries: 2048 }, /page/, '-EINVAL');
+    refused({ ...rb, name: 'rbkey', keySize: 4 }, /key_size 0/, '-EINVAL');
+  });
+
+  test('queue and stack: no key, value > 0', () => {
+    refused({ name: 'qkey', type: MapType.Queue, keySize: 4, valueSize: 4, maxEntries: 4 }, /key_size must be 0/, '-EINVAL');
+    refused({ name: 'sval0', type: MapType.Stack, keySize: 0, valueSize: 0, maxEntries: 4 }, /value_size/, '-EINVAL');
+  });
+
+  test('devmap, xskmap, prog_array: value sizes', () => {
+    refused({ name: 'dev6', type: MapType.DevMap, keySize: 4, valueSize: 6, maxEntries: 4 }, /value_size must be 4/, '-EINVAL');
+    refused({ name: 'devh6', type: MapType.DevMapHash, keySize: 4, valueSize: 6, maxEntries: 4 }, /value_size must be 4/, '-EINVAL');
+    refused({ name: 'xsk8', type: MapType.XskMap, keySize: 4, valueSize: 8, maxEntries: 4 }, /value_size must be 4/, '-EINVAL');
+    refused({ name: 'prog8', type: MapType.ProgArray, keySize: 4, valueSize: 8, maxEntries: 4 }, /value_size must be 4/, '-EINVAL');
+  });
+
+  test('names, unknown types, and sizes that are not u32', () => {
+    refused({ name: 'a_name_that_is_too_long', type: MapType.Hash, ...base }, /name longer/, '-EINVAL');
+    refused({ name: 'sockmap', type: 15 as MapType, ...base }, /not supported/, '-EINVAL');
+    assert.throws(() => createMap({ name: 'neg', type: MapType.Hash, ...base, keySize: -1 }), /not a u32/);
+  });
+}
+
+test.run();

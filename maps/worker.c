@@ -1,0 +1,110 @@
+/* Per-worker state and epoch-based grace periods (see worker.h). */
+#include <pthread.h>
+#include <sched.h>
+#include "worker.h"
+#include "map.h"
+
+#define SLUICE_MAX_READERS 1024
+
+__thread struct sluice_worker sluice_worker;
+
+struct reader_slot {
+	uint64_t active; /* epoch at which the current read section began; 0: quiescent */
+	uint32_t used;
+	char pad[64 - 12];
+};
+
+static struct reader_slot readers[SLUICE_MAX_READERS] __attribute__((aligned(64)));
+static uint64_t global_epoch = 1;
+static uint32_t reader_hwm; /* slots [0, reader_hwm) have ever been used */
+static pthread_key_t slot_key;
+static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
+
+static void release_slot(void *p)
+{
+	uintptr_t idx = (uintptr_t)p;
+	if (idx == 0) return;
+	__atomic_store_n(&readers[idx - 1].active, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&readers[idx - 1].used, 0, __ATOMIC_RELEASE);
+}
+
+static void make_key(void) { pthread_key_create(&slot_key, release_slot); }
+
+static struct reader_slot *my_slot(void)
+{
+	if (sluice_worker.slot) return &readers[sluice_worker.slot - 1];
+	pthread_once(&slot_once, make_key);
+	for (uint32_t i = 0; i < SLUICE_MAX_READERS; i++) {
+		uint32_t zero = 0;
+		if (__atomic_compare_exchange_n(&readers[i].used, &zero, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			uint32_t hwm = __atomic_load_n(&reader_hwm, __ATOMIC_RELAXED);
+			while (hwm < i + 1 && !__atomic_compare_exchange_n(&reader_hwm, &hwm, i + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+				;
+			sluice_worker.slot = i + 1;
+			pthread_setspecific(slot_key, (void *)(uintptr_t)(i + 1));
+			return &readers[i];
+		}
+	}
+	return NULL; /* more than SLUICE_MAX_READERS threads: reads stay unprotected */
+}
+
+void sluice_read_lock(void)
+{
+	if (sluice_worker.read_depth++ > 0) return;
+	struct reader_slot *s = my_slot();
+	if (!s) return;
+	/* seq_cst store then fence: a writer that scans after this store sees us;
+	 * one that scanned before it unlinked its object before we load pointers. */
+	__atomic_store_n(&s->active, __atomic_load_n(&global_epoch, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+void sluice_read_unlock(void)
+{
+	if (sluice_worker.read_depth == 0 || --sluice_worker.read_depth > 0) return;
+	if (sluice_worker.slot) __atomic_store_n(&readers[sluice_worker.slot - 1].active, 0, __ATOMIC_RELEASE);
+}
+
+uint64_t sluice_epoch_retire(void) { return __atomic_fetch_add(&global_epoch, 1, __ATOMIC_SEQ_CST); }
+
+uint64_t sluice_epoch_safe(void)
+{
+	uint64_t min = UINT64_MAX;
+	uint32_t n = __atomic_load_n(&reader_hwm, __ATOMIC_SEQ_CST);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t a = __atomic_load_n(&readers[i].active, __ATOMIC_SEQ_CST);
+		if (a && a < min) min = a;
+	}
+	return min;
+}
+
+void sluice_epoch_synchronize(void)
+{
+	uint64_t e = sluice_epoch_retire();
+	while (sluice_epoch_safe() <= e) sched_yield();
+}
+
+void sluice_worker_set(uint32_t cpu) { sluice_worker.cpu = cpu; }
+uint32_t sluice_worker_get(void) { return sluice_worker.cpu; }
+struct sluice_worker *sluice_worker_current(void) { return &sluice_worker; }
+uint32_t sluice_worker_cpu(void) { return sluice_worker.cpu; }
+
+void sluice_worker_begin(void)
+{
+	sluice_worker.tail_call_cnt = 0;
+	sluice_worker.redirect_kind = SLUICE_REDIRECT_NONE;
+	sluice_read_lock();
+}
+
+void sluice_worker_end(void) { sluice_read_unlock(); }
+
+/* One burst on the calling worker: reader section, per-burst state reset,
+ * then the JIT'd burst entry. For run loops that do not bracket bursts
+ * themselves with sluice_worker_begin/end. */
+uint64_t sluice_burst_run(void *fn, void *buffs, uint32_t *verdicts, uint64_t n)
+{
+	sluice_worker_begin();
+	uint64_t r = ((uint64_t (*)(void *, uint32_t *, uint64_t))fn)(buffs, verdicts, n);
+	sluice_worker_end();
+	return r;
+}
