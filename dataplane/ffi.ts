@@ -101,3 +101,162 @@ export function execBindings(): ExecBindings {
 // ---------------------------------------------------------------------------
 // (end of the JIT section)
 // ---------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------
+// Maps, helpers and per-worker state (owner: maps/ and dataplane/shim/helpers*.c;
+// C in maps/*.c, dataplane/shim/helpers*.c). Typed handles over these live in
+// maps/handle.ts; use those rather than these raw calls.
+// ---------------------------------------------------------------------------
+
+type NativeFn = ReturnType<typeof declare>;
+/** A pointer argument: an address, a buffer, or NULL. */
+export type NativePointer = bigint | Uint8Array | null;
+
+export interface MapBindings {
+  /** struct sluice_map * or 0n; on 0n, err holds "map 'NAME': rule (kernel: -EXXX)". */
+  create(name: string, type: number, keySize: number, valueSize: number, maxEntries: number,
+    flags: number, ncpus: number, err: Uint8Array): bigint;
+  free(map: bigint): void;
+  /** The control plane's view (kernel errno results: 0 or -errno). Per-CPU values: ncpus slots. */
+  lookup(map: bigint, key: NativePointer, value: Uint8Array): number;
+  update(map: bigint, key: NativePointer, value: Uint8Array, flags: bigint): number;
+  delete(map: bigint, key: NativePointer): number;
+  getNextKey(map: bigint, key: NativePointer, next: Uint8Array): number;
+  lookupAndDelete(map: bigint, key: NativePointer, value: Uint8Array): number;
+  /** Address of the value storage (arrays, global data: BPF_PSEUDO_MAP_VALUE base). */
+  valueBase(map: bigint): bigint;
+  /** Bytes of one value as the control plane exchanges it (ncpus * round_up(value_size, 8) for per-CPU maps). */
+  valueSizeSys(map: bigint): number;
+  /** Process-wide map id (map-in-map values refer to inner maps by id). */
+  id(map: bigint): number;
+  /** Ring buffer / perf_event_array records as {u32 len; bytes; pad to 8}: bytes written, or -errno. */
+  ringbufDrain(map: bigint, out: Uint8Array, cap: number): number;
+  ringbufQuery(map: bigint, flags: bigint): bigint;
+  perfDrain(map: bigint, out: Uint8Array, cap: number): number;
+  /** Programs referred to by prog_array values: id -> entry address. */
+  progRegister(id: number, address: bigint): number;
+  progUnregister(id: number): number;
+  /** Test support (maps/hammer.c). */
+  hammerStart(map: bigint, threads: number, keys: number, writers: number): bigint;
+  hammerStop(handle: bigint, out: BigUint64Array): number;
+}
+
+export interface HelperBindings {
+  /** Native address of a helper by kernel id; 0n when unsupported (and for tail_call, which the JIT inlines). */
+  address(id: number): bigint;
+  /** The helper's name when sluice supports the id (tail_call included), else null. */
+  name(id: number): string | null;
+  /** The kernel's name for any id in linux/bpf.h, else null. */
+  kernelName(id: number): string | null;
+  /** Calls a helper by id with r1..r5 (tests; programs call helpers natively). */
+  call(id: number, ...args: bigint[]): bigint;
+  traceDrain(out: Uint8Array, cap: number): number;
+  setMtu(ifindex: number, mtu: number): number;
+  redirectCommit(buff: NativePointer): number;
+  /** The calling thread's worker slot (per-CPU index). */
+  workerSet(cpu: number): void;
+  workerGet(): number;
+  /** Address of the calling thread's struct sluice_worker (maps/worker.h). */
+  workerCurrent(): bigint;
+  workerBegin(): void;
+  workerEnd(): void;
+  /** Waits until everything retired so far can be reclaimed (not inside a burst). */
+  epochSynchronize(): void;
+  /** uint64_t sluice_burst_run(fn, buffs, verdicts, n): one burst bracketed by workerBegin/End. */
+  burstRunAddress(): bigint;
+}
+
+let maps: MapBindings | undefined;
+let helpers: HelperBindings | undefined;
+
+const num = (v: unknown): number => Number(v);
+
+export function mapBindings(): MapBindings {
+  if (maps) return maps;
+  const create = declare('void *sluice_map_create(const char *name, uint32_t type, uint32_t key_size, uint32_t value_size, uint32_t max_entries, uint32_t map_flags, uint32_t ncpus, void *err, uint32_t errlen)');
+  const free = declare('void sluice_map_free(void *m)');
+  const lookup = declare('long sluice_map_lookup(void *m, void *key, void *value)');
+  const update = declare('long sluice_map_update(void *m, void *key, void *value, uint64_t flags)');
+  const del = declare('long sluice_map_delete(void *m, void *key)');
+  const next = declare('long sluice_map_get_next_key(void *m, void *key, void *next_key)');
+  const lookupAndDelete = declare('long sluice_map_lookup_and_delete(void *m, void *key, void *value)');
+  const valueBase = declare('uint64_t sluice_map_value_base(void *m)');
+  const valueSizeSys = declare('uint32_t sluice_map_value_size_sys(void *m)');
+  const id = declare('uint32_t sluice_map_id(void *m)');
+  const rbDrain = declare('long sluice_ringbuf_drain(void *m, void *out, uint32_t cap)');
+  const rbQuery = declare('uint64_t sluice_ringbuf_query(void *m, uint64_t flags)');
+  const perfDrain = declare('long sluice_perf_drain(void *m, void *out, uint32_t cap)');
+  const progRegister = declare('long sluice_prog_register(uint32_t id, uint64_t address)');
+  const progUnregister = declare('long sluice_prog_unregister(uint32_t id)');
+  const hammerStart = declare('void *sluice_hammer_start(void *m, uint32_t nthreads, uint32_t nkeys, uint32_t writers)');
+  const hammerStop = declare('long sluice_hammer_stop(void *h, void *out)');
+  maps = {
+    create: (name, type, k, v, n, f, c, err) => toAddress(create(name, type, k, v, n, f, c, err, err.length)),
+    free: (m) => { free(m); },
+    lookup: (m, k, v) => num(lookup(m, k, v)),
+    update: (m, k, v, f) => num(update(m, k, v, f)),
+    delete: (m, k) => num(del(m, k)),
+    getNextKey: (m, k, n) => num(next(m, k, n)),
+    lookupAndDelete: (m, k, v) => num(lookupAndDelete(m, k, v)),
+    valueBase: (m) => BigInt(valueBase(m) as number | bigint),
+    valueSizeSys: (m) => num(valueSizeSys(m)),
+    id: (m) => num(id(m)),
+    ringbufDrain: (m, out, cap) => num(rbDrain(m, out, cap)),
+    ringbufQuery: (m, f) => BigInt(rbQuery(m, f) as number | bigint),
+    perfDrain: (m, out, cap) => num(perfDrain(m, out, cap)),
+    progRegister: (i, a) => num(progRegister(i, a)),
+    progUnregister: (i) => num(progUnregister(i)),
+    hammerStart: (m, t, k, w) => toAddress(hammerStart(m, t, k, w)),
+    hammerStop: (h, out) => num(hammerStop(h, out)),
+  };
+  return maps;
+}
+
+export function helperBindings(): HelperBindings {
+  if (helpers) return helpers;
+  const address = declare('uint64_t sluice_helper_address(uint32_t id)');
+  const name = declare('const char *sluice_helper_name(uint32_t id)');
+  const kernelName = declare('const char *sluice_helper_kernel_name(uint32_t id)');
+  const traceDrain = declare('long sluice_trace_drain(void *out, uint32_t cap)');
+  const setMtu = declare('long sluice_set_mtu(uint32_t ifindex, uint32_t mtu)');
+  const redirectCommit = declare('uint32_t sluice_redirect_commit(void *buff)');
+  const workerSet = declare('void sluice_worker_set(uint32_t cpu)');
+  const workerGet = declare('uint32_t sluice_worker_get(void)');
+  const workerCurrent = declare('void *sluice_worker_current(void)');
+  const workerBegin = declare('void sluice_worker_begin(void)');
+  const workerEnd = declare('void sluice_worker_end(void)');
+  const epochSynchronize = declare('void sluice_epoch_synchronize(void)');
+  const proto = koffi.proto('uint64_t sluice_helper_fn(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t)');
+  const callables = new Map<number, NativeFn>();
+  helpers = {
+    address: (id) => BigInt(address(id) as number | bigint),
+    name: (id) => (name(id) as string | null) ?? null,
+    kernelName: (id) => (kernelName(id) as string | null) ?? null,
+    call(id, ...args) {
+      let fn = callables.get(id);
+      if (!fn) {
+        const at = BigInt(address(id) as number | bigint);
+        if (at === 0n) throw new NativeError(`no native helper with id ${id}`);
+        fn = koffi.decode(at, proto) as NativeFn;
+        callables.set(id, fn);
+      }
+      const full = [0, 1, 2, 3, 4].map((i) => BigInt.asUintN(64, args[i] ?? 0n));
+      return BigInt.asUintN(64, BigInt(fn(...full) as number | bigint));
+    },
+    traceDrain: (out, cap) => num(traceDrain(out, cap)),
+    setMtu: (i, m) => num(setMtu(i, m)),
+    redirectCommit: (b) => num(redirectCommit(b)),
+    workerSet: (c) => { workerSet(c); },
+    workerGet: () => num(workerGet()),
+    workerCurrent: () => toAddress(workerCurrent()),
+    workerBegin: () => { workerBegin(); },
+    workerEnd: () => { workerEnd(); },
+    epochSynchronize: () => { epochSynchronize(); },
+    burstRunAddress: () => toAddress(nativeLibrary().symbol('sluice_burst_run')),
+  };
+  return helpers;
+}
+
+// ---------------------------------------------------------------------------
+// (end of the maps and helpers section)
+// ---------------------------------------------------------------------------
