@@ -59,7 +59,9 @@ export function assemble(text: string): Instruction[] {
   });
   const program = resolveLabels(drafts, labels, (problem, index) => {
     const n = lineOf[index] ?? 0;
-    throw new AsmError(labelMessage(problem), n, lines[n - 1] ?? '');
+    const isCall = drafts[index]?.insn.opcode === (Class.JMP | JmpOp.CALL);
+    const hint = isCall && problem.kind === 'undefined' ? ' (`call name` calls a local label; helpers are called by number, `call 1`)' : '';
+    throw new AsmError(labelMessage(problem) + hint, n, lines[n - 1] ?? '');
   });
   program.forEach((insn, i) => {
     const problem = encodingProblem(insn);

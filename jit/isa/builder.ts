@@ -17,7 +17,7 @@
 import { SluiceError } from '../errors.ts';
 import {
   AluOp, AtomicOp, ATOMIC_FETCH, CALLX, Class, EXIT, JmpOp, LDDW, Mode, PseudoCall, PseudoLd, Size,
-  Source,
+  Source, classOf, sizeOf,
 } from './opcode.ts';
 import { lddw, type Instruction } from './instruction.ts';
 import { encodingProblem } from './codec.ts';
@@ -218,10 +218,13 @@ function checkFields(insn: Instruction): string | undefined {
   const isInt = (v: number, bits: number) => Number.isInteger(v) && v >= -(2 ** (bits - 1)) && v < 2 ** (bits - 1);
   for (const r of [insn.dst, insn.src]) if (!Number.isInteger(r) || r < 0 || r > 15) return `register ${r} does not exist`;
   if (!isInt(insn.off, 16)) return `offset ${insn.off} does not fit 16 bits`;
-  if (!isInt(insn.imm, 32) && !(Number.isInteger(insn.imm) && insn.imm >= 0 && insn.imm <= 0xffffffff)) {
-    return `immediate ${insn.imm} does not fit 32 bits`;
-  }
-  return undefined;
+  if (isInt(insn.imm, 32)) return undefined;
+  if (!Number.isInteger(insn.imm) || insn.imm < 0 || insn.imm > 0xffffffff) return `immediate ${insn.imm} does not fit 32 bits`;
+  // 0x80000000..0xffffffff: a 32-bit pattern, fine where the immediate is used as 32 bits,
+  // misleading where the CPU sign-extends it to 64 (as the assembler also says).
+  const cls = classOf(insn.opcode);
+  const signExtended = cls === Class.ALU64 || cls === Class.JMP || (cls === Class.ST && sizeOf(insn.opcode) === Size.DW);
+  return signExtended ? `immediate ${insn.imm} would be sign-extended to 64 bits; use lddw or a 32-bit operation` : undefined;
 }
 
 for (const [name, [op, off]] of Object.entries(ALU_OPS)) {

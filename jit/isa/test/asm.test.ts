@@ -154,6 +154,7 @@ const errors: Array<[string, RegExp]> = [
   ['goto +40000', /does not fit 16 bits/],
   ['r2 = *(u64 *)(r1 + 40000)', /does not fit 16 bits/],
   ['goto nowhere', /label 'nowhere' is not defined/],
+  ['call bpf_map_lookup_elem', /label 'bpf_map_lookup_elem' is not defined \(`call name` calls a local label; helpers are called by number/],
   ['if r1 ~ r2 goto +1', /expected a conditional jump like `if r1 > r2 goto \+5`/],
   ['if r1 > r2', /expected a conditional jump/],
   ['r2 = *(s64 *)(r1 + 0)', /no sign-extending load of 64 bits/],

@@ -159,6 +159,10 @@ test('instructions that cannot be encoded are reported by the call that adds the
   throwsBuilder(() => new ProgramBuilder().ldxsx(Size.DW, R1, R2, 0), /sign-extending load of 8 bytes/);
   throwsBuilder(() => new ProgramBuilder().atomic(Size.H, AtomicOp.ADD, R1, R2, 0), /atomic operation on 1 or 2 bytes/);
   throwsBuilder(() => new ProgramBuilder().mov64Imm(R0, 1.5), /immediate 1.5 does not fit/);
+  throwsBuilder(() => new ProgramBuilder().mov64Imm(R0, 0x80000000), /would be sign-extended to 64 bits; use lddw/);
+  throwsBuilder(() => new ProgramBuilder().jeqImm(R0, 0xffffffff, 0), /would be sign-extended/);
+  assert.is(new ProgramBuilder().jeq32Imm(R0, 0xffffffff, 0).build()[0]!.imm, -1);
+  assert.is(new ProgramBuilder().stw(R10, -4, 0xffffffff).build()[0]!.imm, -1);
 });
 
 test.run();
