@@ -11,6 +11,11 @@ import {
 } from './execution.ts';
 import { type MapOptions, Memory, type Region } from './memory.ts';
 
+export type { Access, MapOptions, Region } from './memory.ts';
+export { Memory } from './memory.ts';
+export type { Change, Execution, Helper, HelperContext, LddwResolver, RunResult, TraceEvent } from './execution.ts';
+export { type FaultKind, VmError } from './errors.ts';
+
 export interface InterpreterOptions {
   /** Helper functions by id. Default: none (every helper call is a RunError). */
   helpers?: ReadonlyMap<number, Helper> | Readonly<Record<number, Helper>>;

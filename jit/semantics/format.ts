@@ -52,7 +52,7 @@ export function parseSemantics(text: string, file = '<text>'): SemanticsCase[] {
   lines.forEach((raw, i) => {
     const n = i + 1;
     const line = raw.trim();
-    const fail = (msg: string): never => { throw new SemanticsFormatError(msg, file, n); };
+    const fail: (msg: string) => never = (msg) => { throw new SemanticsFormatError(msg, file, n); };
     const header = HEADER.exec(line);
     if (header) {
       if (current) fail(`case '${current.name}' (line ${current.line}) has no '=>' line`);

@@ -6,11 +6,11 @@ import { assemble } from '../../isa/asm.ts';
 import { DecodeError, RunError, SluiceError } from '../../errors.ts';
 import { LDDW, PseudoLd, STACK_SIZE } from '../../isa/opcode.ts';
 import type { Instruction } from '../../isa/instruction.ts';
-import { Interpreter } from '../interpreter.ts';
+import { Interpreter, type InterpreterOptions } from '../interpreter.ts';
 import { VmError } from '../errors.ts';
 import { HEAP_REGION_BASE, stackBase } from '../memory.ts';
 
-const vmOf = (text: string, options = {}) => new Interpreter(assemble(text), options);
+const vmOf = (text: string, options: InterpreterOptions = {}) => new Interpreter(assemble(text), options);
 
 function fault(fn: () => unknown): VmError {
   try {
@@ -104,7 +104,7 @@ test('helpers get r1-r5 and the call pc, and their result lands in r0', () => {
   const seen: bigint[] = [];
   let pc = -1;
   const vm = vmOf('r1 = 1\nr2 = 2\nr3 = 3\nr4 = 4\nr5 = -1\ncall 7\nexit', {
-    helpers: { 7: (ctx: { pc: number }, a: bigint, b: bigint, c: bigint, d: bigint, e: bigint) => { pc = ctx.pc; seen.push(a, b, c, d, e); return 99n; } },
+    helpers: { 7: (ctx, a, b, c, d, e) => { pc = ctx.pc; seen.push(a, b, c, d, e); return 99n; } },
   });
   assert.is(vm.run().r0, 99n);
   assert.equal(seen, [1n, 2n, 3n, 4n, (1n << 64n) - 1n]);
@@ -130,7 +130,7 @@ test('a helper that throws stops the run with a helper error; an unknown helper 
 });
 
 test('a helper touching bad memory is a memory fault at the call', () => {
-  const vm = vmOf('r1 = 16\ncall 2\nexit', { helpers: { 2: (ctx: { memory: { load(a: bigint, s: number): bigint } }, r1: bigint) => ctx.memory.load(r1, 8) } });
+  const vm = vmOf('r1 = 16\ncall 2\nexit', { helpers: { 2: (ctx, r1) => ctx.memory.load(r1, 8) } });
   const err = fault(() => vm.run());
   assert.is(err.kind, 'memory');
   assert.is(err.pc, 1);
