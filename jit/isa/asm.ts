@@ -3,10 +3,12 @@
 //   - blank lines and comments (`;`, `#`, `//` to the end of the line);
 //   - labels, `name:` alone or before an instruction; jump targets, gotol, `call name`
 //     (a local call) and `func(name)` may name one instead of giving a relative offset;
-//   - lines pasted from `llvm-objdump -d [-r]`: the `  12:\t<hex bytes>\t` prefix and a
-//     trailing `<LBB0_3>` are ignored, `0000000000000060 <LBB0_3>:` lines define labels,
+//   - lines pasted from `llvm-objdump -d [-r] [-S]`: the `  12:\t<hex bytes>\t` prefix and a
+//     trailing `<LBB0_3>` are skipped, `0000000000000060 <LBB0_3>:` lines define labels,
 //     file and section headers are skipped, and relocation lines set the previous
-//     instruction's `reference`.
+//     instruction's `reference`. The bytes must match the text: llvm 14 prints some
+//     instructions ambiguously (`call -1` for a local call), and the error then says
+//     what the bytes are.
 // Immediates are decimal or 0x-hex. Every error is an AsmError with the line.
 import { AsmError } from '../errors.ts';
 import {
@@ -14,7 +16,8 @@ import {
   EXIT, CALLX,
 } from './opcode.ts';
 import { lddw, type Instruction } from './instruction.ts';
-import { encodingProblem } from './codec.ts';
+import { decode, encode, encodingProblem } from './codec.ts';
+import { disassemble } from './disasm.ts';
 import { type Draft, type Fixup, labelMessage, resolveLabels } from './labels.ts';
 import {
   ALU_OPERATORS, ATOMIC_OPERATORS, JMP_CONDITIONS, PSEUDO_LD_NAMES, PSEUDO_LD_WITH_OFFSET,
@@ -25,6 +28,7 @@ import {
 export function assemble(text: string): Instruction[] {
   const drafts: Draft[] = [];
   const lineOf: number[] = [];
+  const bytesOf: Array<string | undefined> = [];
   const labels = new Map<string, number>();
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
@@ -45,17 +49,23 @@ export function assemble(text: string): Instruction[] {
     };
     const objdumpLabel = OBJDUMP_LABEL.exec(line);
     if (objdumpLabel) { define(objdumpLabel[1]!); return; }
-    line = line.replace(PC_PREFIX, '').replace(HEX_BYTES, '').trim();
+    line = line.replace(PC_PREFIX, '');
+    const hex = HEX_BYTES.exec(line)?.[0];
+    if (hex !== undefined) line = line.slice(hex.length);
+    line = line.trim();
+    const bytes = hex?.trim().split(/\s+/).join(' ');
+    const failHere = bytes === undefined ? fail : (msg: string): never => fail(`${msg} (the line's bytes are ${describeBytes(bytes)})`);
     const label = LABEL.exec(line);
     if (label) {
       define(label[1]!);
       line = line.slice(label[0].length).trim();
       if (line === '') return;
     }
-    if (/^<[^<>]*>$/.test(line)) fail(`not an instruction (llvm-objdump prints ${line} for encodings it does not know)`);
+    if (/^<[^<>]*>$/.test(line)) failHere(`not an instruction (llvm-objdump prints ${line} for encodings it does not know)`);
     line = line.replace(/\s*<[^<>]*>$/, '');
-    drafts.push(parseInstruction(line, fail));
+    drafts.push(parseInstruction(line, failHere));
     lineOf.push(n);
+    bytesOf.push(bytes);
   });
   const program = resolveLabels(drafts, labels, (problem, index) => {
     const n = lineOf[index] ?? 0;
@@ -67,8 +77,30 @@ export function assemble(text: string): Instruction[] {
     const problem = encodingProblem(insn);
     const n = lineOf[i] ?? 0;
     if (problem) throw new AsmError(`not a valid instruction: ${problem}`, n, lines[n - 1] ?? '');
+    const bytes = bytesOf[i];
+    if (bytes !== undefined) checkBytes(insn, bytes, n, lines[n - 1] ?? '');
   });
   return program;
+}
+
+/**
+ * A pasted line's bytes must be what its text assembles to. They differ where llvm 14's
+ * text is ambiguous (`call N` for local calls, 32-bit atomics): say what the bytes are.
+ */
+function checkBytes(insn: Instruction, hex: string, line: number, text: string): void {
+  const { reference: _r, symbol: _s, ...fields } = insn;
+  const ours = Array.from(encode([fields]), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  if (ours === hex) return;
+  throw new AsmError(`the text assembles to ${ours} but the line's bytes are ${describeBytes(hex)}`, line, text);
+}
+
+/** `18 01 ...`, with what they decode to. */
+function describeBytes(hex: string): string {
+  try {
+    const decoded = decode(Uint8Array.from(hex.split(' '), (h) => parseInt(h, 16)));
+    if (decoded.length === 1) return `${hex}, which is \`${disassemble(decoded[0]!)}\``;
+  } catch { /* not an instruction: the bytes alone */ }
+  return `${hex}, which is not a valid instruction`;
 }
 
 /** Assembles exactly one instruction (no labels). */

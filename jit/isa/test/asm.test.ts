@@ -99,6 +99,17 @@ test('reads llvm-objdump -d -r output pasted whole', () => {
   assert.is(program[2]!.reference, 'counters');
 });
 
+test('pasted bytes must agree with the text, and errors show what the bytes are', () => {
+  // llvm 14 prints a local call (src 1) as `call -1`, which reads as a helper call.
+  assert.throws(() => assemble('  3:\t85 10 00 00 ff ff ff ff\tcall -1'),
+    (e: Error) => e instanceof AsmError && /line 1: the text assembles to 85 00 00 00 ff ff ff ff but the line's bytes are 85 10 00 00 ff ff ff ff, which is `call pc-1`/.test(e.message));
+  // ... and a 32-bit fetch atomic as <unknown>.
+  assert.throws(() => assemble('r0 = 0\n  7:\tc3 21 00 00 01 00 00 00\t<unknown>'),
+    (e: Error) => e instanceof AsmError && /line 2: not an instruction .*<unknown>.*bytes are c3 21 00 00 01 00 00 00, which is `w2 = atomic_fetch_add\(\(u32 \*\)\(r1 \+ 0\), w2\)`/.test(e.message));
+  assert.throws(() => assemble('  7:\tc3 54 00 00 00 00 00 00\tlock *(u32 *)(r4 + 0) += r5'),
+    (e: Error) => e instanceof AsmError && /expected w5.*which is `lock \*\(u32 \*\)\(r4 \+ 0\) \+= w5`/.test(e.message));
+});
+
 test('a listing assembles back, labels and references included', () => {
   const text = `
     r0 = 0
