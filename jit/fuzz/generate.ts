@@ -23,9 +23,11 @@ import { type Instruction, lddw, layout } from '../isa/instruction.ts';
 import { Rng } from './prng.ts';
 
 export const PACKET_SIZE = 128;
+/** The most random steps a body may have (see generate()). */
+export const MAX_OPS = 1000;
 
 export interface FuzzOptions {
-  /** Random instructions after the initialisation (a diamond counts as one). Default 20..60. */
+  /** Random steps after the initialisation (a diamond or an edge snippet counts as one). Default 20..60, at most MAX_OPS. */
   minOps?: number;
   maxOps?: number;
   /** Include the ISA v4 instructions (sdiv, smod, movsx, bswap, gotol). Default true. */
@@ -190,7 +192,12 @@ export function generate(seed: number, options: FuzzOptions = {}): FuzzProgram {
   for (let r = R0; r <= R9; r++) if (r !== ctxReg) regs.push(r);
 
   const pieces: Piece[] = regs.map((r) => ({ insn: constantLoad(rng, r) }));
-  const ops = rng.between(options.minOps ?? 20, options.maxOps ?? 60);
+  const minOps = options.minOps ?? 20, maxOps = options.maxOps ?? 60;
+  // A step is at most 20 slots; 1000 keeps every jump offset inside 16 bits.
+  if (!(Number.isInteger(minOps) && Number.isInteger(maxOps) && minOps >= 0 && minOps <= maxOps && maxOps <= MAX_OPS)) {
+    throw new RangeError(`instruction counts ${minOps}..${maxOps} are not within 0..${MAX_OPS}`);
+  }
+  const ops = rng.between(minOps, maxOps);
   for (let i = 0; i < ops; i++) {
     const what = rng.weighted<'alu' | 'jump' | 'diamond' | 'const' | 'edge'>(
       [[70, 'alu'], [16, 'jump'], [6, 'diamond'], [8, 'const'], [5, 'edge']]);
@@ -210,8 +217,7 @@ export function generate(seed: number, options: FuzzOptions = {}): FuzzProgram {
       for (let k = 0; k < b; k++) pieces.push({ insn: aluInstruction(rng, regs, v4) });
     }
   }
-  const end = pieces.length;
-  const pieceCount = end;
+  const pieceCount = pieces.length; // index pieceCount is the epilogue's first instruction
   pieces.forEach((p, i) => {
     if (p.target !== 'random') return;
     // Mostly short hops, sometimes far; never backwards, never past the epilogue's start.

@@ -70,6 +70,14 @@ test('every ALU, ALU64, JMP and JMP32 operation appears in K and X forms over th
   assert.equal(missing, [], `never generated: ${missing.join(' ')}`);
 });
 
+test('long bodies keep their jumps in range; impossible sizes are refused', () => {
+  const p = generate(11, { minOps: 1000, maxOps: 1000 });
+  assert.equal(decode(encode(p.body)), p.body);
+  assert.throws(() => generate(1, { maxOps: 1001 }), /not within/);
+  assert.throws(() => generate(1, { minOps: 5, maxOps: 4 }), /not within/);
+  assert.is(generate(1, { minOps: 0, maxOps: 0 }).body.length, 9); // only the initialisation
+});
+
 test('without v4 no sdiv, smod, movsx, bswap or gotol appears', () => {
   for (let seed = 0; seed < 200; seed++) {
     for (const insn of generate(seed, { v4: false }).body) {
