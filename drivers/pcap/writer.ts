@@ -11,7 +11,6 @@ import {
   BLOCK_EPB, BLOCK_IDB, BLOCK_SHB, BYTE_ORDER_MAGIC, OPT_IF_NAME, OPT_IF_TSRESOL,
 } from './decode-pcapng.ts';
 import { LinkType } from './linktype.ts';
-import { nanosToUnits, MICROSECONDS, NANOSECONDS } from './record.ts';
 
 export interface InterfaceOptions {
   /** LINKTYPE_ value (default LinkType.ETHERNET). */
@@ -207,7 +206,7 @@ export class CaptureWriter {
   }
 
   private enhancedPacket(data: Uint8Array, origLen: number, ifaceId: number, ts: bigint, iface: Iface): void {
-    const units = nanosToUnits(ts, iface.nanos ? NANOSECONDS : MICROSECONDS);
+    const units = iface.nanos ? ts : ts / 1000n; // the two resolutions a writer offers
     if (units > 0xffffffffffffffffn) throw new CaptureError(`timestamp ${ts} ns does not fit in 64 bits`, this.frames + 1, this.bytes);
     const length = 28 + pad4(data.length) + 4;
     const p = this.reserve(length);
