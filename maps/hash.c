@@ -265,20 +265,39 @@ static long do_update(struct sluice_map *m, const void *key, const void *value, 
 	if (rc) return rc;
 	uint32_t hash = hash_key(key, m->key_size, h->seed);
 	struct bucket *b = bucket_of(h, hash);
-	struct helem *fresh = NULL;
+	struct helem *fresh = NULL, *old = NULL;
+	int reserved = 0;
 	sluice_read_lock();
-	if (h->is_lru) { /* as the kernel: take a node (maybe evicting) before looking */
-		if ((rc = reserve(m)) != 0) goto out;
-		if (!(fresh = alloc_elem(h))) { __atomic_sub_fetch(&h->count, 1, __ATOMIC_RELAXED); rc = -ENOMEM; goto out; }
+	if (h->is_lru) {
+		/* Take a node before the bucket lock (an eviction locks another
+		 * bucket); reserve a place, evicting, only for a key that looks new,
+		 * so replacing a key never evicts another. */
+		struct helem *seen = find(m, b, hash, key);
+		if (seen && h->is_percpu && flags != BPF_NOEXIST) goto locked;
+		if (!seen) {
+			if ((rc = reserve(m)) != 0) goto out;
+			reserved = 1;
+		}
+		if (!(fresh = alloc_elem(h))) { rc = -ENOMEM; goto unreserve; }
 	}
+locked:
 	sluice_lock(&b->lock);
-	struct helem *old = find(m, b, hash, key);
+	old = find(m, b, hash, key);
 	if (old && flags == BPF_NOEXIST) rc = -EEXIST;
 	else if (!old && flags == BPF_EXIST) rc = -ENOENT;
 	else if (old && h->is_percpu) {
 		write_in_place(m, old, value, sys);
 		if (h->is_lru) __atomic_store_n(&old->ref, 1, __ATOMIC_RELAXED);
 		rc = 1; /* done; release the fresh node below */
+	} else if (h->is_lru && !old && !reserved) {
+		/* deleted since we looked: start over, reserving this time */
+		sluice_unlock(&b->lock);
+		if (fresh) free_now(h, fresh);
+		fresh = NULL;
+		if ((rc = reserve(m)) != 0) goto out;
+		reserved = 1;
+		if (!(fresh = alloc_elem(h))) { rc = -ENOMEM; goto unreserve; }
+		goto locked;
 	} else if (!fresh) {
 		if (!old && (rc = reserve(m)) != 0) goto unlock;
 		if (!(fresh = alloc_elem(h))) {
@@ -312,14 +331,11 @@ static long do_update(struct sluice_map *m, const void *key, const void *value, 
 	fresh = NULL;
 unlock:
 	sluice_unlock(&b->lock);
-	if (rc == 0 && old) {
-		if (h->is_lru) __atomic_sub_fetch(&h->count, 1, __ATOMIC_RELAXED); /* replaced: the reservation was not needed */
-		retire(h, old);
-	}
-	if (fresh) { /* reserved for an LRU insert that did not happen */
-		__atomic_sub_fetch(&h->count, 1, __ATOMIC_RELAXED);
-		free_now(h, fresh);
-	}
+	if (rc == 0 && old) retire(h, old);
+	if (fresh) free_now(h, fresh); /* prepared for an LRU insert that did not happen */
+unreserve:
+	/* an LRU reservation is kept only by an insert of a new key */
+	if (reserved && !(rc == 0 && !old)) __atomic_sub_fetch(&h->count, 1, __ATOMIC_RELAXED);
 	if (rc == 1) rc = 0;
 out:
 	sluice_read_unlock();
