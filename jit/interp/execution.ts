@@ -325,14 +325,15 @@ export class Execution implements HelperContext {
     if (helper === undefined) this.fault('helper', `unknown helper ${insn.imm}`, pc);
     const R = this.regs;
     this.pc = pc;
-    let r0: bigint | number;
+    let r0: bigint;
     try {
-      r0 = helper(this, R[1]!, R[2]!, R[3]!, R[4]!, R[5]!);
+      const result = helper(this, R[1]!, R[2]!, R[3]!, R[4]!, R[5]!);
+      r0 = typeof result === 'bigint' ? result : BigInt(result);
     } catch (err) {
       if (err instanceof VmError || err instanceof AccessFault) throw err;
       return this.fault('helper', `helper ${insn.imm} failed: ${(err as Error)?.message ?? String(err)}`, pc);
     }
-    R[0] = typeof r0 === 'bigint' ? r0 : BigInt(r0);
+    R[0] = r0;
     return pc + 1;
   }
 

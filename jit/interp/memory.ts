@@ -62,6 +62,7 @@ export const HEAP_REGION_BASE = 0x1000_0000_0000n;
 const GAP = 0x1_0000n;
 
 const U64_MAX = (1n << 64n) - 1n;
+const alignUp = (v: bigint): bigint => (v + GAP - 1n) & ~(GAP - 1n);
 
 export class Memory {
   /** Sorted by start address; regions never overlap. */
@@ -86,7 +87,9 @@ export class Memory {
     let start = options.at;
     if (start === undefined) {
       start = this.next;
-      this.next = (start + size + GAP + GAP - 1n) & ~(GAP - 1n);
+      // Step over regions placed at fixed addresses in the way.
+      for (let r = this.overlapping(start, start + size); r; r = this.overlapping(start, start + size)) start = alignUp(r.end + GAP);
+      this.next = alignUp(start + size + GAP);
     }
     if (start < 0n || start + size > U64_MAX) throw new RangeError(`region at ${hex(start)} does not fit in 64 bits`);
     const region: Region = {
@@ -94,11 +97,15 @@ export class Memory {
       view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
       readonly: options.readonly ?? false, persistent: !this.running,
     };
-    const clash = this.regions.find((r) => r.start < region.end && region.start < r.end);
+    const clash = this.overlapping(region.start, region.end);
     if (clash) throw new RangeError(`region '${region.name}' at ${hex(start)} overlaps '${clash.name}'`);
     const at = this.regions.findIndex((r) => r.start > start);
     this.regions.splice(at < 0 ? this.regions.length : at, 0, region);
     return region;
+  }
+
+  private overlapping(start: bigint, end: bigint): Region | undefined {
+    return this.regions.find((r) => r.start < end && start < r.end);
   }
 
   unmap(region: Region): void {

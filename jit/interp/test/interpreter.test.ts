@@ -100,6 +100,20 @@ test('a region can sit at a fixed address (native memory) and may not overlap an
   assert.throws(() => vm.memory.map(new Uint8Array(16), { at: 0x6008n, name: 'b' }), /overlaps 'a'/);
 });
 
+test('automatic placement steps over regions mapped at fixed addresses', () => {
+  const vm = vmOf('exit');
+  const fixed = vm.memory.map(new Uint8Array(0x30000), { at: HEAP_REGION_BASE + 0x20000n, name: 'fixed' });
+  const a = vm.memory.map(new Uint8Array(0x10000));
+  const b = vm.memory.map(new Uint8Array(0x10000));
+  for (const r of [a, b]) assert.ok(r.end <= fixed.start || r.start >= fixed.end, 'no overlap');
+  assert.ok(b.start >= a.end);
+});
+
+test('a helper returning a non-integer is a helper error', () => {
+  const err = fault(() => vmOf('call 1\nexit', { helpers: { 1: () => 0.5 } }).run());
+  assert.is(err.kind, 'helper');
+});
+
 test('helpers get r1-r5 and the call pc, and their result lands in r0', () => {
   const seen: bigint[] = [];
   let pc = -1;
