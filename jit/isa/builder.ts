@@ -20,7 +20,7 @@ import {
   Source, classOf, sizeOf,
 } from './opcode.ts';
 import { lddw, type Instruction } from './instruction.ts';
-import { encodingProblem } from './codec.ts';
+import { encode, encodingProblem } from './codec.ts';
 import { disassemble } from './disasm.ts';
 import { type Draft, labelMessage, resolveLabels } from './labels.ts';
 
@@ -181,6 +181,9 @@ export class ProgramBuilder {
       throw new BuilderError(`instruction ${i} (${disassemble(this.drafts[i]!.insn)}): ${labelMessage(problem)}`);
     });
   }
+
+  /** The program's bytes (build() then encode()). */
+  encode(): Uint8Array { return encode(this.build()); }
 
   private alu(opcode: number, dst: number, src: number, off: number, imm: number): this {
     return this.add(raw(opcode, dst, src, off, imm));

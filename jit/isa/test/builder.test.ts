@@ -100,6 +100,7 @@ test('the example program: labels resolved at build time', () => {
     .exit()
     .build();
   // jeq at pc 1 to pc 5 (lddw is two slots): off = 5 - 2 = 3
+  assert.is(toHex(new ProgramBuilder().emit(...program).encode()), toHex(encode(program)));
   assert.is(toHex(encode(program)), [
     'b7 00 00 00 00 00 00 00', '15 01 03 00 00 00 00 00',
     '18 02 00 00 00 00 00 00 00 00 00 00 00 01 00 00',
