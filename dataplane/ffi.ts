@@ -260,3 +260,19 @@ export function helperBindings(): HelperBindings {
 // ---------------------------------------------------------------------------
 // (end of the maps and helpers section)
 // ---------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------
+// Running bursts (owner: dataplane/pipeline; C in maps/worker.c)
+// ---------------------------------------------------------------------------
+
+/** sluice_burst_run(fn, buffs, verdicts, n): one burst of a JIT'd burst entry, bracketed as a worker read section. */
+export type BurstRun = (entry: bigint, buffs: bigint, verdicts: bigint, n: number) => void;
+
+let burstRun: BurstRun | undefined;
+
+export function burstRunBinding(): BurstRun {
+  if (burstRun) return burstRun;
+  const run = declare('uint64_t sluice_burst_run(void *fn, void *buffs, void *verdicts, uint64_t n)');
+  burstRun = (entry, buffs, verdicts, n) => { run(entry, buffs, verdicts, n); };
+  return burstRun;
+}

@@ -1,0 +1,57 @@
+// Creating the object's maps in native memory, global data included: each
+// .data/.rodata/.bss map starts with the bytes the object holds for it, and a
+// map-in-map slot list from `.values = { … }` is filled once its inner maps exist.
+// prog_array slots need installed programs and are filled by the runtime.
+import { createMap, MapHandle, MapType } from '../../maps/index.ts';
+import type { MapSpec } from '../../jit/object/load.ts';
+import { PipelineError } from './errors.ts';
+
+const KERNEL_NAME_MAX = 15; // BPF_OBJ_NAME_LEN - 1: the kernel and libbpf truncate names too
+
+export function createMaps(specs: readonly MapSpec[], cpus?: number): Map<string, MapHandle> {
+  const created = new Map<string, MapHandle>();
+  try {
+    for (const spec of specs) {
+      const handle = createOne(spec, cpus);
+      created.set(spec.name, handle);
+      if (spec.data && spec.data.some((b) => b !== 0)) handle.update(new Uint8Array(4), spec.data);
+    }
+    for (const spec of specs) fillMapSlots(spec, created);
+  } catch (err) {
+    for (const handle of created.values()) handle.close();
+    throw err;
+  }
+  return created;
+}
+
+function createOne(spec: MapSpec, cpus: number | undefined): MapHandle {
+  if (!(spec.type in MapType)) {
+    throw new PipelineError('create maps', `map '${spec.name}'`, `${spec.typeName} is not supported by sluice`);
+  }
+  try {
+    return createMap({
+      name: spec.name.slice(0, KERNEL_NAME_MAX), type: spec.type as number as MapType,
+      keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags: spec.flags,
+      ...(cpus === undefined ? {} : { cpus }),
+    });
+  } catch (err) {
+    throw new PipelineError('create maps', `map '${spec.name}'`, (err as Error).message, { cause: err });
+  }
+}
+
+/** array_of_maps / hash_of_maps `.values`: slot i holds the inner map's id. */
+function fillMapSlots(spec: MapSpec, created: ReadonlyMap<string, MapHandle>): void {
+  if (!spec.slots || (spec.type !== MapType.ArrayOfMaps && spec.type !== MapType.HashOfMaps)) return;
+  const outer = created.get(spec.name)!;
+  for (const slot of spec.slots) {
+    const inner = created.get(slot.name);
+    if (!inner) throw new PipelineError('create maps', `map '${spec.name}'`, `slot ${slot.index} names map '${slot.name}', which does not exist`);
+    outer.update(u32(slot.index), u32(inner.id));
+  }
+}
+
+export function u32(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v, true);
+  return b;
+}

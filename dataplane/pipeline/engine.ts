@@ -1,0 +1,16 @@
+// An engine runs a relocated, ctx-rewritten program over a burst of xdp_buffs in
+// a PacketArena. 'jit' is native code with one FFI call per burst; 'interp' is
+// the reference interpreter over the same native buffers (for tracing, and as
+// the oracle the JIT is checked against).
+import type { PacketArena } from '../jit-program.ts';
+
+export type EngineKind = 'jit' | 'interp';
+export const ENGINE_KINDS: readonly EngineKind[] = ['jit', 'interp'];
+
+export interface Engine {
+  readonly kind: EngineKind;
+  /** Runs the program over buffers 0..n-1 of the arena and writes their verdicts. */
+  runBurst(arena: PacketArena, n: number): void;
+  /** Releases native code and memory. */
+  free(): void;
+}

@@ -1,0 +1,22 @@
+// Errors of the load pipeline. Each step names itself and what it was working on,
+// and keeps what it caught as `cause`, so a failure reads top-down:
+// "load firewall.o: relocate xdp_fw: lddw at pc 12 refers to map 'blocked', which the object does not define".
+import { SluiceError } from '../../jit/errors.ts';
+
+export type Step = 'read' | 'parse' | 'create maps' | 'relocate' | 'verify' | 'jit' | 'install' | 'run';
+
+export class PipelineError extends SluiceError {
+  constructor(readonly step: Step, subject: string, message: string, options?: { cause?: unknown }) {
+    super(`${step}${subject ? ` ${subject}` : ''}: ${message}`, options);
+  }
+}
+
+/** Runs one step, wrapping anything it throws in a PipelineError that names the step. */
+export function step<T>(name: Step, subject: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof PipelineError) throw err;
+    throw new PipelineError(name, subject, err instanceof Error ? err.message : String(err), { cause: err });
+  }
+}

@@ -1,0 +1,185 @@
+// The library's front door: load an object, get its programs and maps, run
+// packets. Each program goes through the pipeline once, on first use:
+//
+//   ObjectSpec ─► create maps ─► relocate ─► verify ─► ctx rewrite ─► engine (JIT or interpreter)
+//
+// and every step names itself in its errors (dataplane/pipeline/errors.ts).
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { loadObjectSpec, type ObjectSpec, type ProgramSpec } from '../jit/object/load.ts';
+import { ProgType } from '../jit/object/prog-types.ts';
+import { rewriteContextAccess } from '../jit/x86/ctx-rewrite.ts';
+import type { Instruction } from '../jit/isa/instruction.ts';
+import type { MapHandle } from '../maps/index.ts';
+import { PacketArena } from './jit-program.ts';
+import { createMaps } from './pipeline/create-maps.ts';
+import { type Engine, type EngineKind } from './pipeline/engine.ts';
+import { PipelineError, step } from './pipeline/errors.ts';
+import { interpEngine } from './pipeline/interp-engine.ts';
+import { jitEngine } from './pipeline/jit-engine.ts';
+import { relocate } from './pipeline/relocate.ts';
+
+export interface LoadOptions {
+  /** 'jit' (default) or 'interp'. */
+  engine?: EngineKind;
+  /** Per-CPU map slots (worker threads); default: the maps module's default (the CPU count). */
+  cpus?: number;
+  /** Interpreter only: instructions per packet before the run is stopped. Default 10,000,000. */
+  maxSteps?: number;
+}
+
+export interface PacketMeta {
+  /** ctx->ingress_ifindex; default 1, as the kernel's test run. */
+  ifindex?: number;
+  /** ctx->rx_queue_index; default 0. */
+  rxQueue?: number;
+}
+
+export interface RunOptions extends PacketMeta {
+  /** Run the same input this many times (timing); the result is the last run's. Default 1. */
+  repeat?: number;
+}
+
+export interface RunResult {
+  /** The program's return value (the XDP action for XDP programs). */
+  retval: number;
+  /** The packet as the program left it (data to data_end). */
+  data: Uint8Array;
+  /** Mean nanoseconds per run, measured around whole bursts. */
+  durationNs: number;
+}
+
+export const XDP_ACTIONS = ['ABORTED', 'DROP', 'PASS', 'TX', 'REDIRECT'] as const;
+export const verdictName = (retval: number): string => XDP_ACTIONS[retval] ?? `UNKNOWN(${retval})`;
+
+/** Reads and loads an object file. */
+export function loadObject(path: string, options: LoadOptions = {}): XdpObject {
+  const bytes = step('read', path, () => readFileSync(path));
+  return loadObjectBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), basename(path), options);
+}
+
+export function loadObjectBytes(bytes: Uint8Array, name: string, options: LoadOptions = {}): XdpObject {
+  const spec = step('parse', name, () => loadObjectSpec(bytes, name));
+  return new XdpObject(spec, options);
+}
+
+export class XdpObject {
+  readonly maps: ReadonlyMap<string, MapHandle>;
+  private readonly programs = new Map<string, XdpProgram>();
+  private closed = false;
+
+  constructor(readonly spec: ObjectSpec, private readonly options: LoadOptions = {}) {
+    this.maps = createMaps(spec.maps, options.cpus);
+  }
+
+  /** The XDP programs the object holds, in section order. */
+  get programNames(): string[] {
+    return this.spec.programs.filter((p) => p.type.type === ProgType.XDP).map((p) => p.name);
+  }
+
+  /** A program by name; without a name, the object's first XDP program. */
+  program(name?: string): XdpProgram {
+    if (this.closed) throw new PipelineError('run', this.spec.name, 'the object was closed');
+    const spec = this.findProgram(name);
+    let prog = this.programs.get(spec.name);
+    if (!prog) {
+      prog = new XdpProgram(spec, prepare(spec, this.maps, this.options));
+      this.programs.set(spec.name, prog);
+    }
+    return prog;
+  }
+
+  map(name: string): MapHandle {
+    const map = this.maps.get(name);
+    if (!map) throw new PipelineError('run', this.spec.name, `no map named '${name}' (maps: ${[...this.maps.keys()].join(', ') || 'none'})`);
+    return map;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.programs.values()) p.close();
+    for (const m of this.maps.values()) m.close();
+  }
+
+  private findProgram(name: string | undefined): ProgramSpec {
+    const xdp = this.spec.programs.filter((p) => p.type.type === ProgType.XDP);
+    const found = name === undefined ? xdp[0] : this.spec.programs.find((p) => p.name === name);
+    if (!found) {
+      const names = xdp.map((p) => p.name).join(', ') || 'none';
+      throw new PipelineError('run', this.spec.name, name === undefined ? 'the object holds no XDP program' : `no program named '${name}' (XDP programs: ${names})`);
+    }
+    if (found.type.type !== ProgType.XDP) {
+      throw new PipelineError('run', `${this.spec.name}:${found.name}`, `section '${found.section}' holds a ${found.type.name} program; sluice runs XDP programs`);
+    }
+    return found;
+  }
+}
+
+/** relocate → verify → ctx rewrite → engine. */
+function prepare(spec: ProgramSpec, maps: ReadonlyMap<string, MapHandle>, options: LoadOptions): { engine: Engine; instructions: Instruction[] } {
+  const subject = spec.name;
+  const relocated = step('relocate', subject, () => relocate(spec.instructions, maps));
+  const instructions = step('verify', subject, () => rewriteContextAccess(relocated));
+  const engine = step('jit', subject, () => options.engine === 'interp'
+    ? interpEngine(instructions, [...maps.values()], options.maxSteps)
+    : jitEngine(instructions));
+  return { engine, instructions };
+}
+
+export class XdpProgram {
+  readonly name: string;
+  readonly engine: Engine;
+  /** The program as it runs: relocated and with ctx accesses rewritten. */
+  readonly instructions: readonly Instruction[];
+  private arena: PacketArena | undefined;
+
+  constructor(readonly spec: ProgramSpec, prepared: { engine: Engine; instructions: Instruction[] }) {
+    this.name = spec.name;
+    this.engine = prepared.engine;
+    this.instructions = prepared.instructions;
+  }
+
+  /** Runs one packet, like BPF_PROG_TEST_RUN. */
+  run(packet: Uint8Array, options: RunOptions = {}): RunResult {
+    const repeat = options.repeat ?? 1;
+    if (!Number.isInteger(repeat) || repeat < 1) throw new PipelineError('run', this.name, `repeat must be a positive integer, got ${repeat}`);
+    const burst = Math.min(repeat, 256);
+    const arena = this.arenaFor(burst);
+    let left = repeat;
+    let elapsed = 0n;
+    let n = 0;
+    while (left > 0) {
+      n = Math.min(left, burst);
+      for (let i = 0; i < n; i++) arena.set(i, packet, options);
+      const started = process.hrtime.bigint();
+      this.engine.runBurst(arena, n);
+      elapsed += process.hrtime.bigint() - started;
+      left -= n;
+    }
+    return { retval: arena.verdict(n - 1), data: arena.packet(n - 1), durationNs: Number(elapsed) / repeat };
+  }
+
+  /** Runs a burst of packets (at most 256 per call); verdicts and output bytes in order. */
+  runBurst(packets: readonly Uint8Array[], meta: PacketMeta = {}): { retval: number; data: Uint8Array }[] {
+    if (packets.length > 256) throw new PipelineError('run', this.name, `a burst holds at most 256 packets, got ${packets.length}`);
+    const arena = this.arenaFor(packets.length);
+    packets.forEach((p, i) => arena.set(i, p, meta));
+    this.engine.runBurst(arena, packets.length);
+    return packets.map((_, i) => ({ retval: arena.verdict(i), data: arena.packet(i) }));
+  }
+
+  close(): void {
+    this.engine.free();
+    this.arena?.free();
+    this.arena = undefined;
+  }
+
+  private arenaFor(n: number): PacketArena {
+    if (!this.arena || this.arena.capacity < n) {
+      this.arena?.free();
+      this.arena = new PacketArena(Math.max(n, 32));
+    }
+    return this.arena;
+  }
+}
