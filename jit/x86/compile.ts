@@ -12,18 +12,31 @@
 //
 // A subprogram is an ordinary System V function (arguments r1-r5, result in rax,
 // callee-saved registers preserved), so native helpers can call callbacks too.
-import { Class, JmpOp, LDDW, PseudoCall, PseudoLd, Source, STACK_SIZE, MAX_CALL_FRAMES, classOf, opOf, sourceOf, isAluClass, isJmpClass } from '../isa/opcode.ts';
-import { layout, width, type Program } from '../isa/instruction.ts';
-import { encodingProblem } from '../isa/codec.ts';
+import { Class as Class_, JmpOp as JmpOp_, LDDW as LDDW_, PseudoCall as PseudoCall_, PseudoLd as PseudoLd_, Source as Source_, STACK_SIZE as STACK_SIZE_, MAX_CALL_FRAMES as MAX_CALL_FRAMES_, classOf as classOf_, opOf as opOf_, sourceOf as sourceOf_, isAluClass as isAluClass_, isJmpClass as isJmpClass_ } from '../isa/opcode.ts';
+import { layout, width as width_, type Program } from '../isa/instruction.ts';
+import { encodingProblem as encodingProblem_ } from '../isa/codec.ts';
 import type { Label } from './code-buffer.ts';
-import { Cond } from './code-buffer.ts';
-import { Alu, Asm, Shift } from './encoder.ts';
+import { Cond as Cond_ } from './code-buffer.ts';
+import { Alu as Alu_, Asm, Shift as Shift_ } from './encoder.ts';
 import { emitAlu } from './emit-alu.ts';
 import { emitJmp } from './emit-jmp.ts';
 import { emitMem } from './emit-mem.ts';
 import { rewriteContextAccess } from './ctx-rewrite.ts';
-import { BURST_INDEX, FRAME_SAVED, TMP1, X } from './regs.ts';
+import { BURST_INDEX as BURST_INDEX_, FRAME_SAVED as FRAME_SAVED_, TMP1 as TMP1_, X as X_ } from './regs.ts';
 import { JitError } from './errors.ts';
+
+// Imports copied into locals: under tsx every use of an imported binding is a getter
+// call, which the per-instruction paths of the JIT feel (compile time).
+const Class = Class_, JmpOp = JmpOp_, LDDW = LDDW_, PseudoCall = PseudoCall_, PseudoLd = PseudoLd_, Source = Source_, STACK_SIZE = STACK_SIZE_, MAX_CALL_FRAMES = MAX_CALL_FRAMES_, classOf = classOf_, opOf = opOf_, sourceOf = sourceOf_, isAluClass = isAluClass_, isJmpClass = isJmpClass_, width = width_, encodingProblem = encodingProblem_, Cond = Cond_, Alu = Alu_, Shift = Shift_, BURST_INDEX = BURST_INDEX_, FRAME_SAVED = FRAME_SAVED_, TMP1 = TMP1_, X = X_;
+type Class = Class_;
+type JmpOp = JmpOp_;
+type PseudoCall = PseudoCall_;
+type PseudoLd = PseudoLd_;
+type Source = Source_;
+type Cond = Cond_;
+type Alu = Alu_;
+type Shift = Shift_;
+type X = X_;
 
 /** sizeof(struct sluice_xdp_buff) (dataplane/shim/xdp.h). */
 export const XDP_BUFF_SIZE = 64;
@@ -101,6 +114,8 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
     const target = (pc: number): Label | undefined =>
       pc >= f.start && pc < f.end && indexOf[pc] !== -1 ? pcLabels[pc] : undefined;
     const subprogram = (pc: number): Label | undefined => subLabels.get(pc);
+    const jmpContext = { target, exit, subprogram, helperAddress: opts.helperAddress ?? (() => undefined) };
+    const memContext = { subprogram };
     for (let pc = f.start; pc < f.end; pc++) {
       const i = indexOf[pc]!;
       if (i < 0) continue;
@@ -109,8 +124,8 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
       a.bind(pcLabels[pc]!);
       const cls = classOf(insn.opcode);
       if (isAluClass(cls)) emitAlu(a, insn);
-      else if (isJmpClass(cls)) emitJmp(a, insn, pc, { target, exit, subprogram, helperAddress: opts.helperAddress ?? (() => undefined) });
-      else emitMem(a, insn, pc, { subprogram });
+      else if (isJmpClass(cls)) emitJmp(a, insn, pc, jmpContext);
+      else emitMem(a, insn, pc, memContext);
       if (pc + width(insn) === f.end && !endsFlow(insn)) a.fail('the last instruction of a function falls through past its end');
     }
     if (isMain) {

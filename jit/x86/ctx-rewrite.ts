@@ -9,9 +9,21 @@
 // (spills and fills through r10) is ctx, other, or mixed (ctx on some incoming
 // paths and not on others). The states only climb that lattice, so the worklist
 // reaches a fixed point. A load through a mixed register is an error.
-import { AluOp, Class, JmpOp, Mode, PseudoCall, PseudoLd, Size, Source, classOf, modeOf, opOf, sizeBytes, sizeOf, sourceOf, R10 } from '../isa/opcode.ts';
+import { AluOp as AluOp_, Class as Class_, JmpOp as JmpOp_, Mode as Mode_, PseudoCall as PseudoCall_, PseudoLd as PseudoLd_, Size as Size_, Source as Source_, classOf as classOf_, modeOf as modeOf_, opOf as opOf_, sizeBytes as sizeBytes_, sizeOf as sizeOf_, sourceOf as sourceOf_, R10 as R10_ } from '../isa/opcode.ts';
 import { layout, type Instruction, type Program } from '../isa/instruction.ts';
 import { JitError } from './errors.ts';
+
+// Imports copied into locals: under tsx every use of an imported binding is a getter
+// call, which the per-instruction paths of the JIT feel (compile time).
+const AluOp = AluOp_, Class = Class_, JmpOp = JmpOp_, Mode = Mode_, PseudoCall = PseudoCall_, PseudoLd = PseudoLd_, Size = Size_, Source = Source_, classOf = classOf_, modeOf = modeOf_, opOf = opOf_, sizeBytes = sizeBytes_, sizeOf = sizeOf_, sourceOf = sourceOf_, R10 = R10_;
+type AluOp = AluOp_;
+type Class = Class_;
+type JmpOp = JmpOp_;
+type Mode = Mode_;
+type PseudoCall = PseudoCall_;
+type PseudoLd = PseudoLd_;
+type Size = Size_;
+type Source = Source_;
 
 /** xdp_md field offset → the load that replaces a 4-byte load of it (xdp.h's table). */
 export const XDP_MD_REWRITES: ReadonlyMap<number, { size: Size; off: number; field: string }> = new Map([
@@ -26,76 +38,123 @@ export const XDP_MD_REWRITES: ReadonlyMap<number, { size: Size; off: number; fie
 const CTX = 1, OTHER = 2, MIXED = 3; // 0: not reached
 type Kind = number;
 const join = (a: Kind, b: Kind): Kind => (a === 0 ? b : b === 0 || a === b ? a : MIXED);
+const NREGS = 11;
 
-interface State { regs: Uint8Array; slots: Map<number, Kind> }
+/**
+ * The state at one pc: registers, and the stack slots (by r10 offset) that hold ctx or a
+ * mixed value. Slot maps are shared between pcs and copied on write (`owned`): most
+ * instructions do not touch them.
+ */
+interface State { regs: Uint8Array; slots: Map<number, Kind> | undefined; owned: boolean }
 
-function joinInto(into: State, from: State): boolean {
-  let changed = false;
-  for (let r = 0; r < into.regs.length; r++) {
-    const j = join(into.regs[r]!, from.regs[r]!);
-    if (j !== into.regs[r]) { into.regs[r] = j; changed = true; }
-  }
-  for (const key of new Set([...into.slots.keys(), ...from.slots.keys()])) {
-    const j = join(into.slots.get(key) ?? OTHER, from.slots.get(key) ?? OTHER);
-    if (j !== (into.slots.get(key) ?? OTHER)) { into.slots.set(key, j); changed = true; }
-  }
-  return changed;
+function ownSlots(s: State): Map<number, Kind> {
+  if (!s.owned || !s.slots) { s.slots = new Map(s.slots); s.owned = true; }
+  return s.slots;
 }
 
-const clone = (s: State): State => ({ regs: s.regs.slice(), slots: new Map(s.slots) });
-const fresh = (): State => ({ regs: new Uint8Array(11).fill(OTHER), slots: new Map() });
+/** Joins `from` into the state stored at `regs[base..base+11)` and `slots[pc]`; true when it changed. */
+function joinAt(regs: Uint8Array, slotsAt: (Map<number, Kind> | undefined)[], pc: number, from: State): boolean {
+  let changed = false;
+  const base = pc * NREGS;
+  const first = regs[base] === 0; // never reached before: take the state as it is
+  for (let r = 0; r < NREGS; r++) {
+    const j = join(regs[base + r]!, from.regs[r]!);
+    if (j !== regs[base + r]) { regs[base + r] = j; changed = true; }
+  }
+  const mine = slotsAt[pc];
+  if (first) {
+    slotsAt[pc] = from.slots && from.slots.size > 0 ? from.slots : undefined; // shared: never written in place
+    return true;
+  }
+  if (mine === from.slots || (mine === undefined && (from.slots === undefined || from.slots.size === 0))) return changed;
+  // Keys missing on one side are OTHER there; a copy is made only when something changes.
+  let into: Map<number, Kind> | undefined;
+  const keys = new Set<number>(mine?.keys());
+  if (from.slots) for (const key of from.slots.keys()) keys.add(key);
+  for (const key of keys) {
+    const old = (into ?? mine)?.get(key) ?? OTHER;
+    const j = join(old, from.slots?.get(key) ?? OTHER);
+    if (j === old) continue;
+    into ??= new Map(mine);
+    into.set(key, j);
+  }
+  if (into === undefined) return changed;
+  slotsAt[pc] = into;
+  return true;
+}
 
 function clobberStack(s: State, off: number, size: number): void {
-  for (const key of [...s.slots.keys()]) if (key < off + size && off < key + 8) s.slots.delete(key);
+  if (!s.slots) return;
+  for (const key of s.slots.keys()) {
+    if (key < off + size && off < key + 8) { ownSlots(s).delete(key); }
+  }
 }
 
 /** Returns the program with its xdp_md loads rewritten (the same layout: one slot for one slot). */
 export function rewriteContextAccess(program: Program): Instruction[] {
   const { pcOf, indexOf } = layout(program);
   const slots = pcOf[program.length]!;
-  const at = (pc: number): Instruction | undefined => (indexOf[pc] ?? -1) >= 0 ? program[indexOf[pc]!] : undefined;
-  const states: (State | undefined)[] = new Array(slots);
-  const work: number[] = [];
-  const flow = (pc: number, s: State): void => {
-    if (pc < 0 || pc >= slots || at(pc) === undefined) return; // bad targets are the JIT's to report
-    const old = states[pc];
-    if (old === undefined) { states[pc] = clone(s); work.push(pc); } else if (joinInto(old, s)) work.push(pc);
+  const regs = new Uint8Array(slots * NREGS); // all 0: not reached
+  const slotsAt: (Map<number, Kind> | undefined)[] = new Array(slots);
+  const dirty = new Uint8Array(slots);
+  let again = false; // a back edge changed a state already swept: sweep once more
+  const flow = (from: number, pc: number, s: State): void => {
+    if (pc < 0 || pc >= slots || indexOf[pc] === -1) return; // bad targets are the JIT's to report
+    if (joinAt(regs, slotsAt, pc, s)) {
+      dirty[pc] = 1;
+      if (pc <= from) again = true;
+    }
   };
+  const fresh = (): State => ({ regs: new Uint8Array(NREGS).fill(OTHER), slots: undefined, owned: true });
   const entry = fresh();
   entry.regs[1] = CTX;
-  flow(0, entry);
-  while (work.length > 0) {
-    const pc = work.pop()!;
-    const insn = at(pc)!;
-    const s = clone(states[pc]!);
-    const next = pc + (insn.opcode === (Class.LD | Mode.IMM | Size.DW) ? 2 : 1);
-    const cls = classOf(insn.opcode);
-    if (cls === Class.JMP || cls === Class.JMP32) {
-      const op = opOf(insn.opcode);
-      if (op === JmpOp.EXIT) continue;
-      if (op === JmpOp.CALL) {
-        if (sourceOf(insn.opcode) === Source.K && insn.src === PseudoCall.LOCAL) {
-          const callee = fresh();
-          for (let r = 1; r <= 5; r++) callee.regs[r] = s.regs[r]!;
-          flow(pc + 1 + insn.imm, callee);
-        }
-        for (let r = 0; r <= 5; r++) s.regs[r] = OTHER;
-        flow(next, s);
-        continue;
-      }
-      if (op === JmpOp.JA) { flow(pc + 1 + (cls === Class.JMP ? insn.off : insn.imm), s); continue; }
-      flow(pc + 1 + insn.off, s);
-      flow(next, s);
-      continue;
+  flow(-1, 0, entry);
+  const s: State = { regs: new Uint8Array(NREGS), slots: undefined, owned: false };
+  // Sweeps in pc order: forward edges settle in the same sweep, back edges ask for another.
+  do {
+    again = false;
+    for (let pc = 0; pc < slots; pc++) {
+      if (!dirty[pc]) continue;
+      dirty[pc] = 0;
+      const insn = program[indexOf[pc]!]!;
+      for (let r = 0, b = pc * NREGS; r < NREGS; r++) s.regs[r] = regs[b + r]!;
+      s.slots = slotsAt[pc];
+      s.owned = false;
+      step(insn, pc, s, flow, fresh);
     }
-    transfer(insn, s);
-    if (cls === Class.LD && insn.src === PseudoLd.FUNC) flow(pc + 1 + insn.imm, fresh()); // a callback's entry
-    flow(next, s);
-  }
+  } while (again);
   return program.map((insn, i) => {
-    const s = states[pcOf[i]!];
-    return s === undefined ? insn : rewrite(insn, s, pcOf[i]!);
+    const pc = pcOf[i]!;
+    if (regs[pc * NREGS] === 0) return insn; // unreachable
+    return rewrite(insn, regs.subarray(pc * NREGS, pc * NREGS + NREGS), pc);
   });
+}
+
+type Flow = (from: number, pc: number, s: State) => void;
+
+/** Applies one instruction to `s` and passes the result to its successors. */
+function step(insn: Instruction, pc: number, s: State, flow: Flow, fresh: () => State): void {
+  const next = pc + (insn.opcode === (Class.LD | Mode.IMM | Size.DW) ? 2 : 1);
+  const cls = classOf(insn.opcode);
+  if (cls === Class.JMP || cls === Class.JMP32) {
+    const op = opOf(insn.opcode);
+    if (op === JmpOp.EXIT) return;
+    if (op === JmpOp.CALL) {
+      if (sourceOf(insn.opcode) === Source.K && insn.src === PseudoCall.LOCAL) {
+        const callee = fresh();
+        for (let r = 1; r <= 5; r++) callee.regs[r] = s.regs[r]!;
+        flow(pc, pc + 1 + insn.imm, callee);
+      }
+      for (let r = 0; r <= 5; r++) s.regs[r] = OTHER;
+      return flow(pc, next, s);
+    }
+    if (op === JmpOp.JA) return flow(pc, pc + 1 + (cls === Class.JMP ? insn.off : insn.imm), s);
+    flow(pc, pc + 1 + insn.off, s);
+    return flow(pc, next, s);
+  }
+  transfer(insn, s);
+  if (cls === Class.LD && insn.src === PseudoLd.FUNC) flow(pc, pc + 1 + insn.imm, fresh()); // a callback's entry
+  flow(pc, next, s);
 }
 
 function transfer(insn: Instruction, s: State): void {
@@ -113,7 +172,7 @@ function transfer(insn: Instruction, s: State): void {
       return;
     case Class.LDX: {
       const fill = insn.src === R10 && size === 8 && modeOf(insn.opcode) === Mode.MEM;
-      s.regs[insn.dst] = fill ? (s.slots.get(insn.off) ?? OTHER) : OTHER;
+      s.regs[insn.dst] = fill ? (s.slots?.get(insn.off) ?? OTHER) : OTHER;
       return;
     }
     case Class.ST:
@@ -121,7 +180,7 @@ function transfer(insn: Instruction, s: State): void {
       if (insn.dst === R10) {
         clobberStack(s, insn.off, size);
         if (cls === Class.STX && modeOf(insn.opcode) === Mode.MEM && size === 8 && s.regs[insn.src] !== OTHER) {
-          s.slots.set(insn.off, s.regs[insn.src]!); // a spill of ctx (or of a mixed register)
+          ownSlots(s).set(insn.off, s.regs[insn.src]!); // a spill of ctx (or of a mixed register)
         }
       }
       if (cls === Class.STX && modeOf(insn.opcode) === Mode.ATOMIC) {
@@ -131,11 +190,11 @@ function transfer(insn: Instruction, s: State): void {
   }
 }
 
-function rewrite(insn: Instruction, s: State, pc: number): Instruction {
+function rewrite(insn: Instruction, regs: Uint8Array, pc: number): Instruction {
   const cls = classOf(insn.opcode);
   if (cls !== Class.LDX && cls !== Class.ST && cls !== Class.STX) return insn;
   const base = cls === Class.LDX ? insn.src : insn.dst;
-  const kind = s.regs[base];
+  const kind = regs[base];
   if (kind === OTHER) return insn;
   if (kind === MIXED) {
     throw new JitError(`r${base} holds the context pointer on some paths to this access and something else on others`, pc);

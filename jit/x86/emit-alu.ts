@@ -1,11 +1,22 @@
 // ALU and ALU64: arithmetic, moves, shifts, division, byte swaps.
 // 32-bit (ALU) forms use 32-bit x86 operations, which zero-extend for free;
 // an explicit `mov r32, r32` is emitted only where x86 writes nothing.
-import { AluOp, Class, Source, classOf, opOf, sourceOf } from '../isa/opcode.ts';
+import { AluOp as AluOp_, Class as Class_, Source as Source_, classOf as classOf_, opOf as opOf_, sourceOf as sourceOf_ } from '../isa/opcode.ts';
 import type { Instruction } from '../isa/instruction.ts';
-import { Cond } from './code-buffer.ts';
-import { Alu, Shift, type Asm } from './encoder.ts';
-import { TMP1, TMP2, TMP3, X, x86 } from './regs.ts';
+import { Cond as Cond_ } from './code-buffer.ts';
+import { Alu as Alu_, Shift as Shift_, type Asm } from './encoder.ts';
+import { TMP1 as TMP1_, TMP2 as TMP2_, TMP3 as TMP3_, X as X_, x86 as x86_ } from './regs.ts';
+
+// Imports copied into locals: under tsx every use of an imported binding is a getter
+// call, which the per-instruction paths of the JIT feel (compile time).
+const AluOp = AluOp_, Class = Class_, Source = Source_, classOf = classOf_, opOf = opOf_, sourceOf = sourceOf_, Cond = Cond_, Alu = Alu_, Shift = Shift_, TMP1 = TMP1_, TMP2 = TMP2_, TMP3 = TMP3_, X = X_, x86 = x86_;
+type AluOp = AluOp_;
+type Class = Class_;
+type Source = Source_;
+type Cond = Cond_;
+type Alu = Alu_;
+type Shift = Shift_;
+type X = X_;
 
 const GROUP1: Partial<Record<AluOp, Alu>> = {
   [AluOp.ADD]: Alu.ADD, [AluOp.SUB]: Alu.SUB, [AluOp.OR]: Alu.OR, [AluOp.AND]: Alu.AND, [AluOp.XOR]: Alu.XOR,
@@ -13,7 +24,7 @@ const GROUP1: Partial<Record<AluOp, Alu>> = {
 const SHIFTS: Partial<Record<AluOp, Shift>> = { [AluOp.LSH]: Shift.SHL, [AluOp.RSH]: Shift.SHR, [AluOp.ARSH]: Shift.SAR };
 
 /** The immediate as the 64-bit (sign-extended) or 32-bit pattern an operation of width w sees. */
-const immValue = (imm: number, w: boolean): bigint => (w ? BigInt(imm) : BigInt(imm >>> 0));
+const immValue = (imm: number, w: boolean): number => (w ? imm : imm >>> 0);
 
 export function emitAlu(a: Asm, insn: Instruction): void {
   const w = classOf(insn.opcode) === Class.ALU64;
@@ -21,14 +32,13 @@ export function emitAlu(a: Asm, insn: Instruction): void {
   const op = opOf(insn.opcode) as AluOp;
   const dst = x86(insn.dst);
   const src = byReg ? x86(insn.src) : X.RAX; // unused for immediates
-  const zext = (): void => { if (!w) a.movRR(dst, dst, false); };
-
+  // (no closures here: tsx's keepNames makes each one cost a defineProperty per instruction)
   const g1 = GROUP1[op];
   if (g1 !== undefined) {
     if (byReg) return a.aluRR(g1, dst, src, w);
-    if (insn.imm === 0 && op !== AluOp.AND) return zext(); // x+0, x-0, x|0, x^0
+    if (insn.imm === 0 && op !== AluOp.AND) return zext(a, dst, w); // x+0, x-0, x|0, x^0
     if (insn.imm === 0) return a.movRI(dst, 0, false);
-    if (op === AluOp.AND && insn.imm === -1) return zext();
+    if (op === AluOp.AND && insn.imm === -1) return zext(a, dst, w);
     return a.aluRI(g1, dst, insn.imm, w);
   }
   const shift = SHIFTS[op];
@@ -42,7 +52,7 @@ export function emitAlu(a: Asm, insn: Instruction): void {
       return a.movRR(dst, src, w); // the 32-bit form zero-extends, even onto itself
     case AluOp.MUL:
       if (byReg) return a.imulRR(dst, src, w);
-      if (insn.imm === 1) return zext();
+      if (insn.imm === 1) return zext(a, dst, w);
       if (insn.imm === 0) return a.movRI(dst, 0, false);
       return a.imulRRI(dst, dst, insn.imm, w);
     case AluOp.NEG:
@@ -55,6 +65,11 @@ export function emitAlu(a: Asm, insn: Instruction): void {
     default:
       a.fail(`unknown ALU operation 0x${op.toString(16)}`);
   }
+}
+
+/** The 32-bit form of an operation that changes nothing still zero-extends: mov r32, r32. */
+function zext(a: Asm, dst: X, w: boolean): void {
+  if (!w) a.movRR(dst, dst, false);
 }
 
 function shiftByImmediate(a: Asm, op: Shift, dst: X, imm: number, w: boolean): void {

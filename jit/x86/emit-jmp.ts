@@ -1,10 +1,21 @@
 // JMP and JMP32: conditional jumps (one cmp/test fused with one jcc), goto and
 // gotol, helper calls, bpf-to-bpf calls, callx and exit.
-import { Class, JmpOp, PseudoCall, Source, classOf, opOf, sourceOf } from '../isa/opcode.ts';
+import { Class as Class_, JmpOp as JmpOp_, PseudoCall as PseudoCall_, Source as Source_, classOf as classOf_, opOf as opOf_, sourceOf as sourceOf_ } from '../isa/opcode.ts';
 import type { Instruction } from '../isa/instruction.ts';
-import { Cond, type Label } from './code-buffer.ts';
-import { Alu, type Asm } from './encoder.ts';
-import { X, x86 } from './regs.ts';
+import { Cond as Cond_, type Label } from './code-buffer.ts';
+import { Alu as Alu_, type Asm } from './encoder.ts';
+import { X as X_, x86 as x86_ } from './regs.ts';
+
+// Imports copied into locals: under tsx every use of an imported binding is a getter
+// call, which the per-instruction paths of the JIT feel (compile time).
+const Class = Class_, JmpOp = JmpOp_, PseudoCall = PseudoCall_, Source = Source_, classOf = classOf_, opOf = opOf_, sourceOf = sourceOf_, Cond = Cond_, Alu = Alu_, X = X_, x86 = x86_;
+type Class = Class_;
+type JmpOp = JmpOp_;
+type PseudoCall = PseudoCall_;
+type Source = Source_;
+type Cond = Cond_;
+type Alu = Alu_;
+type X = X_;
 
 /** bpf_tail_call's helper id (linux/bpf.h). */
 export const TAIL_CALL_HELPER = 12;
@@ -27,15 +38,10 @@ const CONDITIONS: Partial<Record<JmpOp, Cond>> = {
 export function emitJmp(a: Asm, insn: Instruction, pc: number, ctx: JmpContext): void {
   const op = opOf(insn.opcode) as JmpOp;
   const w = classOf(insn.opcode) === Class.JMP;
-  const jumpTo = (offset: number): Label | undefined => {
-    const label = ctx.target(pc + 1 + offset);
-    if (label === undefined) a.fail(`jump to pc ${pc + 1 + offset}, outside its function or into an lddw`);
-    return label;
-  };
   switch (op) {
     case JmpOp.JA: {
       const offset = w ? insn.off : insn.imm; // JMP32|JA is gotol, with a 32-bit offset
-      const label = jumpTo(offset);
+      const label = jumpTo(a, ctx, pc, offset);
       if (label !== undefined && offset !== 0) a.jmp(label);
       return;
     }
@@ -46,7 +52,7 @@ export function emitJmp(a: Asm, insn: Instruction, pc: number, ctx: JmpContext):
   }
   const cond = CONDITIONS[op];
   if (cond === undefined) return a.fail(`unknown jump operation 0x${op.toString(16)}`);
-  const label = jumpTo(insn.off);
+  const label = jumpTo(a, ctx, pc, insn.off);
   if (label === undefined || insn.off === 0) return; // a branch to the next instruction does nothing
   const dst = x86(insn.dst);
   if (sourceOf(insn.opcode) === Source.X) {
@@ -60,6 +66,12 @@ export function emitJmp(a: Asm, insn: Instruction, pc: number, ctx: JmpContext):
     a.aluRI(Alu.CMP, dst, insn.imm, w);
   }
   a.jcc(cond, label);
+}
+
+function jumpTo(a: Asm, ctx: JmpContext, pc: number, offset: number): Label | undefined {
+  const label = ctx.target(pc + 1 + offset);
+  if (label === undefined) a.fail(`jump to pc ${pc + 1 + offset}, outside its function or into an lddw`);
+  return label;
 }
 
 function call(a: Asm, insn: Instruction, pc: number, ctx: JmpContext): void {

@@ -1,9 +1,21 @@
 // Loads, stores, atomics and lddw (the LD, LDX, ST and STX classes).
-import { ATOMIC_FETCH, AtomicOp, Class, Mode, PseudoLd, Size, classOf, modeOf, sizeBytes, sizeOf } from '../isa/opcode.ts';
-import { imm64, type Instruction } from '../isa/instruction.ts';
-import { Cond, type Label } from './code-buffer.ts';
-import { Alu, type Asm, type Mem } from './encoder.ts';
-import { TMP1, TMP3, X, x86 } from './regs.ts';
+import { ATOMIC_FETCH as ATOMIC_FETCH_, AtomicOp as AtomicOp_, Class as Class_, Mode as Mode_, PseudoLd as PseudoLd_, Size as Size_, classOf as classOf_, modeOf as modeOf_, sizeBytes as sizeBytes_, sizeOf as sizeOf_ } from '../isa/opcode.ts';
+import { imm64 as imm64_, type Instruction } from '../isa/instruction.ts';
+import { Cond as Cond_, type Label } from './code-buffer.ts';
+import { Alu as Alu_, type Asm, type Mem } from './encoder.ts';
+import { TMP1 as TMP1_, TMP3 as TMP3_, X as X_, x86 as x86_ } from './regs.ts';
+
+// Imports copied into locals: under tsx every use of an imported binding is a getter
+// call, which the per-instruction paths of the JIT feel (compile time).
+const ATOMIC_FETCH = ATOMIC_FETCH_, AtomicOp = AtomicOp_, Class = Class_, Mode = Mode_, PseudoLd = PseudoLd_, Size = Size_, classOf = classOf_, modeOf = modeOf_, sizeBytes = sizeBytes_, sizeOf = sizeOf_, imm64 = imm64_, Cond = Cond_, Alu = Alu_, TMP1 = TMP1_, TMP3 = TMP3_, X = X_, x86 = x86_;
+type AtomicOp = AtomicOp_;
+type Class = Class_;
+type Mode = Mode_;
+type PseudoLd = PseudoLd_;
+type Size = Size_;
+type Cond = Cond_;
+type Alu = Alu_;
+type X = X_;
 
 export interface MemContext {
   /** The entry label of the subprogram at an eBPF pc (for lddw of a BPF_PSEUDO_FUNC). */

@@ -3,7 +3,12 @@
 // emitters. Operand sizes: `w` true is 64-bit, false is 32-bit (which on x86-64
 // zero-extends the destination register for free).
 import { CodeBuffer, type Label } from './code-buffer.ts';
-import { X } from './regs.ts';
+import { X as X_ } from './regs.ts';
+
+// Imports copied into locals: under tsx every use of an imported binding is a getter
+// call, which the per-instruction paths of the JIT feel (compile time).
+const X = X_;
+type X = X_;
 
 /** A memory operand [base + index*scale + disp]. */
 export interface Mem { base: X; index?: X; scale?: 1 | 2 | 4 | 8; disp: number }
@@ -72,20 +77,29 @@ export class Asm extends CodeBuffer {
 
   /** dst = constant, in the shortest form that yields the 64-bit pattern `value` (w) or the low 32 bits zero-extended (!w). */
   movRI(dst: X, value: bigint | number, w: boolean): void {
+    if (typeof value === 'number' && Number.isSafeInteger(value)) { // the common case, without BigInt arithmetic
+      if (!w || (value >= 0 && value <= 0xffffffff)) return this.movR32(dst, value >>> 0);
+      if (value >= -0x80000000 && value < 0) return this.movR64Simm32(dst, value);
+    }
     let v = BigInt.asUintN(64, BigInt(value));
     if (!w) v &= 0xffffffffn;
-    if (v === 0n) {
-      this.aluRR(Alu.XOR, dst, dst, false); // xor r32, r32: zero, and the shortest form
-    } else if (v <= 0xffffffffn) {
-      if (dst & 8) this.byte(0x41);
-      this.byte(0xb8 | (dst & 7)); // mov r32, imm32 zero-extends
-      this.imm32(Number(v));
-    } else if (fitsInt32(BigInt.asIntN(64, v))) {
-      this.encode({ w: true, op: [0xc7], reg: 0, rm: dst }); // mov r64, simm32
-      this.imm32(Number(BigInt.asIntN(64, v)));
-    } else {
-      this.movabs(dst, v);
-    }
+    if (v <= 0xffffffffn) this.movR32(dst, Number(v));
+    else if (fitsInt32(BigInt.asIntN(64, v))) this.movR64Simm32(dst, Number(BigInt.asIntN(64, v)));
+    else this.movabs(dst, v);
+  }
+
+  /** dst = a 32-bit constant, zero-extended: xor r32, r32 for zero (the shortest form), else mov r32, imm32. */
+  private movR32(dst: X, v: number): void {
+    if (v === 0) return this.aluRR(Alu.XOR, dst, dst, false);
+    if (dst & 8) this.byte(0x41);
+    this.byte(0xb8 | (dst & 7));
+    this.imm32(v);
+  }
+
+  /** mov r64, simm32 (sign-extended). */
+  private movR64Simm32(dst: X, v: number): void {
+    this.encode({ w: true, op: [0xc7], reg: 0, rm: dst });
+    this.imm32(v);
   }
 
   /** mov r64, imm64 (10 bytes): for absolute addresses. */
