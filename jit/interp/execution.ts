@@ -4,6 +4,7 @@
 // class, source and operation, so the untraced path allocates nothing but the
 // bigints the arithmetic itself produces. Tracing steps one instruction at a
 // time through the same loop and diffs the registers around it.
+import { RunError } from '../errors.ts';
 import type { Instruction } from '../isa/instruction.ts';
 import { MAX_CALL_FRAMES, PseudoCall, PseudoLd, R10, REGISTER_COUNT } from '../isa/opcode.ts';
 import { type Code, NOT_AN_INSTRUCTION } from './code.ts';
@@ -331,7 +332,9 @@ export class Execution implements HelperContext {
       r0 = typeof result === 'bigint' ? result : BigInt(result);
     } catch (err) {
       if (err instanceof VmError || err instanceof AccessFault) throw err;
-      return this.fault('helper', `helper ${insn.imm} failed: ${(err as Error)?.message ?? String(err)}`, pc);
+      // A helper's own RunError already names the pc: keep its words, add the kind.
+      const why = err instanceof RunError ? err.message.replace(/^pc -?\d+: /, '') : `helper ${insn.imm} failed: ${(err as Error)?.message ?? String(err)}`;
+      return this.fail(new VmError('helper', `${why}${this.where(pc)}`, pc, { cause: err }));
     }
     R[0] = r0;
     return pc + 1;

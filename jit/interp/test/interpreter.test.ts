@@ -141,6 +141,9 @@ test('a helper that throws stops the run with a helper error; an unknown helper 
   assert.is(err.kind, 'helper');
   assert.match(err.message, /pc 0: helper 3 failed: boom/);
   assert.is(fault(() => vmOf('call 4\nexit').run()).kind, 'helper');
+  const own = fault(() => vmOf('r0 = 0\ncall 3\nexit', { helpers: { 3: (ctx) => { throw new RunError('map full', ctx.pc); } } }).run());
+  assert.is(own.kind, 'helper');
+  assert.match(own.message, /^pc 1: map full, at `call 3`$/);
 });
 
 test('a helper touching bad memory is a memory fault at the call', () => {
