@@ -1,0 +1,119 @@
+// `sluice disasm --json` against `llvm-objdump -d` on every example and fixture: for
+// every function linked into every program, the same instructions in the same order
+// as llvm-objdump shows in that function's section, byte for byte except where the
+// loader rewrote them (map/data references, linked calls, CO-RE), and the same text.
+// Also `sluice inspect` on the same objects.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { hasCommand, requires } from '../../../scripts/testkit/skip.ts';
+import { parseElf, SymbolType } from '../../elf/reader.ts';
+import { parseBtfExt } from '../../btf/ext.ts';
+import { Btf } from '../../btf/types.ts';
+import { POISON_HELPER } from '../core.ts';
+import { buildFixture, exampleObjects, read, ROOT } from './objects.ts';
+
+const sluice = (args: string[]) => execFileSync('node', [join(ROOT, 'dataplane/cli/bin.mjs'), ...args], { encoding: 'utf8' });
+
+interface Row { index: number; pc: number; section: string; offset: number; bytes: string; text: string; reference?: string }
+interface Listed { name: string; section: string; type: string; instructions: Row[] }
+
+/** llvm-objdump -d: instructions by "section:byte offset". */
+function objdump(file: string): Map<string, { bytes: string; text: string }> {
+  const out = new Map<string, { bytes: string; text: string }>();
+  let section = '';
+  for (const line of execFileSync('llvm-objdump', ['-d', file], { encoding: 'utf8' }).split('\n')) {
+    const head = /^Disassembly of section (.+):$/.exec(line);
+    if (head) { section = head[1]!; continue; }
+    const m = /^\s+(\d+):\t([0-9a-f ]+?)\s*\t(.*)$/.exec(line);
+    if (m) out.set(`${section}:${Number(m[1]) * 8}`, { bytes: m[2]!.trim(), text: m[3]!.trim() });
+  }
+  return out;
+}
+
+const stripLabel = (t: string) => t.replace(/\s*<[^>]*>$/, '');
+
+function objects(): string[] {
+  return [...exampleObjects(), ...['multi_prog', 'rodata', 'legacy_maps', 'legacy_maps_wide', 'map_in_map', 'btf_kinds', 'core']
+    .map((n) => buildFixture(n))];
+}
+
+if (requires('sluice disasm vs llvm-objdump', hasCommand('llvm-objdump'), hasCommand('clang'))) {
+  test('sluice disasm lists what llvm-objdump -d lists, function by function', () => {
+    let compared = 0;
+    for (const file of objects()) {
+      const elf = parseElf(read(file));
+      const btfSec = elf.sectionByName('.BTF'), extSec = elf.sectionByName('.BTF.ext');
+      const btf = btfSec ? Btf.parse(btfSec.data) : undefined;
+      const coreAt = new Set<string>();
+      if (btf && extSec) for (const [sec, e] of parseBtfExt(extSec.data, btf)) for (const r of e.coreRelos) coreAt.add(`${sec}:${r.insnOff}`);
+      const relocated = new Set<string>();
+      for (const [idx, list] of elf.relocations) for (const r of list) relocated.add(`${elf.sections[idx]!.name}:${r.offset}`);
+      const theirs = objdump(file);
+      const listed = JSON.parse(sluice(['disasm', file, '--json'])) as Listed[];
+      for (const p of listed.filter((x) => x.type === 'BPF_PROG_TYPE_XDP')) {
+        // The linked program covers, function by function, whole functions of the object.
+        const funcs = new Map(elf.symbols.filter((s) => s.type === SymbolType.FUNC).map((s) => [`${elf.sections[s.shndx]!.name}:${s.value}`, s]));
+        let i = 0;
+        while (i < p.instructions.length) {
+          const start = p.instructions[i]!;
+          const f = funcs.get(`${start.section}:${start.offset}`);
+          assert.ok(f, `${file} ${p.name}: instruction ${i} starts a function`);
+          let at = f!.value;
+          while (at < f!.value + f!.size) {
+            const row = p.instructions[i]!;
+            const key = `${row.section}:${row.offset}`;
+            assert.is(key, `${start.section}:${at}`, `${file} ${p.name} ${f!.name}: instructions in order`);
+            const ref = theirs.get(key);
+            assert.ok(ref, `${file}: llvm-objdump has ${key}`);
+            const rewritten = relocated.has(key) || coreAt.has(key) || /^call pc|func\(/.test(row.text);
+            if (row.text === `call ${POISON_HELPER}`) {
+              assert.ok(coreAt.has(key), `${file} ${key}: only CO-RE poisons instructions`);
+            } else if (rewritten) {
+              assert.is(row.bytes.slice(0, 2), ref!.bytes.slice(0, 2), `${file} ${key}: opcode of a relocated instruction`);
+              assert.is(row.bytes[4], ref!.bytes[4], `${file} ${key}: dst register of a relocated instruction`);
+            } else {
+              assert.is(row.bytes, ref!.bytes, `${file} ${key}: bytes`);
+              assert.is(stripLabel(row.text), stripLabel(ref!.text), `${file} ${key}: text`);
+            }
+            at += row.bytes.split(' ').length;
+            i++;
+            compared++;
+          }
+        }
+      }
+    }
+    assert.ok(compared > 1000, `compared ${compared} instructions`);
+  });
+
+  test('sluice disasm interleaves source lines and names references', () => {
+    const text = sluice(['disasm', buildFixture('multi_prog'), '--prog', 'xdp_second']);
+    assert.match(text, /^Disassembly of program xdp_second \(section xdp, BPF_PROG_TYPE_XDP\):/);
+    assert.match(text, /\n; \tbpf_loop\(4, loop_body, &sum, 0\);\n/);
+    assert.match(text, /\nbump:\n/);
+    assert.match(text, /map_fd\(0\) ll\t; hits\n/);
+    assert.match(text, /call pc[+-]\d+ <in_section>/);
+    assert.throws(() => execFileSync('node', [join(ROOT, 'dataplane/cli/bin.mjs'), 'disasm', buildFixture('multi_prog'), '--prog', 'nope'], { stdio: 'pipe' }),
+      (e: { status: number; stderr: Buffer }) => e.status === 1 && /no program 'nope'.*xdp_first/.test(e.stderr.toString()));
+  });
+
+  test('sluice inspect reports programs, maps, global data, license and BTF', () => {
+    const j = JSON.parse(sluice(['inspect', buildFixture('map_in_map'), '--json']));
+    assert.equal(j.programs.map((p: { name: string; instructions: number }) => p.name), ['xdp_target', 'xdp_outer']);
+    assert.is(j.btf, true);
+    assert.is(j.license, 'GPL');
+    const outer = j.maps.find((m: { name: string }) => m.name === 'outer');
+    assert.equal([outer.type, outer.keySize, outer.valueSize, outer.maxEntries, outer.inner.type],
+      ['BPF_MAP_TYPE_ARRAY_OF_MAPS', 4, 4, 4, 'BPF_MAP_TYPE_ARRAY']);
+    const g = JSON.parse(sluice(['inspect', buildFixture('rodata'), '--json'])).globalData;
+    assert.ok(g.some((d: { section: string; readOnly: boolean }) => d.section === '.rodata' && d.readOnly));
+    const text = sluice(['inspect', buildFixture('legacy_maps', { debug: false })]);
+    assert.match(text, /no BTF/);
+    assert.match(text, /legacy_hash\s+hash\s+8\s+12\s+1024\s+0x1/);
+    assert.throws(() => execFileSync('node', [join(ROOT, 'dataplane/cli/bin.mjs'), 'inspect', buildFixture('legacy_maps', { target: 'bpfeb' })], { stdio: 'pipe' }),
+      (e: { status: number; stderr: Buffer }) => e.status === 1 && /big-endian/.test(e.stderr.toString()));
+  });
+}
+
+test.run();
