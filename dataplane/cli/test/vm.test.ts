@@ -5,6 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { command, parseHex } from '../commands/vm.ts';
+import { UsageError } from '../command.ts';
 
 const bin = fileURLToPath(new URL('../bin.mjs', import.meta.url));
 
@@ -65,34 +67,44 @@ test('malformed hex and undecodable programs exit 1 with a message', () => {
   let r = sluice(['vm', 'exec'], 'b7 00 00 00 2a 00 00 0');
   assert.is(r.status, 1);
   assert.match(r.stderr, /odd number of hex digits/);
-  r = sluice(['vm', 'exec'], 'b7 00 00 00 2a 00 00 0x');
-  assert.is(r.status, 1);
-  assert.match(r.stderr, /'x' .* is not a hex digit/);
   r = sluice(['vm', 'exec'], '');
   assert.is(r.status, 1);
   assert.match(r.stderr, /no instructions/);
   r = sluice(['vm', 'exec'], '18 00 00 00 00 00 00 00'); // lddw without its second slot
   assert.is(r.status, 1);
   assert.match(r.stderr, /pc 0: lddw without its second slot/);
-  r = sluice(['vm', 'exec'], 'b7 00 00 00 2a 00 00'); // 7 bytes
-  assert.is(r.status, 1);
-  assert.match(r.stderr, /not a whole number of 8-byte instructions/);
-  r = sluice(['vm', 'exec', 'zz'], EXIT);
-  assert.is(r.status, 1);
-  assert.match(r.stderr, /MEMHEX/);
 });
 
-test('--engine jit says it is not available; bad usage exits 2', () => {
+test('hex parsing names the input and the bad digit', () => {
+  assert.equal(Array.from(parseHex(' 0a\tFF\n10 ', 'x')), [0x0a, 0xff, 0x10]);
+  assert.throws(() => parseHex('b7 0x', 'program on stdin'), /program on stdin: 'x' at digit 3 is not a hex digit/);
+  assert.throws(() => parseHex('zz', 'MEMHEX'), /MEMHEX: 'z'/);
+  assert.throws(() => parseHex('abc', 'MEMHEX'), /odd number of hex digits \(3\)/);
+});
+
+test('--engine jit says it is not available; --engine interp works', () => {
   let r = sluice(['vm', 'exec', '--engine', 'jit'], `b7 00 00 00 2a 00 00 00\n${EXIT}`);
   assert.is(r.status, 1);
   assert.match(r.stderr, /JIT .*not available/);
   r = sluice(['vm', 'exec', '--engine', 'interp'], `b7 00 00 00 2a 00 00 00\n${EXIT}`);
   assert.is(r.stdout, '0x2a\n');
-  r = sluice(['vm', 'exec', '--engine', 'fast'], EXIT);
-  assert.is(r.status, 2);
-  r = sluice(['vm'], EXIT);
-  assert.is(r.status, 2);
-  r = sluice(['vm', 'exec', '00', '11'], EXIT);
+});
+
+test('bad usage is a UsageError (exit 2), found before stdin is read', async () => {
+  const usage = async (argv: string[], re: RegExp) => {
+    try {
+      await command.run(argv);
+      assert.unreachable('expected a UsageError');
+    } catch (err) {
+      assert.instance(err, UsageError);
+      assert.match((err as Error).message, re);
+    }
+  };
+  await usage([], /expected a subcommand: exec/);
+  await usage(['run'], /unknown subcommand 'run'/);
+  await usage(['exec', '--engine', 'fast'], /--engine expects one of interp, jit, got 'fast'/);
+  await usage(['exec', '00', '11'], /unexpected argument '11'/);
+  const r = sluice(['vm', 'exec', '--engine', 'fast'], EXIT);
   assert.is(r.status, 2);
 });
 
