@@ -37,7 +37,7 @@ struct helem {
 	struct helem *lru_prev, *lru_next;
 	uint64_t retired_at;
 	uint32_t hash;
-	uint8_t ref, linked, on_lru, pad;
+	uint8_t ref, linked, on_lru, overflow; /* overflow: malloc'ed beyond the pool */
 	uint8_t data[];                 /* key (rounded up to 8), then the value(s) */
 };
 
@@ -51,6 +51,7 @@ struct htab {
 	uint32_t pool_n, elem_bytes, key_bytes, value_bytes;
 	uint32_t store_size;            /* bytes of a non-per-CPU value as stored */
 	struct helem *free, *retired, *retired_tail;
+	uint32_t overflow, overflow_cap; /* elements allocated beyond the pool */
 	int free_lock;
 	struct helem lru;               /* sentinel: lru.lru_next is the hot end */
 	int lru_lock;
@@ -93,6 +94,10 @@ static struct helem *find(struct sluice_map *m, struct bucket *b, uint32_t hash,
 
 /* --- the element pool ---------------------------------------------------- */
 
+/* Takes a free element; recycles retired ones whose grace period has passed.
+ * When readers are stalled (a preempted worker holds back reclamation) and the
+ * spares run out, allocates beyond the pool, as a BPF_F_NO_PREALLOC map does,
+ * so an update never has to overwrite an element in place. */
 static struct helem *alloc_elem(struct htab *h)
 {
 	sluice_lock(&h->free_lock);
@@ -101,6 +106,7 @@ static struct helem *alloc_elem(struct htab *h)
 		while (h->retired && h->retired->retired_at < safe) {
 			struct helem *e = h->retired;
 			h->retired = e->link;
+			if (e->overflow) { free(e); h->overflow--; continue; }
 			e->link = h->free;
 			h->free = e;
 		}
@@ -108,6 +114,11 @@ static struct helem *alloc_elem(struct htab *h)
 	}
 	struct helem *e = h->free;
 	if (e) h->free = e->link;
+	else if (h->overflow < h->overflow_cap && (e = aligned_alloc(64, (h->elem_bytes + 63) & ~63u))) {
+		memset(e, 0, h->elem_bytes);
+		e->overflow = 1;
+		h->overflow++;
+	}
 	sluice_unlock(&h->free_lock);
 	return e;
 }
@@ -115,8 +126,8 @@ static struct helem *alloc_elem(struct htab *h)
 static void free_now(struct htab *h, struct helem *e)
 {
 	sluice_lock(&h->free_lock);
-	e->link = h->free;
-	h->free = e;
+	if (e->overflow) { free(e); h->overflow--; }
+	else { e->link = h->free; h->free = e; }
 	sluice_unlock(&h->free_lock);
 }
 
@@ -422,6 +433,9 @@ static void hash_free(struct sluice_map *m)
 {
 	struct htab *h = H(m);
 	if (!h) return;
+	for (uint32_t i = 0; i < h->n_buckets; i++)
+		for (struct helem *e = h->buckets[i].head, *n; e; e = n) { n = e->next; if (e->overflow) free(e); }
+	for (struct helem *e = h->retired, *n; e; e = n) { n = e->link; if (e->overflow) free(e); }
 	free(h->buckets);
 	free(h->pool);
 	free(h);
@@ -470,7 +484,8 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 	h->elem_bytes = (uint32_t)sizeof(struct helem) + h->key_bytes + h->value_bytes;
 	h->n_buckets = 1;
 	while (h->n_buckets < m->max_entries) h->n_buckets <<= 1;
-	h->pool_n = m->max_entries + 256 + 16 * m->ncpus;
+	h->pool_n = m->max_entries + 1024 + 64 * m->ncpus + m->max_entries / 8;
+	h->overflow_cap = m->max_entries > (1u << 20) ? m->max_entries : (1u << 20);
 	h->seed = (m->map_flags & BPF_F_ZERO_SEED) ? 0 : mix64((uint64_t)(uintptr_t)h ^ 0x5eed);
 	h->buckets = calloc(h->n_buckets, sizeof *h->buckets);
 	h->pool = aligned_alloc(64, ((uint64_t)h->pool_n * h->elem_bytes + 63) & ~63ull);
