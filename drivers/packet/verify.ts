@@ -27,7 +27,8 @@ function value(layer: Layer, field: string): number | string | undefined {
 
 /**
  * Every checksum in the packet that can be checked: IPv4 headers, and TCP,
- * UDP, ICMP, ICMPv6 whose whole segment (as the IP length says) is present.
+ * UDP, ICMP, ICMPv6 whose whole segment (as the IP length says) is present
+ * and not fragmented.
  * A UDP-over-IPv4 checksum of 0 ("none", RFC 768) counts as ok.
  */
 export function checkChecksums(packet: Uint8Array): ChecksumCheck[] {
@@ -49,6 +50,8 @@ export function checkChecksums(packet: Uint8Array): ChecksumCheck[] {
     for (let j = index - 1; j >= 0 && !ip; j--) if (layers[j]!.layer === 'ipv4' || layers[j]!.layer === 'ipv6') ip = layers[j];
     if (!ip) return;
     const v4 = ip.layer === 'ipv4';
+    // A fragment holds part of a segment whose checksum covers all of it: nothing to check here.
+    if (v4 && (Number(value(ip, 'frag')) !== 0 || (Number(value(ip, 'flags')) & 1) !== 0)) return;
     const end = v4 ? ip.offset + Number(value(ip, 'totalLength')) : ip.offset + 40 + Number(value(ip, 'payloadLength'));
     if (end > packet.length || end < layer.offset + 8) return;
     const src = v4 ? parseIPv4(String(value(ip, 'src'))) : parseIPv6(String(value(ip, 'src')));

@@ -20,8 +20,15 @@ export function tcpdumpFrames(file: string, extra: string[] = []): DumpedFrame[]
   const frames: DumpedFrame[] = [];
   for (const line of out.split('\n')) {
     if (line === '') continue;
-    const hexLine = /^\s+0x[0-9a-f]{4}:\s+([0-9a-f ]+)$/.exec(line);
-    if (hexLine) { frames[frames.length - 1]!.hex += hexLine[1]!.replace(/ /g, ''); continue; }
+    const hexLine = /^\s+0x([0-9a-f]{4}):\s+([0-9a-f ]+)$/.exec(line);
+    if (hexLine) {
+      // With -v some dissectors print hex of their own; the -xx dump of the
+      // frame comes last, so a dump restarting at 0x0000 replaces what came before.
+      const f = frames[frames.length - 1]!;
+      if (hexLine[1] === '0000') f.hex = '';
+      f.hex += hexLine[2]!.replace(/ /g, '');
+      continue;
+    }
     if (/^\s/.test(line)) { frames[frames.length - 1]!.text += `\n${line}`; continue; }
     frames.push({ time: line.split(' ')[0]!, text: line, hex: '' });
   }
