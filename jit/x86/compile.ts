@@ -12,7 +12,7 @@
 //
 // A subprogram is an ordinary System V function (arguments r1-r5, result in rax,
 // callee-saved registers preserved), so native helpers can call callbacks too.
-import { Class as Class_, JmpOp as JmpOp_, LDDW as LDDW_, PseudoCall as PseudoCall_, PseudoLd as PseudoLd_, Source as Source_, STACK_SIZE as STACK_SIZE_, MAX_CALL_FRAMES as MAX_CALL_FRAMES_, classOf as classOf_, opOf as opOf_, sourceOf as sourceOf_, isAluClass as isAluClass_, isJmpClass as isJmpClass_ } from '../isa/opcode.ts';
+import { AluOp as AluOp_, Class as Class_, JmpOp as JmpOp_, LDDW as LDDW_, PseudoCall as PseudoCall_, PseudoLd as PseudoLd_, Source as Source_, STACK_SIZE as STACK_SIZE_, MAX_CALL_FRAMES as MAX_CALL_FRAMES_, classOf as classOf_, opOf as opOf_, sourceOf as sourceOf_, isAluClass as isAluClass_, isJmpClass as isJmpClass_ } from '../isa/opcode.ts';
 import { layout, width as width_, type Program } from '../isa/instruction.ts';
 import { encodingProblem as encodingProblem_ } from '../isa/codec.ts';
 import type { Label } from './code-buffer.ts';
@@ -22,13 +22,14 @@ import { emitAlu } from './emit-alu.ts';
 import { emitJmp } from './emit-jmp.ts';
 import { emitMem } from './emit-mem.ts';
 import { rewriteContextAccess } from './ctx-rewrite.ts';
-import { BURST_INDEX as BURST_INDEX_, FRAME_SAVED as FRAME_SAVED_, TMP1 as TMP1_, X as X_ } from './regs.ts';
+import { BURST_INDEX as BURST_INDEX_, FRAME_SAVED as FRAME_SAVED_, TMP1 as TMP1_, X as X_, x86 as x86_ } from './regs.ts';
 import { JitError } from './errors.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter
 // call, which the per-instruction paths of the JIT feel (compile time).
-const Class = Class_, JmpOp = JmpOp_, LDDW = LDDW_, PseudoCall = PseudoCall_, PseudoLd = PseudoLd_, Source = Source_, STACK_SIZE = STACK_SIZE_, MAX_CALL_FRAMES = MAX_CALL_FRAMES_, classOf = classOf_, opOf = opOf_, sourceOf = sourceOf_, isAluClass = isAluClass_, isJmpClass = isJmpClass_, width = width_, encodingProblem = encodingProblem_, Cond = Cond_, Alu = Alu_, Shift = Shift_, BURST_INDEX = BURST_INDEX_, FRAME_SAVED = FRAME_SAVED_, TMP1 = TMP1_, X = X_;
+const AluOp = AluOp_, Class = Class_, JmpOp = JmpOp_, LDDW = LDDW_, PseudoCall = PseudoCall_, PseudoLd = PseudoLd_, Source = Source_, STACK_SIZE = STACK_SIZE_, MAX_CALL_FRAMES = MAX_CALL_FRAMES_, classOf = classOf_, opOf = opOf_, sourceOf = sourceOf_, isAluClass = isAluClass_, isJmpClass = isJmpClass_, width = width_, encodingProblem = encodingProblem_, Cond = Cond_, Alu = Alu_, Shift = Shift_, BURST_INDEX = BURST_INDEX_, FRAME_SAVED = FRAME_SAVED_, TMP1 = TMP1_, X = X_, x86 = x86_;
 type Class = Class_;
+type AluOp = AluOp_;
 type JmpOp = JmpOp_;
 type PseudoCall = PseudoCall_;
 type PseudoLd = PseudoLd_;
@@ -80,6 +81,7 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
   const functions = findFunctions(prog, pcOf, slots);
   checkCallDepth(prog, pcOf, functions);
 
+  const jumpTargets = findJumpTargets(prog, pcOf, slots);
   const a = new Asm();
   const pcLabels: Label[] = Array.from({ length: slots }, () => a.newLabel());
   const subLabels = new Map<number, Label>(functions.slice(1).map((f) => [f.start, a.newLabel()]));
@@ -122,6 +124,13 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
       const insn = prog[i]!;
       a.pc = pc;
       a.bind(pcLabels[pc]!);
+      const lea = pc + 1 < f.end && !jumpTargets[pc + 1] ? movAddAsLea(insn, prog[i + 1]) : undefined;
+      if (lea) { // r2 = r10; r2 += -8 → lea rsi, [rbp - 8]: one instruction for the pair
+        a.lea(x86(lea.dst), { base: x86(lea.src), disp: lea.disp });
+        a.bind(pcLabels[++pc]!);
+        if (pc + 1 === f.end) a.fail('the last instruction of a function falls through past its end');
+        continue;
+      }
       const cls = classOf(insn.opcode);
       if (isAluClass(cls)) emitAlu(a, insn);
       else if (isJmpClass(cls)) emitJmp(a, insn, pc, jmpContext);
@@ -166,6 +175,29 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
     { name: 'subprogram.exit', offset: out.offsetOf(subExit) },
   ];
   return { code: out.code, entryOffset: out.offsetOf(entry), pcMap, labels };
+}
+
+/** jumpTargets[pc] is 1 when some jump lands on pc (pairs across it cannot be fused). */
+function findJumpTargets(prog: Program, pcOf: readonly number[], slots: number): Uint8Array {
+  const targets = new Uint8Array(slots + 1);
+  prog.forEach((insn, i) => {
+    const cls = classOf(insn.opcode);
+    if (!isJmpClass(cls)) return;
+    const op = opOf(insn.opcode);
+    if (op === JmpOp.CALL || op === JmpOp.EXIT) return;
+    const target = pcOf[i]! + 1 + (cls === Class.JMP32 && op === JmpOp.JA ? insn.imm : insn.off);
+    if (target >= 0 && target <= slots) targets[target] = 1;
+  });
+  return targets;
+}
+
+/** `dst = src; dst += imm` (or `-= imm`) on 64 bits, dst != src: the operands of one lea. */
+function movAddAsLea(first: Program[number], second: Program[number] | undefined): { dst: number; src: number; disp: number } | undefined {
+  if (!second || first.opcode !== (Class.ALU64 | AluOp.MOV | Source.X) || first.off !== 0 || first.dst === first.src) return undefined;
+  if (second.dst !== first.dst) return undefined;
+  if (second.opcode === (Class.ALU64 | AluOp.ADD | Source.K)) return { dst: first.dst, src: first.src, disp: second.imm };
+  if (second.opcode === (Class.ALU64 | AluOp.SUB | Source.K) && second.imm !== -0x80000000) return { dst: first.dst, src: first.src, disp: -second.imm };
+  return undefined;
 }
 
 function endsFlow(insn: Program[number]): boolean {

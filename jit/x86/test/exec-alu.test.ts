@@ -79,6 +79,10 @@ const CASES: [string, string, bigint][] = [
   ['or32 immediate', 'r0 = -1\nw0 |= 0x10\nexit', 0xffffffffn],
   ['xor64 register', 'r0 = 0xff00\nr1 = 0x0ff0\nr0 ^= r1\nexit', 0xf0f0n],
   ['sub64 immediate', 'r0 = 0\nr0 -= 1\nexit', U64(-1n)],
+  // mov + add fused into one lea, except when a jump lands between them
+  ['r2 = r10; r2 += -8 addresses the stack', 'r2 = r10\nr2 += -8\n*(u64 *)(r2 + 0) = 5\nr0 = *(u64 *)(r10 - 8)\nexit', 5n],
+  ['mov; sub imm', 'r1 = 50\nr2 = r1\nr2 -= 8\nr0 = r2\nexit', 42n],
+  ['a jump onto the add of a mov/add pair', 'r2 = 100\nr0 = 1\nif r0 == 1 goto +1\nr2 = r0\nr2 += 5\nr0 = r2\nexit', 105n],
   // jumps
   ['jmp32 compares the low halves only', 'r1 = 0x100000005 ll\nr0 = 0\nif w1 == 5 goto +1\nexit\nr0 = 1\nexit', 1n],
   ['jset64 immediate sign-extends', 'r1 = 0x8000000000000000 ll\nr0 = 0\nif r1 & -1 goto +1\nexit\nr0 = 1\nexit', 1n],
