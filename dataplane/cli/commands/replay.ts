@@ -87,7 +87,7 @@ const mpps = (packets: number, ns: number): string => (ns > 0 ? (packets * 1e3 /
 const group = (n: number): string => n.toLocaleString('en-US');
 
 function table(s: ReplayStats, n: { object: string; capture: string; program: string; engine: string }, trace: string[]): string {
-  const rows = XDP_ACTIONS.map((name, i) => [name, s.verdicts[i]!] as const).filter(([, c]) => c > 0);
+  const rows: [string, number][] = XDP_ACTIONS.map((name, i): [string, number] => [name, s.verdicts[i]!]).filter(([, c]) => c > 0);
   if (s.other) rows.push(['other', s.other]);
   const share = (c: number) => (s.packets ? `${(100 * c / s.packets).toFixed(1)} %` : '-');
   const lines = [
