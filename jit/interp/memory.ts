@@ -62,6 +62,8 @@ export const HEAP_REGION_BASE = 0x1000_0000_0000n;
 const GAP = 0x1_0000n;
 
 const U64_MAX = (1n << 64n) - 1n;
+/** Access sizes as bigints, so the hot path does not convert them. */
+const SIZE_B: readonly bigint[] = [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n];
 const alignUp = (v: bigint): bigint => (v + GAP - 1n) & ~(GAP - 1n);
 
 export class Memory {
@@ -133,7 +135,7 @@ export class Memory {
   /** The region holding [address, address + size), or an AccessFault. */
   resolve(kind: 'read' | 'write', address: bigint, size: number): Region {
     let r = this.last;
-    if (r === undefined || address < r.start || address + BigInt(size) > r.end) {
+    if (r === undefined || address < r.start || address + (SIZE_B[size] ?? BigInt(size)) > r.end) {
       r = this.lookup(kind, address, size);
       this.last = r;
     }

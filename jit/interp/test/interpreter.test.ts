@@ -109,6 +109,17 @@ test('automatic placement steps over regions mapped at fixed addresses', () => {
   assert.ok(b.start >= a.end);
 });
 
+test('helpers read and write buffers through checked views', () => {
+  const vm = vmOf('r1 = r10\nr1 += -16\nr2 = 16\ncall 1\nr0 = *(u64 *)(r10 - 8)\nexit', {
+    helpers: { 1: (ctx, r1, r2) => { ctx.memory.bytesAt(r1, Number(r2), 'write').fill(1); return 0n; } },
+  });
+  assert.is(vm.run().r0, 0x0101010101010101n);
+  const over = vmOf('r1 = r10\nr1 += -16\nr2 = 17\ncall 1\nexit', {
+    helpers: { 1: (ctx, r1, r2) => { ctx.memory.bytesAt(r1, Number(r2)); return 0n; } },
+  });
+  assert.is(fault(() => over.run()).kind, 'memory');
+});
+
 test('a helper returning a non-integer is a helper error', () => {
   const err = fault(() => vmOf('call 1\nexit', { helpers: { 1: () => 0.5 } }).run());
   assert.is(err.kind, 'helper');
