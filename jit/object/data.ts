@@ -4,7 +4,7 @@
 // the verifier may treat its contents as constants.
 import { type Section, SectionType, SHF_ALLOC, SHF_EXECINSTR } from '../elf/reader.ts';
 import { BPF_F_RDONLY_PROG, MapType, Pinning } from './map-types.ts';
-import type { MapSpec } from './spec.ts';
+import { type MapSpec, ObjectError } from './spec.ts';
 import type { PlacedMap } from './maps.ts';
 
 export type DataKind = 'data' | 'rodata' | 'bss';
@@ -20,9 +20,18 @@ export function dataKindOf(sec: Section): DataKind | undefined {
   return undefined;
 }
 
+/**
+ * The largest array value the kernel accepts (KMALLOC_MAX_SIZE on x86-64, 4 MiB);
+ * a bigger .bss would fail to load in the kernel too.
+ */
+export const MAX_VALUE_SIZE = 4 << 20;
+
 /** The map for one global-data section; undefined for an empty section (libbpf makes none). */
 export function dataMap(sec: Section, kind: DataKind): PlacedMap | undefined {
   if (sec.size === 0) return undefined;
+  if (sec.size > MAX_VALUE_SIZE) {
+    throw new ObjectError(`section '${sec.name}': ${sec.size} bytes of global data exceed the ${MAX_VALUE_SIZE}-byte limit of an array map value`);
+  }
   const data = kind === 'bss' ? new Uint8Array(sec.size) : sec.data.bytes.slice();
   const spec: MapSpec = {
     name: sec.name, section: sec.name, type: MapType.ARRAY, typeName: 'BPF_MAP_TYPE_ARRAY',

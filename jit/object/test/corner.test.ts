@@ -171,7 +171,8 @@ if (requires('corner-case objects', hasCommand('clang'))) {
     assert.equal([hashOuter.type, hashOuter.inner!.type, hashOuter.slots], [MapType.HASH_OF_MAPS, MapType.ARRAY, undefined]);
     const jumps = mapOf(multi, 'jumps');
     assert.equal([jumps.type, jumps.keySize, jumps.valueSize, jumps.slots], [MapType.PROG_ARRAY, 4, 4, [{ index: 1, name: 'xdp_target' }]]);
-    assert.is(mapOf(multi, 'numa').numaNode, 1);
+    assert.equal([mapOf(multi, 'numa').flags, mapOf(multi, 'numa').numaNode], [4, 0]);
+    assert.is(m.numaNode, 3);
   });
 }
 
