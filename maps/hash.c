@@ -29,6 +29,7 @@
 #define HTAB_FLAGS (BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_RDONLY | \
 		    BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG | BPF_F_ZERO_SEED | BPF_F_INNER_MAP)
 #define MAX_BPF_STACK 512
+#define KMALLOC_MAX_SIZE (4ull << 20)
 #define PCPU_MIN_UNIT_SIZE 32768
 
 struct helem {
@@ -464,9 +465,10 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 	if (!lru && (m->map_flags & BPF_F_NO_COMMON_LRU)) return sluice_map_reject(m, err, errlen, EINVAL, "BPF_F_NO_COMMON_LRU is only for LRU maps");
 	if (lru && (m->map_flags & BPF_F_NO_PREALLOC)) return sluice_map_reject(m, err, errlen, ENOTSUP, "LRU maps are always preallocated (BPF_F_NO_PREALLOC not allowed)");
 	if (m->key_size == 0 || m->value_size == 0) return sluice_map_reject(m, err, errlen, EINVAL, "key_size and value_size must be > 0");
-	if (m->key_size > MAX_BPF_STACK) return sluice_map_reject(m, err, errlen, E2BIG, "key_size %u exceeds %d", m->key_size, MAX_BPF_STACK);
+	/* kernels since 6.x size an element by kmalloc's limit, not the stack */
+	if ((uint64_t)m->key_size + m->value_size >= KMALLOC_MAX_SIZE - MAX_BPF_STACK - 64)
+		return sluice_map_reject(m, err, errlen, E2BIG, "key_size + value_size (%llu) must stay under 4 MiB", (unsigned long long)m->key_size + m->value_size);
 	if (percpu && m->value_size > PCPU_MIN_UNIT_SIZE) return sluice_map_reject(m, err, errlen, E2BIG, "per-CPU value_size %u exceeds %d", m->value_size, PCPU_MIN_UNIT_SIZE);
-	if (m->value_size > (1u << 22)) return sluice_map_reject(m, err, errlen, E2BIG, "value_size %u too large", m->value_size);
 	if (t == BPF_MAP_TYPE_DEVMAP_HASH) {
 		if (m->key_size != 4) return sluice_map_reject(m, err, errlen, EINVAL, "key_size must be 4 for a devmap_hash");
 		if (m->value_size != 4 && m->value_size != 8) return sluice_map_reject(m, err, errlen, EINVAL, "value_size must be 4 (ifindex) or 8 (struct bpf_devmap_val)");
@@ -484,8 +486,15 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 	h->elem_bytes = (uint32_t)sizeof(struct helem) + h->key_bytes + h->value_bytes;
 	h->n_buckets = 1;
 	while (h->n_buckets < m->max_entries) h->n_buckets <<= 1;
-	h->pool_n = m->max_entries + 1024 + 64 * m->ncpus + m->max_entries / 8;
-	h->overflow_cap = m->max_entries > (1u << 20) ? m->max_entries : (1u << 20);
+	/* spares for replacements in flight (recycled after grace periods), at
+	 * most ~16 MiB of them; beyond, elements are malloc'ed and freed */
+	uint64_t spares = 1024 + 64ull * m->ncpus + m->max_entries / 8;
+	uint64_t cap = (16ull << 20) / h->elem_bytes;
+	if (spares > cap) spares = cap > 2ull * m->ncpus + 2 ? cap : 2ull * m->ncpus + 2;
+	/* BPF_F_NO_PREALLOC: only the spares up front, elements on demand */
+	int prealloc = !(m->map_flags & BPF_F_NO_PREALLOC);
+	h->pool_n = (uint32_t)((prealloc ? m->max_entries : 0) + spares);
+	h->overflow_cap = (prealloc ? 0 : m->max_entries) + (m->max_entries > (1u << 20) ? m->max_entries : (1u << 20));
 	h->seed = (m->map_flags & BPF_F_ZERO_SEED) ? 0 : mix64((uint64_t)(uintptr_t)h ^ 0x5eed);
 	h->buckets = calloc(h->n_buckets, sizeof *h->buckets);
 	h->pool = aligned_alloc(64, ((uint64_t)h->pool_n * h->elem_bytes + 63) & ~63ull);

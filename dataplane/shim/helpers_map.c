@@ -2,6 +2,7 @@
  * bpf_for_each_map_elem. A lookup returns a pointer into the map (NULL, i.e.
  * 0, when absent): the element stays valid until the program's burst ends
  * (grace periods, maps/worker.h). */
+#include <stdlib.h>
 #include <string.h>
 #include "helpers.h"
 
@@ -67,7 +68,12 @@ SLUICE_HELPER(for_each_map_elem)
 	default:
 		return (uint64_t)-EINVAL;
 	}
-	uint8_t key[2][MAX_KEY_BYTES];
+	uint8_t small[2][MAX_KEY_BYTES], *key[2] = { small[0], small[1] }, *big = NULL;
+	if (m->key_size > MAX_KEY_BYTES) { /* hash keys may exceed the stack nowadays */
+		if (!(big = malloc(2ull * m->key_size))) return (uint64_t)-ENOMEM;
+		key[0] = big;
+		key[1] = big + m->key_size;
+	}
 	uint64_t n = 0;
 	int cur = 0;
 	long rc = m->ops->get_next_key(m, NULL, key[cur]);
@@ -82,5 +88,6 @@ SLUICE_HELPER(for_each_map_elem)
 		cur = !cur;
 	}
 	sluice_read_unlock();
+	free(big);
 	return n;
 }

@@ -36,9 +36,11 @@ if (requires('map creation rules', hasNativeLibrary())) {
     refused({ name: 'arrnopre', type: MapType.Array, ...base, flags: MapFlag.NoPrealloc }, /flags/, '-EINVAL');
   });
 
-  test('hash maps: sizes, keys up to 512 bytes, LRU always preallocated', () => {
+  test('hash maps: sizes (key + value under 4 MiB, as kernel 6.x), LRU always preallocated', () => {
     refused({ name: 'hkey0', type: MapType.Hash, ...base, keySize: 0 }, /key_size/, '-EINVAL');
-    refused({ name: 'hkeybig', type: MapType.Hash, ...base, keySize: 513 }, /512/, '-E2BIG');
+    refused({ name: 'hkeybig', type: MapType.Hash, ...base, keySize: 4 << 20 }, /4 MiB/, '-E2BIG');
+    refused({ name: 'hvalbig', type: MapType.Hash, ...base, valueSize: 4 << 20 }, /4 MiB/, '-E2BIG');
+    createMap({ name: 'hkey1m', type: MapType.Hash, ...base, keySize: 1 << 20 }).close();
     refused({ name: 'lrunopre', type: MapType.LruHash, ...base, flags: MapFlag.NoPrealloc }, /preallocated/, '-ENOTSUPP');
     refused({ name: 'hnocommon', type: MapType.Hash, ...base, flags: MapFlag.NoCommonLru }, /LRU/, '-EINVAL');
     createMap({ name: 'hnopre', type: MapType.Hash, ...base, flags: MapFlag.NoPrealloc }).close();
