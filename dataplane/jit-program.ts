@@ -27,6 +27,12 @@ export class JitProgram {
   /** The burst entry's address: uint64_t burst(struct sluice_xdp_buff *, uint32_t *, uint64_t). */
   get entry(): bigint { return this.address + BigInt(this.jit.entryOffset); }
 
+  /** Where tail calls into this program jump: the address prog_array slots hold (sluice_prog_register). */
+  get tailCallEntry(): bigint {
+    if (this.jit.tailCallEntry < 0) throw new Error("a program compiled with entry: 'function' cannot be tail-called");
+    return this.address + BigInt(this.jit.tailCallEntry);
+  }
+
   /** Runs the program over n xdp_buffs at native addresses, writing n verdicts. */
   burst(buffs: bigint, verdicts: bigint, n: number): void {
     if (this.freed) throw new Error('JitProgram used after free()');

@@ -61,13 +61,20 @@ export interface JitResult {
   entryOffset: number;
   /** pcMap[pc]: native offset of the instruction at pc (-1 for lddw's second slot); pcMap[slots] is the end of the main program. */
   pcMap: Int32Array;
+  /**
+   * Where a tail call into this program jumps (its main body, entered with the caller's burst
+   * frame and r1 = ctx): the address to register for prog_array slots, or -1 for a function entry.
+   */
+  tailCallEntry: number;
   /** Native offsets of the burst loop's pieces and of each subprogram, for `sluice jit dump`. */
   labels: { name: string; offset: number }[];
 }
 
-// The burst frame under rsp: three saved arguments, then the main program's 512 bytes.
-const BUFFS = 0, VERDICTS = 8, COUNT = 16;
-const BURST_FRAME = 24 + STACK_SIZE; // 6 pushes + return address + 536 keep rsp 16-byte aligned at calls
+// The burst frame under rsp: the saved arguments, the address of the program body the loop
+// returns to (a tail call leaves it running another program's code, whose `next` must come
+// back here), the tail-call count, then the main program's 512 bytes.
+const BUFFS = 0, VERDICTS = 8, COUNT = 16, BODY = 24, TAIL_CALLS = 32;
+const BURST_FRAME = 40 + STACK_SIZE; // 6 pushes + return address + 552 keep rsp 16-byte aligned at calls
 
 export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
   if (program.length === 0) throw new JitError('empty program', -1);
@@ -98,6 +105,9 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
     a.store(8, { base: X.RSP, disp: BUFFS }, X.RDI);
     a.store(8, { base: X.RSP, disp: VERDICTS }, X.RSI);
     a.store(8, { base: X.RSP, disp: COUNT }, X.RDX);
+    a.leaLabel(TMP1, pcLabels[0]!);
+    a.store(8, { base: X.RSP, disp: BODY }, TMP1);
+    a.storeImm(4, { base: X.RSP, disp: TAIL_CALLS }, 0);
     a.movRI(BURST_INDEX, 0, false);
     a.testRR(X.RDX, X.RDX, true);
     a.jcc(Cond.E, done);
@@ -116,7 +126,8 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
     const target = (pc: number): Label | undefined =>
       pc >= f.start && pc < f.end && indexOf[pc] !== -1 ? pcLabels[pc] : undefined;
     const subprogram = (pc: number): Label | undefined => subLabels.get(pc);
-    const jmpContext = { target, exit, subprogram, helperAddress: opts.helperAddress ?? (() => undefined) };
+    const tailCalls = isMain ? { counter: { base: X.RSP, disp: TAIL_CALLS } } : undefined;
+    const jmpContext = { target, exit, subprogram, helperAddress: opts.helperAddress ?? (() => undefined), tailCalls };
     const memContext = { subprogram };
     for (let pc = f.start; pc < f.end; pc++) {
       const i = indexOf[pc]!;
@@ -148,7 +159,9 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
       a.shiftRI(Shift.SHL, X.RDI, Math.log2(XDP_BUFF_SIZE), true);
       a.aluRM(Alu.ADD, X.RDI, { base: X.RSP, disp: BUFFS }, true);
       a.aluRM(Alu.CMP, BURST_INDEX, { base: X.RSP, disp: COUNT }, true);
-      a.jcc(Cond.B, pcLabels[0]!);
+      a.jcc(Cond.AE, done);
+      a.storeImm(4, { base: X.RSP, disp: TAIL_CALLS }, 0);
+      a.jmpIndirect({ base: X.RSP, disp: BODY }); // the burst's own program, even after a tail call
       a.bind(done);
       a.load(8, X.RAX, { base: X.RSP, disp: COUNT });
       a.aluRI(Alu.ADD, X.RSP, BURST_FRAME, true);
@@ -174,7 +187,7 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
     ...functions.slice(1).map((f) => ({ name: `subprogram@pc${f.start}`, offset: out.offsetOf(subLabels.get(f.start)!) })),
     { name: 'subprogram.exit', offset: out.offsetOf(subExit) },
   ];
-  return { code: out.code, entryOffset: out.offsetOf(entry), pcMap, labels };
+  return { code: out.code, entryOffset: out.offsetOf(entry), pcMap, tailCallEntry: burst ? pcMap[0]! : -1, labels };
 }
 
 /** jumpTargets[pc] is 1 when some jump lands on pc (pairs across it cannot be fused). */

@@ -3,12 +3,12 @@
 import { Class as Class_, JmpOp as JmpOp_, PseudoCall as PseudoCall_, Source as Source_, classOf as classOf_, opOf as opOf_, sourceOf as sourceOf_ } from '../isa/opcode.ts';
 import type { Instruction } from '../isa/instruction.ts';
 import { Cond as Cond_, type Label } from './code-buffer.ts';
-import { Alu as Alu_, type Asm } from './encoder.ts';
-import { X as X_, x86 as x86_ } from './regs.ts';
+import { Alu as Alu_, type Asm, type Mem } from './encoder.ts';
+import { TMP1 as TMP1_, TMP2 as TMP2_, X as X_, x86 as x86_ } from './regs.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter
 // call, which the per-instruction paths of the JIT feel (compile time).
-const Class = Class_, JmpOp = JmpOp_, PseudoCall = PseudoCall_, Source = Source_, classOf = classOf_, opOf = opOf_, sourceOf = sourceOf_, Cond = Cond_, Alu = Alu_, X = X_, x86 = x86_;
+const Class = Class_, JmpOp = JmpOp_, PseudoCall = PseudoCall_, Source = Source_, classOf = classOf_, opOf = opOf_, sourceOf = sourceOf_, Cond = Cond_, Alu = Alu_, TMP1 = TMP1_, TMP2 = TMP2_, X = X_, x86 = x86_;
 type Class = Class_;
 type JmpOp = JmpOp_;
 type PseudoCall = PseudoCall_;
@@ -27,7 +27,14 @@ export interface JmpContext {
   exit: Label;
   subprogram(pc: number): Label | undefined;
   helperAddress(id: number): bigint | undefined;
+  /** Set in the main program of a burst entry: where the tail-call count lives. */
+  tailCalls: { counter: Mem } | undefined;
 }
+
+/** The kernel's MAX_TAIL_CALL_CNT: a chain runs at most 33 tail calls, then the call falls through. */
+export const MAX_TAIL_CALLS = 33;
+/** struct sluice_map (maps/map.h): offsets of max_entries and of values (prog_array: u64 entry addresses). */
+const MAP_MAX_ENTRIES = 12, MAP_VALUES = 32;
 
 const CONDITIONS: Partial<Record<JmpOp, Cond>> = {
   [JmpOp.JEQ]: Cond.E, [JmpOp.JNE]: Cond.NE, [JmpOp.JSET]: Cond.NE,
@@ -68,6 +75,30 @@ export function emitJmp(a: Asm, insn: Instruction, pc: number, ctx: JmpContext):
   a.jcc(cond, label);
 }
 
+/**
+ * bpf_tail_call(ctx, prog_array, index), inlined as the kernel's JIT does: when index is in
+ * range, the slot holds a program and fewer than 33 tail calls ran for this packet, jump to
+ * that program's tail-call entry (its body, in this same burst frame, r1 still ctx) and never
+ * come back; otherwise fall through to the next instruction.
+ */
+function tailCall(a: Asm, ctx: JmpContext): void {
+  if (!ctx.tailCalls) return a.fail('tail calls are supported from the main program of a burst entry only');
+  const out = a.newLabel();
+  const index = TMP2;
+  a.movRR(index, X.RDX, false); // r3: the index, a u32
+  a.aluRM(Alu.CMP, index, { base: X.RSI, disp: MAP_MAX_ENTRIES }, false); // r2: the prog_array
+  a.jcc(Cond.AE, out);
+  a.aluRI(Alu.CMP, ctx.tailCalls.counter, MAX_TAIL_CALLS, false);
+  a.jcc(Cond.AE, out);
+  a.load(8, TMP1, { base: X.RSI, disp: MAP_VALUES });
+  a.load(8, TMP1, { base: TMP1, index, scale: 8, disp: 0 });
+  a.testRR(TMP1, TMP1, true);
+  a.jcc(Cond.E, out);
+  a.incR(ctx.tailCalls.counter, false);
+  a.jmpIndirect(TMP1);
+  a.bind(out);
+}
+
 function jumpTo(a: Asm, ctx: JmpContext, pc: number, offset: number): Label | undefined {
   const label = ctx.target(pc + 1 + offset);
   if (label === undefined) a.fail(`jump to pc ${pc + 1 + offset}, outside its function or into an lddw`);
@@ -78,12 +109,7 @@ function call(a: Asm, insn: Instruction, pc: number, ctx: JmpContext): void {
   if (sourceOf(insn.opcode) === Source.X) return a.callR(x86(insn.dst)); // callx: the address from lddw of a function
   switch (insn.src) {
     case PseudoCall.HELPER: {
-      if (insn.imm === TAIL_CALL_HELPER) {
-        // Hook: a tail call jumps into another program of a prog_array and never returns
-        // here. It needs the prog_array's native layout (maps/) and a tail-call counter
-        // (the kernel's limit of 33) kept in the burst frame; see README.md.
-        return a.fail('tail calls not supported yet');
-      }
+      if (insn.imm === TAIL_CALL_HELPER) return tailCall(a, ctx);
       const address = ctx.helperAddress(insn.imm);
       if (address === undefined) return a.fail(`unknown helper ${insn.imm}`);
       a.movabs(X.RAX, address); // r0 is overwritten by the call anyway

@@ -225,7 +225,8 @@ export class Asm extends CodeBuffer {
     this.encode({ w, op: [0xf7], reg: 3, rm: dst });
   }
 
-  incR(dst: X, w: boolean): void {
+  /** inc of a register or of memory (32-bit memory when !w). */
+  incR(dst: Operand, w: boolean): void {
     this.encode({ w, op: [0xff], reg: 0, rm: dst });
   }
 
@@ -266,6 +267,11 @@ export class Asm extends CodeBuffer {
 
   callLabel(label: Label): void {
     this.rel32([0xe8], label);
+  }
+
+  /** jmp to the address in a register or in memory (FF /4). */
+  jmpIndirect(target: Operand): void {
+    this.encode({ op: [0xff], reg: 4, rm: target });
   }
 
   ret(): void { this.byte(0xc3); }

@@ -74,6 +74,9 @@ const CASES: Case[] = [
   ['lock cmpxchg 32', (a) => a.lockCmpxchg({ base: X.R9, disp: 4 }, X.R11, false), ['lock cmpxchg %r11d,0x4(%r9)']],
   ['xchg', (a) => a.xchgMR({ base: X.RBP, disp: -8 }, X.RBX, true), ['xchg %rbx,-0x8(%rbp)']],
   ['call and ret', (a) => { a.callR(X.RAX); a.callR(X.R11); a.ret(); }, ['call *%rax', 'call *%r11', 'ret']],
+  ['indirect jumps', (a) => { a.jmpIndirect(X.R11); a.jmpIndirect({ base: X.RSP, disp: 24 }); }, ['jmp *%r11', 'jmp *0x18(%rsp)']],
+  ['inc and cmp of a 32-bit memory operand', (a) => { a.incR({ base: X.RSP, disp: 32 }, false); a.aluRI(Alu.CMP, { base: X.RSP, disp: 32 }, 33, false); },
+    ['incl 0x20(%rsp)', 'cmpl $0x21,0x20(%rsp)']],
   ['push pop', (a) => { a.push(X.RBP); a.push(X.R15); a.pop(X.R12); a.pop(X.RBX); }, ['push %rbp', 'push %r15', 'pop %r12', 'pop %rbx']],
 ];
 

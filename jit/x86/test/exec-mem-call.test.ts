@@ -162,11 +162,12 @@ if (requires('memory, atomics and calls run natively', hasNativeLibrary())) {
   });
 
   test('compile errors: unknown helper, tail call, recursion, deep calls, bad jump, unrelocated map', () => {
-    const fails = (text: string, pattern: RegExp): void => {
-      assert.throws(() => jitCompile(assemble(text), { rewriteContext: false }), (e: Error) => e instanceof JitError && pattern.test(e.message), text);
+    const fails = (text: string, pattern: RegExp, entry: 'burst' | 'function' = 'burst'): void => {
+      assert.throws(() => jitCompile(assemble(text), { rewriteContext: false, entry }), (e: Error) => e instanceof JitError && pattern.test(e.message), text);
     };
     fails('call 99\nexit', /pc 0: unknown helper 99/);
-    fails('r0 = 0\ncall 12\nexit', /pc 1: tail calls not supported yet/);
+    fails('r0 = 0\ncall 12\nexit', /pc 1: tail calls are supported from the main program of a burst entry only/, 'function');
+    fails('call f\nexit\nf:\ncall 12\nexit', /pc 2: tail calls are supported from the main program/);
     fails('call f\nexit\nf:\ncall f\nexit', /recursive call/);
     const deep = Array.from({ length: 9 }, (_, i) => `f${i}:\ncall f${i + 1}\nexit`).join('\n');
     fails(`call f0\nexit\n${deep}\nf9:\nr0 = 0\nexit`, /call chain of \d+ frames/);
