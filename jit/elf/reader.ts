@@ -38,6 +38,9 @@ export enum RelocationType {
   R_BPF_64_32 = 10,
 }
 
+const KNOWN_RELOCATIONS: ReadonlySet<number> = new Set(
+  Object.values(RelocationType).filter((v): v is number => typeof v === 'number'));
+
 export interface Section {
   readonly index: number;
   readonly name: string;
@@ -195,6 +198,9 @@ function readRelocations(rel: Section, symbols: readonly ElfSymbol[]): Relocatio
     const symbol = symbols[sym];
     if (symbol === undefined) {
       throw new ElfError(`section '${rel.name}': relocation at offset ${at} refers to symbol ${sym}, which does not exist (${symbols.length} symbols)`);
+    }
+    if (!KNOWN_RELOCATIONS.has(type)) {
+      throw new ElfError(`section '${rel.name}': relocation at offset ${at} (for offset ${offset} of section ${rel.info}) has unknown type ${type}`);
     }
     out.push({ offset, type, symbol });
   }

@@ -154,17 +154,25 @@ if (exampleObjects().length > 0 || hasCommand('clang').ok) {
     throwsElf(b, new RegExp(`section '${rel.name.replace('.', '\\.')}': relocation at offset 0 refers to symbol 65535, which does not exist`), 'r_info symbol');
   });
 
-  test('an unknown relocation type in code names the section and offset', () => {
+  test('an unknown relocation type names the REL section, the offset and the type', () => {
+    const b = base();
+    const elf = parseElf(b);
+    const rel = elf.sections.find((s) => s.type === SectionType.REL && (elf.sections[s.info]!.flags & 4) !== 0)!;
+    const offset = Number(view(b).getBigUint64(rel.offset, true));
+    view(b).setUint32(rel.offset + 8, 77, true);
+    throwsElf(b, new RegExp(`section '${rel.name.replace('.', '\\.')}': relocation at offset 0 \\(for offset ${offset} of section ${rel.info}\\) has unknown type 77`), 'r_info type');
+    assert.is(RelocationType[77], undefined);
+  });
+
+  test('a known relocation type on the wrong instruction names the code section and offset', () => {
     const b = base();
     const elf = parseElf(b);
     const rel = elf.sections.find((s) => s.type === SectionType.REL && (elf.sections[s.info]!.flags & 4) !== 0)!;
     const target = elf.sections[rel.info]!;
     const offset = Number(view(b).getBigUint64(rel.offset, true));
-    view(b).setUint32(rel.offset + 8, 77, true);
+    view(b).setUint32(rel.offset + 8, RelocationType.R_BPF_64_ABS64, true);
     assert.throws(() => loadObjectSpec(b), (err: Error) =>
-      err instanceof SluiceError && err.message.includes(`section '${target.name}' offset ${offset}`) &&
-      err.message.includes('unknown relocation type 77'));
-    assert.is(RelocationType[77], undefined);
+      err instanceof SluiceError && err.message.includes(`section '${target.name}' offset ${offset}: data relocation (type 2)`));
   });
 
   test('another machine, class or file type is refused', () => {
