@@ -10,6 +10,7 @@ export {
   readCapture, readCaptureFile, openCapture, CaptureReader, CaptureStream,
   type ReadOptions, type StreamOptions,
 } from './reader.ts';
+export { FrameBurst } from './burst.ts';
 export {
   CaptureWriter, createCaptureFile, encodeCapture,
   type WriteOptions, type InterfaceOptions, type FrameToWrite, type ByteSink,

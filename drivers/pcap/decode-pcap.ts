@@ -1,9 +1,9 @@
 // Classic pcap (tcpdump.org/manpages/pcap-savefile.5.html, draft-ietf-opsawg-pcap):
 // a 24-byte global header, then records of a 16-byte header and caplen bytes.
 // The magic number gives both the byte order and the timestamp resolution.
-import { Decoder, MAX_SNAPLEN, MORE, type Step } from './decoder.ts';
+import { Decoder, END, FRAME, MAX_SNAPLEN, NEED, type Status } from './decoder.ts';
 import { linkTypeName } from './linktype.ts';
-import { CaptureRecord, MICROSECONDS, NANOSECONDS, SecondsClock, type Clock } from './record.ts';
+import { MICROSECONDS, NANOSECONDS, SecondsClock } from './record.ts';
 
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
@@ -17,13 +17,11 @@ export class PcapDecoder extends Decoder {
   private le = true;
   /** The snaplen records are held to: the header's, or MAX_SNAPLEN when it is 0 or absurd (as libpcap). */
   private snaplen = MAX_SNAPLEN;
-  private linkType = 1;
-  private clock: Clock = new SecondsClock(1000);
   nanosecond = false;
   version = '2.4';
 
-  header(): true | typeof MORE {
-    if (this.available < GLOBAL_HEADER) return this.more(GLOBAL_HEADER, 'pcap file header', 0);
+  header(): boolean {
+    if (this.available < GLOBAL_HEADER) { this.more(GLOBAL_HEADER, 'pcap file header', 0); return false; }
     const v = this.view;
     const p = this.pos;
     const magicLE = v.getUint32(p, true);
@@ -62,12 +60,12 @@ export class PcapDecoder extends Decoder {
     return true;
   }
 
-  next(): Step {
+  step(): Status {
     const avail = this.bytes.length - this.pos;
     if (avail === 0) {
-      if (this.eof) return null;
+      if (this.eof) return END;
       this.needed = RECORD_HEADER;
-      return MORE;
+      return NEED;
     }
     if (avail < RECORD_HEADER) return this.more(RECORD_HEADER, 'record header', this.frames + 1);
     const v = this.view;
@@ -87,13 +85,14 @@ export class PcapDecoder extends Decoder {
       this.warn(`caplen ${caplen} is larger than the file's snaplen ${this.snaplen}; kept the first ${this.snaplen} bytes as libpcap does`);
       kept = this.snaplen;
     }
-    const start = this.bytes.byteOffset + p + RECORD_HEADER;
-    const data = new Uint8Array(this.bytes.buffer, start, kept);
-    const record = new CaptureRecord(
-      data, v.getUint32(p + 12, le), 0, this.linkType, ++this.frames, this.base + p,
-      this.clock, v.getUint32(p, le), v.getUint32(p + 4, le),
-    );
+    this.dataAt = p + RECORD_HEADER;
+    this.caplen = kept;
+    this.origLen = v.getUint32(p + 12, le);
+    this.tsHigh = v.getUint32(p, le);
+    this.tsLow = v.getUint32(p + 4, le);
+    this.recordAt = this.base + p;
+    this.frames++;
     this.pos = p + total;
-    return record;
+    return FRAME;
   }
 }

@@ -3,11 +3,8 @@
 // description blocks (IDB) and packet blocks that refer to those interfaces.
 // Every block is: type u32, total length u32, body, total length u32 again.
 // Blocks we do not need (name resolution, statistics, custom, ...) are skipped.
-import { Decoder, MAX_BLOCK, MAX_SNAPLEN, MORE, type Step } from './decoder.ts';
-import {
-  CaptureRecord, MICROSECONDS, NO_CLOCK, UnitsClock,
-  type CaptureInterface, type Clock, type Resolution,
-} from './record.ts';
+import { Decoder, END, FRAME, MAX_BLOCK, MAX_SNAPLEN, NEED, type Status } from './decoder.ts';
+import { MICROSECONDS, NO_CLOCK, UnitsClock, type CaptureInterface, type Clock, type Resolution } from './record.ts';
 
 export const BLOCK_SHB = 0x0a0d0d0a;
 export const BLOCK_IDB = 0x00000001;
@@ -31,29 +28,28 @@ export class PcapngDecoder extends Decoder {
   sections = 0;
   version = '1.0';
 
-  header(): true | typeof MORE {
-    if (this.available < 12) return this.more(12, 'section header block', 0);
+  header(): boolean {
+    if (this.available < 12) { this.more(12, 'section header block', 0); return false; }
     if (this.view.getUint32(this.pos, true) !== BLOCK_SHB) {
       throw this.error('bad magic: a pcapng file starts with a section header block', 0, 0);
     }
-    const step = this.block(0);
-    return step === MORE ? MORE : true;
+    return this.block(0) !== NEED;
   }
 
-  next(): Step {
+  step(): Status {
     for (;;) {
-      const step = this.block(this.frames + 1);
-      if (step !== undefined) return step;
+      const status = this.block(this.frames + 1);
+      if (status !== undefined) return status;
     }
   }
 
-  /** Consumes one block: a frame, null at end of file, MORE, or undefined for a block that holds no frame. */
-  private block(record: number): Step | undefined {
+  /** Consumes one block: FRAME, END, NEED, or undefined for a block that holds no frame. */
+  private block(record: number): Status | undefined {
     const avail = this.bytes.length - this.pos;
     if (avail === 0) {
-      if (this.eof) return null;
+      if (this.eof) return END;
       this.needed = 12;
-      return MORE;
+      return NEED;
     }
     if (avail < 12) return this.more(12, 'block header', record);
     const v = this.view;
@@ -77,7 +73,7 @@ export class PcapngDecoder extends Decoder {
     if (trailer !== length) {
       throw this.error(`block length mismatch in block type 0x${type.toString(16)}: ${length} at the start, ${trailer} at the end`, record);
     }
-    let result: Step | undefined;
+    let result: Status | undefined;
     switch (type) {
       case BLOCK_SHB: this.section(p, length, record); break;
       case BLOCK_IDB: this.interfaceBlock(p, length, record); break;
@@ -140,7 +136,7 @@ export class PcapngDecoder extends Decoder {
   }
 
   /** Enhanced (and obsolete) packet blocks: interface, timestamp, caplen, origlen, data at `dataAt`. */
-  private packet(p: number, length: number, ifaceId: number, dataAt: number): Step {
+  private packet(p: number, length: number, ifaceId: number, dataAt: number): Status {
     const v = this.view;
     const le = this.le;
     const iface = this.interfaces[ifaceId];
@@ -153,16 +149,21 @@ export class PcapngDecoder extends Decoder {
     if (dataAt + pad4(caplen) + 4 > length) {
       throw this.error(`caplen ${caplen} does not fit in a block of ${length} bytes`);
     }
-    const kept = this.snap(caplen, iface);
-    const data = new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + p + dataAt, kept);
-    return new CaptureRecord(
-      data, v.getUint32(p + 24, le), ifaceId, iface.linkType, ++this.frames, this.base + p,
-      this.clocks[ifaceId]!, v.getUint32(p + 12, le), v.getUint32(p + 16, le),
-    );
+    this.dataAt = p + dataAt;
+    this.caplen = this.snap(caplen, iface);
+    this.origLen = v.getUint32(p + 24, le);
+    this.ifaceId = ifaceId;
+    this.linkType = iface.linkType;
+    this.clock = this.clocks[ifaceId]!;
+    this.tsHigh = v.getUint32(p + 12, le);
+    this.tsLow = v.getUint32(p + 16, le);
+    this.recordAt = this.base + p;
+    this.frames++;
+    return FRAME;
   }
 
   /** Simple packet blocks: interface 0, no timestamp, caplen = min(origlen, snaplen, what the block holds). */
-  private simplePacket(p: number, length: number): Step {
+  private simplePacket(p: number, length: number): Status {
     const iface = this.interfaces[0];
     if (iface === undefined) throw this.error('simple packet block in a section with no interface');
     if (length < 16) throw this.error(`simple packet block too short (${length} bytes)`);
@@ -170,8 +171,17 @@ export class PcapngDecoder extends Decoder {
     const origLen = this.view.getUint32(p + 8, this.le);
     let caplen = Math.min(origLen, length - 16);
     if (iface.snaplen !== 0) caplen = Math.min(caplen, iface.snaplen);
-    const data = new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + p + 12, caplen);
-    return new CaptureRecord(data, origLen, 0, iface.linkType, ++this.frames, this.base + p, NO_CLOCK, 0, 0);
+    this.dataAt = p + 12;
+    this.caplen = caplen;
+    this.origLen = origLen;
+    this.ifaceId = 0;
+    this.linkType = iface.linkType;
+    this.clock = NO_CLOCK;
+    this.tsHigh = 0;
+    this.tsLow = 0;
+    this.recordAt = this.base + p;
+    this.frames++;
+    return FRAME;
   }
 
   /** caplen above the interface's snaplen: keep snaplen bytes, as libpcap's pcapng reader does. */

@@ -8,7 +8,7 @@
 // again. At the end of the file (`eof`) a partial record is an error instead.
 import { CaptureError, type CaptureWarning } from './capture-error.ts';
 import { linkTypeName } from './linktype.ts';
-import type { CaptureInterface, CaptureRecord } from './record.ts';
+import { CaptureRecord, NO_CLOCK, type CaptureInterface, type Clock } from './record.ts';
 
 /** libpcap's MAXIMUM_SNAPLEN: the largest caplen it accepts for Ethernet, and ours. */
 export const MAX_SNAPLEN = 262_144;
@@ -19,6 +19,12 @@ const MAX_WARNINGS = 100;
 
 export const MORE = Symbol('need more bytes');
 export type Step = CaptureRecord | null | typeof MORE;
+
+/** What step() found: the end of the file, a frame (see Decoder's frame fields), or a need for more bytes. */
+export const END = 0;
+export const FRAME = 1;
+export const NEED = 2;
+export type Status = typeof END | typeof FRAME | typeof NEED;
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 export type ByteOrder = 'le' | 'be';
@@ -60,20 +66,48 @@ export abstract class Decoder {
     this.eof = eof;
   }
 
-  /** Parses the file header; returns MORE if the window is too short. */
-  abstract header(): true | typeof MORE;
-  /** The next frame, null at a clean end of file, or MORE. */
-  abstract next(): Step;
+  // The frame step() found last, as plain numbers so a burst reader can copy
+  // them without allocating: its bytes are bytes[dataAt, dataAt + caplen).
+  dataAt = 0;
+  caplen = 0;
+  origLen = 0;
+  ifaceId = 0;
+  linkType = 1;
+  /** File offset of the frame's record (pcap) or block (pcapng). */
+  recordAt = 0;
+  clock: Clock = NO_CLOCK;
+  tsHigh = 0;
+  tsLow = 0;
+
+  /** Parses the file header; false if the window is too short (then `needed` says how much). */
+  abstract header(): boolean;
+  /** Parses the next frame into the fields above (FRAME), or finds the end (END), or asks for bytes (NEED). */
+  abstract step(): Status;
+
+  /** The next frame as a record, null at a clean end of file, or MORE. */
+  next(): Step {
+    const status = this.step();
+    if (status === FRAME) return this.record();
+    return status === END ? null : MORE;
+  }
+
+  /** The frame step() found last, as a record viewing the window's bytes. */
+  record(): CaptureRecord {
+    return new CaptureRecord(
+      new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + this.dataAt, this.caplen),
+      this.origLen, this.ifaceId, this.linkType, this.frames, this.recordAt, this.clock, this.tsHigh, this.tsLow,
+    );
+  }
 
   get available(): number { return this.bytes.length - this.pos; }
 
   /** Either asks for more bytes or, at end of file, reports what was cut short. */
-  protected more(needed: number, what: string, record: number): typeof MORE {
+  protected more(needed: number, what: string, record: number): typeof NEED {
     if (this.eof) {
       throw this.error(`truncated ${what}: needs ${needed} bytes, the file ends after ${this.available}`, record);
     }
     this.needed = needed;
-    return MORE;
+    return NEED;
   }
 
   error(message: string, record = this.frames + 1, offset = this.base + this.pos): CaptureError {

@@ -10,7 +10,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { CaptureError, type CaptureWarning } from './capture-error.ts';
-import { Decoder, MORE, type ByteOrder, type CaptureFormat, type DecodeOptions } from './decoder.ts';
+import { Decoder, FRAME, MORE, NEED, type ByteOrder, type CaptureFormat, type DecodeOptions } from './decoder.ts';
+import type { FrameBurst } from './burst.ts';
 import { PcapDecoder } from './decode-pcap.ts';
 import { BLOCK_SHB, PcapngDecoder } from './decode-pcapng.ts';
 import type { CaptureInterface, CaptureRecord } from './record.ts';
@@ -61,22 +62,52 @@ abstract class CaptureSource {
     this.error = err;
     return true;
   }
+
+  /** An error met while filling a burst that already held frames: reported on the next read. */
+  protected pending: unknown;
+  protected finished = false;
+
+  /** Fills `burst` from the current window; returns the decoder's last status, or undefined once finished. */
+  protected fillBurst(burst: FrameBurst): number | undefined {
+    burst.count = 0;
+    if (this.pending !== undefined) {
+      const err = this.pending;
+      this.pending = undefined;
+      this.finished = true;
+      this.failed(err);
+    }
+    if (this.finished) return undefined;
+    try {
+      const status = burst.fill(this.decoder);
+      if (status !== FRAME && status !== NEED) this.finished = true;
+      return status;
+    } catch (err) {
+      if (burst.count > 0) { this.pending = err; return FRAME; }
+      this.finished = true;
+      this.failed(err);
+      return undefined;
+    }
+  }
 }
 
 /** Synchronous reader over a capture held in memory. */
 export class CaptureReader extends CaptureSource implements Iterable<CaptureRecord> {
-  private done = false;
-
   /** The next frame, or null at the end (or after an error with onError 'stop'). */
   next(): CaptureRecord | null {
-    if (this.done) return null;
+    if (this.pending !== undefined) {
+      const err = this.pending;
+      this.pending = undefined;
+      this.finished = true;
+      this.failed(err);
+    }
+    if (this.finished) return null;
     try {
       const step = this.decoder.next();
       // The whole file is in the window with eof set, so MORE cannot happen.
-      if (step === null || step === MORE) { this.done = true; return null; }
+      if (step === null || step === MORE) { this.finished = true; return null; }
       return step;
     } catch (err) {
-      this.done = true;
+      this.finished = true;
       this.failed(err);
       return null;
     }
@@ -84,6 +115,16 @@ export class CaptureReader extends CaptureSource implements Iterable<CaptureReco
 
   *[Symbol.iterator](): Iterator<CaptureRecord> {
     for (let r = this.next(); r !== null; r = this.next()) yield r;
+  }
+
+  /**
+   * Fills `burst` with up to burst.capacity frames, without allocating per
+   * frame; returns how many (0 at the end). Errors follow onError, after the
+   * frames before them have been returned.
+   */
+  readBurst(burst: FrameBurst): number {
+    this.fillBurst(burst);
+    return burst.count;
   }
 
   /** Every remaining frame. */
@@ -144,6 +185,24 @@ export class CaptureStream extends CaptureSource implements AsyncIterable<Captur
     }
   }
 
+  /**
+   * Fills `burst` with up to burst.capacity frames, all from one buffer read
+   * from the file; returns how many (0 at the end, when the file is closed).
+   */
+  async readBurst(burst: FrameBurst): Promise<number> {
+    try {
+      for (;;) {
+        const status = this.fillBurst(burst);
+        if (status === NEED && burst.count === 0) { await this.refill(this.decoder.needed); continue; }
+        if (burst.count === 0) await this.close();
+        return burst.count;
+      }
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
   async *[Symbol.asyncIterator](): AsyncIterator<CaptureRecord> {
     for await (const batch of this.batches()) yield* batch;
   }
@@ -198,7 +257,7 @@ export async function openCapture(path: string, options: StreamOptions = {}): Pr
     const decoder = decoderFor(head.subarray(0, filled), options);
     decoder.setWindow(head.subarray(0, filled), 0, 0, eof);
     const stream = new CaptureStream(decoder, options.onError ?? 'throw', file, chunkSize, filled);
-    while (decoder.header() === MORE) await stream.refill(decoder.needed);
+    while (!decoder.header()) await stream.refill(decoder.needed);
     return stream;
   } catch (err) {
     await file.close();

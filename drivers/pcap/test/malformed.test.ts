@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CaptureError, readCapture, openCapture, MAX_SNAPLEN, type CaptureRecord } from '../capture.ts';
+import { CaptureError, FrameBurst, readCapture, openCapture, MAX_SNAPLEN, type CaptureRecord } from '../capture.ts';
 import { block, Bytes, concat, epb, frame, idb, pcapHeader, pcapRecord, shb } from './handmade.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-pcap-bad-'));
@@ -104,6 +104,30 @@ test('by default iteration throws, after yielding the good frames', () => {
   const seen: number[] = [];
   assert.throws(() => { for (const r of readCapture(concat(header, good, good, new Uint8Array(3)))) seen.push(r.frame); }, /frame 3/);
   assert.equal(seen, [1, 2]);
+});
+
+test('a burst returns the good frames before an error, and the error comes with the next read', async () => {
+  const bytes = concat(header, good, good, new Uint8Array(3));
+  const burst = new FrameBurst(16);
+  const r = readCapture(bytes);
+  assert.is(r.readBurst(burst), 2);
+  assert.throws(() => r.readBurst(burst), (e: unknown) => e instanceof CaptureError && e.record === 3);
+  const stopping = readCapture(bytes, { onError: 'stop' });
+  assert.is(stopping.readBurst(burst), 2);
+  assert.is(stopping.readBurst(burst), 0);
+  assert.is(stopping.error!.record, 3);
+  const path = join(dir, `f${fileNo++}`);
+  writeFileSync(path, bytes);
+  const stream = await openCapture(path, { chunkSize: 64 });
+  let n = 0;
+  try {
+    for (let k = await stream.readBurst(burst); k > 0; k = await stream.readBurst(burst)) n += k;
+    assert.unreachable('no error');
+  } catch (err) {
+    assert.instance(err, CaptureError);
+    assert.is((err as CaptureError).record, 3);
+  }
+  assert.is(n, 2);
 });
 
 const ngHead = concat(shb(LE), idb(LE));

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readCapture, openCapture, LinkType, linkTypeName, type CaptureRecord } from '../capture.ts';
+import { readCapture, openCapture, FrameBurst, LinkType, linkTypeName, type CaptureRecord } from '../capture.ts';
 import { block, Bytes, concat, epb, frame, idb, pcapHeader, pcapRecord, shb, spb } from './handmade.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-pcap-read-'));
@@ -160,6 +160,34 @@ test('batches group frames by chunk and the file closes when the consumer stops 
     if (++batches === 2) break;
   }
   assert.is(stream.frames, frames);
+});
+
+test('bursts carry the same frames as records, in memory and streamed', async () => {
+  const bytes = mixed();
+  const expected = readCapture(bytes).all();
+  const check = (burst: FrameBurst, i: number, seen: number) => {
+    const e = expected[seen]!;
+    assert.equal(burst.data(i), e.data);
+    assert.equal([burst.caplen[i], burst.origLen[i], burst.interfaceId[i], burst.frame[i], burst.fileOffset[i], burst.linkType[i]],
+      [e.caplen, e.origLen, e.interfaceId, e.frame, e.offset, e.linkType]);
+    assert.is(burst.timestamp(i), e.timestamp);
+  };
+  for (const capacity of [1, 7, 64, 1000]) {
+    const burst = new FrameBurst(capacity);
+    const r = readCapture(bytes);
+    let seen = 0;
+    for (let n = r.readBurst(burst); n > 0; n = r.readBurst(burst)) {
+      assert.ok(n <= capacity);
+      for (let i = 0; i < n; i++) check(burst, i, seen++);
+    }
+    assert.is(seen, expected.length);
+    const stream = await openCapture(file(bytes), { chunkSize: 256 });
+    seen = 0;
+    for (let n = await stream.readBurst(burst); n > 0; n = await stream.readBurst(burst)) {
+      for (let i = 0; i < n; i++) check(burst, i, seen++);
+    }
+    assert.is(seen, expected.length, `streamed, capacity ${capacity}`);
+  }
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
