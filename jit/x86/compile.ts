@@ -79,7 +79,7 @@ const BURST_FRAME = 40 + STACK_SIZE; // 6 pushes + return address + 552 keep rsp
 export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
   if (program.length === 0) throw new JitError('empty program', -1);
   program.forEach((insn, i) => {
-    const problem = encodingProblem(insn);
+    const problem = encodingProblem(insn) ?? (writesFramePointer(insn) ? 'r10 (the frame pointer) is read-only' : undefined);
     if (problem) throw new JitError(problem, layout(program.slice(0, i)).pcOf[i]!);
   });
   const prog = opts.rewriteContext === false ? [...program] : rewriteContextAccess(program);
@@ -188,6 +188,14 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
     { name: 'subprogram.exit', offset: out.offsetOf(subExit) },
   ];
   return { code: out.code, entryOffset: out.offsetOf(entry), pcMap, tailCallEntry: burst ? pcMap[0]! : -1, labels };
+}
+
+/** True for instructions that would overwrite r10: rbp is every frame's anchor, never a program's to change. */
+function writesFramePointer(insn: Program[number]): boolean {
+  const cls = classOf(insn.opcode);
+  if (cls === Class.ALU || cls === Class.ALU64 || cls === Class.LDX || insn.opcode === LDDW) return insn.dst === 10;
+  if (cls === Class.STX && (insn.opcode & 0xe0) === 0xc0) return (insn.imm & 1) === 1 && insn.imm !== 0xf1 && insn.src === 10; // fetch into src
+  return false;
 }
 
 /** jumpTargets[pc] is 1 when some jump lands on pc (pairs across it cannot be fused). */

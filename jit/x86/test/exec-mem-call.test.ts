@@ -174,6 +174,8 @@ if (requires('memory, atomics and calls run natively', hasNativeLibrary())) {
     fails('call f\nexit\nf:\nif r1 == 0 goto -3\nexit', /jump to pc 0, outside its function/);
     fails('r1 = map_fd(3) ll\nexit', /must be relocated/);
     fails('r0 = 0', /falls through/);
+    fails('r0 = 0\nr10 += 8\nexit', /pc 1: r10 \(the frame pointer\) is read-only/);
+    fails('r0 = 0\nr10 = atomic_fetch_add((u64 *)(r1 + 0), r10)\nexit', /pc 1: r10 \(the frame pointer\) is read-only/);
   });
 }
 
