@@ -2,7 +2,7 @@
 // so the same bytes always give a deep-equal spec. The steps, in order:
 //   ELF container -> BTF and BTF.ext -> maps (.maps, legacy maps, global data)
 //   -> code sections (decode, relocate references, CO-RE) -> link each program.
-import type { Bytes } from '../elf/bytes.ts';
+import { Bytes } from '../elf/bytes.ts';
 import { parseElf, SectionType } from '../elf/reader.ts';
 import { parseBtfExt, type SectionExt } from '../btf/ext.ts';
 import { Btf } from '../btf/types.ts';
@@ -36,7 +36,9 @@ export function loadObjectSpec(bytes: Uint8Array, name = ''): ObjectSpec {
 function load(bytes: Uint8Array, name: string): ObjectSpec {
   const elf = parseElf(bytes);
   const btfSec = elf.sectionByName('.BTF');
-  const btf = btfSec && btfSec.type === SectionType.PROGBITS ? Btf.parse(btfSec.data) : undefined;
+  // A copy, so the spec keeps nothing that aliases the caller's buffer.
+  const btf = btfSec && btfSec.type === SectionType.PROGBITS
+    ? Btf.parse(new Bytes(btfSec.data.bytes.slice(), btfSec.data.where, btfSec.data.base)) : undefined;
   const extSec = elf.sectionByName('.BTF.ext');
   const ext = btf && extSec ? parseBtfExt(extSec.data, btf) : new Map<string, SectionExt>();
 

@@ -12,9 +12,23 @@ import { parseElf, SymbolType } from '../../elf/reader.ts';
 import { parseBtfExt } from '../../btf/ext.ts';
 import { Btf } from '../../btf/types.ts';
 import { POISON_HELPER } from '../core.ts';
+import { command as disasm } from '../../../dataplane/cli/commands/disasm.ts';
 import { buildFixture, exampleObjects, read, ROOT } from './objects.ts';
 
 const sluice = (args: string[]) => execFileSync('node', [join(ROOT, 'dataplane/cli/bin.mjs'), ...args], { encoding: 'utf8' });
+
+/** Runs `sluice disasm` in this process (the same command object the CLI runs), capturing stdout. */
+async function disasmJson(file: string): Promise<Listed[]> {
+  let out = '';
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string) => { out += chunk; return true; }) as typeof process.stdout.write;
+  try {
+    assert.is(await disasm.run([file, '--json']), 0);
+  } finally {
+    process.stdout.write = write;
+  }
+  return JSON.parse(out) as Listed[];
+}
 
 interface Row { index: number; pc: number; section: string; offset: number; bytes: string; text: string; reference?: string }
 interface Listed { name: string; section: string; type: string; instructions: Row[] }
@@ -40,7 +54,7 @@ function objects(): string[] {
 }
 
 if (requires('sluice disasm vs llvm-objdump', hasCommand('llvm-objdump'), hasCommand('clang'))) {
-  test('sluice disasm lists what llvm-objdump -d lists, function by function', () => {
+  test('sluice disasm lists what llvm-objdump -d lists, function by function', async () => {
     let compared = 0;
     for (const file of objects()) {
       const elf = parseElf(read(file));
@@ -51,7 +65,7 @@ if (requires('sluice disasm vs llvm-objdump', hasCommand('llvm-objdump'), hasCom
       const relocated = new Set<string>();
       for (const [idx, list] of elf.relocations) for (const r of list) relocated.add(`${elf.sections[idx]!.name}:${r.offset}`);
       const theirs = objdump(file);
-      const listed = JSON.parse(sluice(['disasm', file, '--json'])) as Listed[];
+      const listed = await disasmJson(file);
       for (const p of listed.filter((x) => x.type === 'BPF_PROG_TYPE_XDP')) {
         // The linked program covers, function by function, whole functions of the object.
         const funcs = new Map(elf.symbols.filter((s) => s.type === SymbolType.FUNC).map((s) => [`${elf.sections[s.shndx]!.name}:${s.value}`, s]));
