@@ -1,0 +1,169 @@
+// Helper calls: the helper must exist and be one XDP programs may call, each
+// argument must match its prototype, and the result gets the prototype's return
+// type. Helpers that can move the packet invalidate every packet pointer.
+import type { MapSpec } from '../object/spec.ts';
+import { MapType } from '../object/map-types.ts';
+import * as S from './scalar.ts';
+import { Arg, HELPERS, type HelperProto, Ret } from './helpers.ts';
+import { type Reg, RegType, type VState, cur, pointer, scalar, showReg, NOT_INIT } from './state.ts';
+import { type Env, helperMemory } from './memory.ts';
+
+export interface CallbackRequest {
+  /** pc of the callback subprogram. */
+  target: number;
+  /** The callback's r1..r5. */
+  args: Reg[];
+}
+
+/** Which map types each map-taking helper accepts (the kernel's check_map_func_compatibility). */
+function mapAllowed(h: HelperProto, m: MapSpec): boolean {
+  const t = m.type;
+  switch (h.name) {
+    case 'tail_call': return t === MapType.PROG_ARRAY;
+    case 'redirect_map': return t === MapType.DEVMAP || t === MapType.DEVMAP_HASH || t === MapType.CPUMAP || t === MapType.XSKMAP;
+    case 'perf_event_output': return t === MapType.PERF_EVENT_ARRAY;
+    case 'ringbuf_output': case 'ringbuf_reserve': case 'ringbuf_query': return t === MapType.RINGBUF;
+    case 'map_push_elem': case 'map_pop_elem': case 'map_peek_elem':
+      return t === MapType.QUEUE || t === MapType.STACK || (h.name === 'map_peek_elem' && t === MapType.BLOOM_FILTER) || (h.name === 'map_push_elem' && t === MapType.BLOOM_FILTER);
+    case 'map_lookup_elem':
+      return ![MapType.PROG_ARRAY, MapType.RINGBUF, MapType.PERF_EVENT_ARRAY, MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER, MapType.CPUMAP].includes(t as MapType);
+    case 'map_update_elem': case 'map_delete_elem':
+      return ![MapType.PROG_ARRAY, MapType.RINGBUF, MapType.PERF_EVENT_ARRAY, MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER, MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP, MapType.XSKMAP].includes(t as MapType);
+    default: return true;
+  }
+}
+
+/** Maps that only redirect helpers and tail calls may use, not the generic map helpers. */
+function helperAllowedForMap(h: HelperProto, m: MapSpec): boolean {
+  const t = m.type;
+  if (t === MapType.PROG_ARRAY) return h.name === 'tail_call';
+  if (t === MapType.RINGBUF) return h.name.startsWith('ringbuf_');
+  if (t === MapType.PERF_EVENT_ARRAY) return h.name === 'perf_event_output';
+  return true;
+}
+
+export function helperCall(env: Env, st: VState, id: number): { proto: HelperProto; callback?: CallbackRequest } {
+  const proto = HELPERS.get(id);
+  if (!proto) env.fail(`unknown helper ${id}: not a helper XDP programs may call in sluice`);
+  if (proto.privileged && env.strict) env.fail(`${proto.name} needs a privileged loader (refused in strict mode)`);
+  const regs = cur(st).regs;
+  let map: MapSpec | undefined;
+  let callback: CallbackRequest | undefined;
+  let allocSize = 0;
+  let released = 0;
+  proto.args.forEach((kind, i) => {
+    const n = i + 1;
+    const r = regs[n]!;
+    const what = `${proto.name} argument ${n} (r${n})`;
+    if (r.type === RegType.NOT_INIT) env.fail(`${what} is not initialised`);
+    switch (kind) {
+      case Arg.ANYTHING:
+        return;
+      case Arg.CTX:
+        if (r.type !== RegType.CTX || r.off !== 0) env.fail(`${what} must be the context pointer (r1 at entry), not ${showReg(r)}`);
+        return;
+      case Arg.CONST_MAP_PTR:
+        if (r.type !== RegType.MAP_PTR || !r.map) env.fail(`${what} must be a map (lddw of a map), not ${showReg(r)}`);
+        map = r.map;
+        if (!mapAllowed(proto, map) || !helperAllowedForMap(proto, map)) {
+          env.fail(`${proto.name} cannot be used with map '${map.name}' of type ${map.typeName}`);
+        }
+        return;
+      case Arg.MAP_KEY:
+      case Arg.MAP_VALUE:
+      case Arg.UNINIT_MAP_VALUE: {
+        if (!map) env.fail(`${what}: no map argument before it`);
+        const size = kind === Arg.MAP_KEY ? map.keySize : map.valueSize;
+        const label = kind === Arg.MAP_KEY ? `key of map '${map.name}' (${size} bytes)` : `value of map '${map.name}' (${size} bytes)`;
+        if (r.type === RegType.SCALAR || r.type === RegType.CTX || r.type === RegType.MAP_PTR || r.type === RegType.PKT_END) {
+          env.fail(`${what} must point to the ${label}, on the stack or in a map value or the packet, not ${showReg(r)}`);
+        }
+        helperMemory(env, st, n, r, size, kind === Arg.UNINIT_MAP_VALUE ? 'write' : 'read', `${what}, the ${label}`);
+        return;
+      }
+      case Arg.MEM:
+      case Arg.UNINIT_MEM:
+      case Arg.OPTIONAL_MEM: {
+        const sizeReg = regs[n + 1]!;
+        if (kind === Arg.OPTIONAL_MEM && r.type === RegType.SCALAR && S.isConst(r.v) && r.v.value === 0n) return;
+        const zeroOk = proto.args[i + 1] === Arg.SIZE_OR_ZERO;
+        const sz = checkSize(env, proto, n + 1, sizeReg, zeroOk);
+        if (sz === 0) return;
+        helperMemory(env, st, n, r, sz, kind === Arg.UNINIT_MEM ? 'write' : 'read', `${what} (${sz} bytes)`);
+        return;
+      }
+      case Arg.SIZE:
+      case Arg.SIZE_OR_ZERO:
+        return; // checked with its memory argument
+      case Arg.CONST_ALLOC_SIZE:
+        if (r.type !== RegType.SCALAR || !S.isConst(r.v)) env.fail(`${what} must be a constant size, not ${showReg(r)}`);
+        allocSize = Number(r.v.value);
+        if (map && allocSize > map.maxEntries) env.fail(`${what}: ${allocSize} bytes do not fit in ring buffer '${map.name}'`);
+        return;
+      case Arg.RINGBUF_MEM:
+        if (r.type !== RegType.MEM || !r.ref || r.off !== 0 || !S.isConst(r.v) || r.v.value !== 0n) {
+          env.fail(`${what} must be a ring-buffer record from ringbuf_reserve, checked against NULL and unmoved, not ${showReg(r)}`);
+        }
+        released = r.ref;
+        return;
+      case Arg.SPIN_LOCK:
+        if (r.type !== RegType.MAP_VALUE) env.fail(`${what} must point to a bpf_spin_lock in a map value, not ${showReg(r)}`);
+        return;
+      case Arg.FUNC:
+        if (r.type !== RegType.FUNC) env.fail(`${what} must be a callback function (a subprogram address), not ${showReg(r)}`);
+        callback = { target: r.off, args: [] };
+        return;
+      case Arg.INT:
+        helperMemory(env, st, n, r, 4, 'write', `${what} (a 4-byte int)`);
+        return;
+    }
+  });
+  if (callback) {
+    if (proto.name === 'loop') {
+      callback.args = [scalar(S.unknownOfSize(4)), regs[3]!, NOT_INIT, NOT_INIT, NOT_INIT];
+      const n = regs[1]!;
+      if (n.type !== RegType.SCALAR) env.fail(`loop argument 1 (r1), the iteration count, must be a number, not ${showReg(n)}`);
+    } else {
+      const m = map!;
+      callback.args = [pointer(RegType.MAP_PTR, { map: m }), pointer(RegType.MEM, { size: m.keySize }), pointer(RegType.MAP_VALUE, { map: m }), regs[3]!, NOT_INIT];
+    }
+  }
+  if (released) {
+    st.refs = st.refs.filter((x) => x !== released);
+    for (const f of st.frames) {
+      f.regs.forEach((r, i) => { if (r.ref === released) f.regs[i] = env.strict ? NOT_INIT : scalar(); });
+      f.stack.forEach((sl, i) => { if (sl?.spilled && sl.spilled.ref === released) f.stack[i] = { ...sl, spilled: scalar() }; });
+    }
+  }
+  if (proto.changesPacket) {
+    for (const f of st.frames) {
+      const stale = (r: Reg): boolean => r.type === RegType.PKT || r.type === RegType.PKT_END || r.type === RegType.PKT_META;
+      f.regs.forEach((r, i) => { if (stale(r)) f.regs[i] = env.strict ? NOT_INIT : scalar(); });
+      f.stack.forEach((sl, i) => { if (sl?.spilled && stale(sl.spilled)) f.stack[i] = { ...sl, spilled: scalar() }; });
+    }
+  }
+  for (let r = 1; r <= 5; r++) regs[r] = NOT_INIT;
+  switch (proto.ret) {
+    case Ret.INTEGER: regs[0] = scalar(); break;
+    case Ret.VOID: regs[0] = NOT_INIT; break;
+    case Ret.MAP_VALUE_OR_NULL: regs[0] = pointer(RegType.MAP_VALUE_OR_NULL, { map: map!, id: env.newId() }); break;
+    case Ret.MEM_OR_NULL: {
+      const ref = env.newId();
+      st.refs = [...st.refs, ref];
+      regs[0] = pointer(RegType.MEM_OR_NULL, { size: allocSize, id: env.newId(), ref });
+      break;
+    }
+  }
+  if (proto.name === 'tail_call' || proto.name === 'redirect_map' || proto.name === 'redirect') regs[0] = scalar();
+  return callback ? { proto, callback } : { proto };
+}
+
+/** A size argument: a bounded number; returns the largest size the helper may touch. */
+function checkSize(env: Env, proto: HelperProto, n: number, r: Reg, zeroOk: boolean): number {
+  const what = `${proto.name} argument ${n} (r${n}), a size`;
+  if (r.type !== RegType.SCALAR) env.fail(`${what}, must be a number, not ${showReg(r)}`);
+  if (r.v.smin < 0n) env.fail(`${what}, may be negative (${showReg(r)}): bound it from below`);
+  if (r.v.umax >= 1n << 29n) env.fail(`${what}, is unbounded (${showReg(r)}): bound it from above with a comparison`);
+  if (!zeroOk && r.v.umin === 0n) env.fail(`${what}, may be zero (${showReg(r)}), which ${proto.name} does not accept`);
+  return Number(r.v.umax);
+}

@@ -1,0 +1,135 @@
+// Structural checks, before any value is tracked: valid encodings and registers,
+// jump targets inside the program, inside the same subprogram and never into the
+// second slot of lddw, every subprogram ending in exit or goto, every instruction
+// reachable, and the call graph (for the call depth and combined stack limits).
+import { Class, JmpOp, LDDW, PseudoCall, PseudoLd, Source, classOf, opOf, sourceOf, STACK_SIZE, MAX_CALL_FRAMES } from '../isa/opcode.ts';
+import { layout, type Instruction, type Layout } from '../isa/instruction.ts';
+import { encodingProblem } from '../isa/codec.ts';
+import type { FuncInfoSpec } from '../object/spec.ts';
+
+export interface Structure {
+  readonly insns: readonly Instruction[];
+  readonly layout: Layout;
+  readonly slots: number;
+  /** Start pc of each subprogram, ascending; [0] is the entry. */
+  readonly subprogs: readonly number[];
+  /** Subprogram index of each pc. */
+  readonly subprogOf: Int32Array;
+  /** Subprograms each subprogram calls (pseudo calls; callbacks count as calls). */
+  readonly callees: readonly Set<number>[];
+  /** pcs that are the target of a jump (pruning points). */
+  readonly jumpTargets: Uint8Array;
+}
+
+export type Fail = (pc: number, message: string) => never;
+
+export const isCall = (i: Instruction): boolean => i.opcode === (Class.JMP | JmpOp.CALL);
+export const isLocalCall = (i: Instruction): boolean => isCall(i) && i.src === PseudoCall.LOCAL;
+export const isExit = (i: Instruction): boolean => i.opcode === (Class.JMP | JmpOp.EXIT);
+const isFuncAddr = (i: Instruction): boolean => i.opcode === LDDW && i.src === PseudoLd.FUNC;
+
+/** The jump target of a conditional or unconditional jump, or undefined. */
+export function jumpTarget(i: Instruction, pc: number): number | undefined {
+  const cls = classOf(i.opcode);
+  if (cls !== Class.JMP && cls !== Class.JMP32) return undefined;
+  const op = opOf(i.opcode);
+  if (op === JmpOp.CALL || op === JmpOp.EXIT) return undefined;
+  if (op === JmpOp.JA) return pc + 1 + (cls === Class.JMP32 ? i.imm : i.off);
+  return pc + 1 + i.off;
+}
+
+export function analyseStructure(insns: readonly Instruction[], funcInfo: readonly FuncInfoSpec[], fail: Fail): Structure {
+  if (insns.length === 0) fail(0, 'the program is empty');
+  const lay = layout(insns);
+  const slots = lay.pcOf[insns.length]!;
+  const starts = new Set<number>([0]);
+  for (const f of funcInfo) starts.add(f.pc);
+  const inRange = (pc: number, t: number, what: string): void => {
+    if (t < 0 || t >= slots) fail(pc, `${what} out of range: target pc ${t} is outside the program (0..${slots - 1})`);
+    if (lay.indexOf[t] === -1) fail(pc, `${what} into the middle of lddw: pc ${t} is the second slot of the instruction at pc ${t - 1}`);
+  };
+  insns.forEach((i, n) => {
+    const pc = lay.pcOf[n]!;
+    const problem = encodingProblem(i);
+    if (problem) fail(pc, `invalid instruction: ${problem}`);
+    if (i.dst > 10 || (i.src > 10 && !isCall(i) && i.opcode !== LDDW)) fail(pc, `invalid register r${Math.max(i.dst, i.src)}`);
+    if (isCall(i) && i.src === PseudoCall.KFUNC) fail(pc, 'kernel function calls (kfuncs) are not supported');
+    if (i.opcode === (Class.JMP | Source.X | JmpOp.CALL)) fail(pc, 'callx (indirect calls) is not supported');
+    if (isLocalCall(i)) { inRange(pc, pc + 1 + i.imm, 'call'); starts.add(pc + 1 + i.imm); }
+    if (isFuncAddr(i)) { inRange(pc, pc + 1 + i.imm, 'function address'); starts.add(pc + 1 + i.imm); }
+    if (i.opcode === LDDW && (i.src === PseudoLd.BTF_ID)) fail(pc, 'lddw of a kernel variable (BTF id) is not supported');
+  });
+  const subprogs = [...starts].sort((a, b) => a - b);
+  const subprogOf = new Int32Array(slots);
+  for (let s = 0; s < subprogs.length; s++) {
+    const end = subprogs[s + 1] ?? slots;
+    subprogOf.fill(s, subprogs[s]!, end);
+    // The kernel's rule: the last instruction of each subprogram is exit or goto.
+    const lastPc = lay.indexOf[end - 1] === -1 ? end - 2 : end - 1;
+    const last = insns[lay.indexOf[lastPc]!]!;
+    if (!isExit(last) && !(opOf(last.opcode) === JmpOp.JA && (classOf(last.opcode) === Class.JMP || classOf(last.opcode) === Class.JMP32))) {
+      fail(lastPc, 'the last instruction is not exit or goto: execution would fall off the end');
+    }
+  }
+  const jumpTargets = new Uint8Array(slots);
+  const callees = subprogs.map(() => new Set<number>());
+  insns.forEach((i, n) => {
+    const pc = lay.pcOf[n]!;
+    const t = jumpTarget(i, pc);
+    if (t !== undefined) {
+      inRange(pc, t, 'jump');
+      if (subprogOf[t] !== subprogOf[pc]) fail(pc, `jump out of range: pc ${t} is in another function`);
+      jumpTargets[t] = 1;
+    }
+    if (isLocalCall(i) || isFuncAddr(i)) callees[subprogOf[pc]!]!.add(subprogOf[pc + 1 + i.imm]!);
+  });
+  // Reachability, as the kernel's check_cfg: from the entry, through jumps, calls and callbacks.
+  const seen = new Uint8Array(slots);
+  const work = [0];
+  seen[0] = 1;
+  const push = (t: number): void => { if (!seen[t]) { seen[t] = 1; work.push(t); } };
+  while (work.length) {
+    const pc = work.pop()!;
+    const i = insns[lay.indexOf[pc]!]!;
+    if (isExit(i)) continue;
+    const t = jumpTarget(i, pc);
+    if (isLocalCall(i) || isFuncAddr(i)) push(pc + 1 + i.imm);
+    if (t !== undefined) {
+      push(t);
+      if (opOf(i.opcode) === JmpOp.JA) continue;
+    }
+    if (pc + (i.opcode === LDDW ? 2 : 1) < slots) push(pc + (i.opcode === LDDW ? 2 : 1));
+  }
+  for (let n = 0; n < insns.length; n++) {
+    const pc = lay.pcOf[n]!;
+    if (!seen[pc]) fail(pc, 'unreachable instruction: no path from the entry reaches it');
+  }
+  return { insns, layout: lay, slots, subprogs, subprogOf, callees, jumpTargets };
+}
+
+/**
+ * The kernel's check_max_stack_depth: along every call chain from the entry, at most
+ * 8 frames, and the frames' stack sizes (each rounded up to 32 bytes, at least 32)
+ * sum to at most 512. Returns the deepest chain's size.
+ */
+export function checkStackDepth(st: Structure, depth: readonly number[], fail: Fail): number {
+  const frameSize = (s: number): number => Math.ceil(Math.max(depth[s] ?? 0, 1) / 32) * 32;
+  let worst = 0;
+  const walk = (s: number, chain: number[], total: number): void => {
+    const t = total + frameSize(s);
+    const path = [...chain, s];
+    if (path.length > MAX_CALL_FRAMES) {
+      fail(st.subprogs[s]!, `the call stack of ${path.length} frames is too deep (at most ${MAX_CALL_FRAMES}): ${path.map((p) => `pc ${st.subprogs[p]}`).join(' -> ')}`);
+    }
+    if (t > STACK_SIZE) {
+      fail(st.subprogs[s]!, `combined stack size of ${path.length} calls is ${t} bytes, more than ${STACK_SIZE}: ${path.map((p) => `pc ${st.subprogs[p]} (${frameSize(p)} bytes)`).join(' -> ')}`);
+    }
+    worst = Math.max(worst, t);
+    for (const c of st.callees[s]!) {
+      if (chain.includes(c) || c === s) fail(st.subprogs[c]!, 'recursive call');
+      walk(c, path, t);
+    }
+  };
+  walk(0, [], 0);
+  return worst;
+}
