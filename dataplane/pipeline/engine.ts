@@ -9,6 +9,8 @@ export const ENGINE_KINDS: readonly EngineKind[] = ['jit', 'interp'];
 
 export interface Engine {
   readonly kind: EngineKind;
+  /** JIT only: the installed burst entry, uint64_t burst(struct sluice_xdp_buff *, uint32_t *, uint64_t), for live drivers' C run loops. */
+  readonly entry?: bigint;
   /** Runs the program over buffers 0..n-1 of the arena and writes their verdicts. */
   runBurst(arena: PacketArena, n: number): void;
   /** Releases native code and memory. */

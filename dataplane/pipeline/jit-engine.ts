@@ -14,6 +14,7 @@ export function jitEngine(program: Program): Engine {
   const run = burstRunBinding();
   return {
     kind: 'jit',
+    entry: jit.entry,
     runBurst(arena, n) { run(jit.entry, arena.buffs, arena.verdicts, n); },
     free() { jit.free(); },
   };
