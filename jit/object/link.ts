@@ -22,37 +22,39 @@ interface Placed { func: Func; start: number }
 export function linkProgram(entry: Func, type: ProgramType, input: LinkInput): ProgramSpec {
   const placed: Placed[] = [];
   const byFunc = new Map<Func, Placed>();
-  let slots = 0;
-  const place = (func: Func): Placed => {
-    const p = { func, start: slots };
-    placed.push(p);
-    byFunc.set(func, p);
-    slots += func.endPc - func.startPc;
-    visit(func);
-    return p;
-  };
   const codeOf = (shndx: number): CodeSection => {
     const c = input.code.get(shndx);
     if (!c) throw new ObjectError(`program '${entry.name}': call into section ${shndx}, which holds no code`);
     return c;
   };
-  // Depth-first: a callee is appended, then its own callees, before the caller's next call.
-  const visit = (func: Func): void => {
-    const code = codeOf(func.shndx);
-    for (let pc = func.startPc; pc < func.endPc;) {
-      const i = code.indexOf[pc];
-      if (i === undefined || i < 0) {
-        throw new ObjectError(`function '${func.name}': section '${code.section.name}' offset ${pc * 8} splits an lddw`);
-      }
-      const t = code.targets.get(i);
-      if (t) {
-        const callee = functionAt(codeOf(t.shndx), t.pc, `${code.section.name}+${pc * 8}`);
-        if (!byFunc.has(callee)) place(callee);
-      }
-      pc = code.pcOf[i + 1]!;
-    }
+  // Depth-first, as libbpf does: a callee is appended, then its own callees, before
+  // the caller's next call. An explicit stack, so deep call chains cannot overflow.
+  let slots = 0;
+  const stack: { func: Func; pc: number }[] = [];
+  const place = (func: Func): void => {
+    const p = { func, start: slots };
+    placed.push(p);
+    byFunc.set(func, p);
+    slots += func.endPc - func.startPc;
+    stack.push({ func, pc: func.startPc });
   };
   place(entry);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (top.pc >= top.func.endPc) { stack.pop(); continue; }
+    const code = codeOf(top.func.shndx);
+    const i = code.indexOf[top.pc];
+    if (i === undefined || i < 0) {
+      throw new ObjectError(`function '${top.func.name}': section '${code.section.name}' offset ${top.pc * 8} splits an lddw`);
+    }
+    const t = code.targets.get(i);
+    const from = `${code.section.name}+${top.pc * 8}`;
+    top.pc = code.pcOf[i + 1]!;
+    if (t) {
+      const callee = functionAt(codeOf(t.shndx), t.pc, from);
+      if (!byFunc.has(callee)) place(callee);
+    }
+  }
 
   const instructions: Instruction[] = [];
   const origins: { section: string; offset: number }[] = [];

@@ -81,6 +81,9 @@ function load(bytes: Uint8Array, name: string): ObjectSpec {
     if (c.section.name === '.text') continue;
     const type = programTypeOf(c.section.name) ??
       { type: ProgType.UNSPEC, name: 'BPF_PROG_TYPE_UNSPEC', frags: false, supported: false };
+    if (c.funcs.length === 0) {
+      throw new ObjectError(`section '${c.section.name}': ${c.section.size} bytes of code but no function symbol names a program`);
+    }
     for (const f of c.funcs) {
       if (!f.global) continue;
       if (!type.supported) {

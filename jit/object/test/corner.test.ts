@@ -157,6 +157,15 @@ if (requires('corner-case objects', hasCommand('clang'))) {
       /section 'xdp' offset 8: calls extern 'bpf_kfunc_example'/.test(e.message));
   });
 
+  test('code without a function symbol is refused, naming the section', () => {
+    const bytes = read(buildFixture('legacy_maps'));
+    const elf = parseElf(bytes);
+    const symtab = elf.sections.find((x) => x.type === 2)!;
+    const sym = elf.symbols.find((x) => x.name === 'xdp_legacy')!;
+    bytes[symtab.offset + sym.index * 24 + 4] = (sym.bind << 4) | 0; // STT_NOTYPE
+    assert.throws(() => loadObjectSpec(bytes), /section 'xdp': \d+ bytes of code but no function symbol/);
+  });
+
   test('BTF-defined maps: key/value as types and sizes, flags, pinning, map-in-map, prog_array values', () => {
     const kinds = load('btf_kinds');
     const m = mapOf(kinds, 'by_flags');
