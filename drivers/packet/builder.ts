@@ -37,6 +37,11 @@ function payloadBytes(data: PayloadSpec): Uint8Array {
     for (let i = 0; i < n; i++) out[i] = i & 0xff;
     return out;
   }
+  if ('hex' in data) {
+    const text = data.hex.replace(/[\s:]/g, '');
+    if (!/^([0-9a-fA-F]{2})*$/.test(text)) throw new PacketError(`payload: bad hex "${data.hex}" (pairs of hex digits, spaces and ':' allowed)`);
+    return Uint8Array.from(text.match(/../g) ?? [], (h) => parseInt(h, 16));
+  }
   return bytesOf(data, 'payload');
 }
 
@@ -227,8 +232,13 @@ function icmp(s: IcmpSpec, v6: boolean, layers: readonly LayerSpec[], i: number,
     : s.type === 'echo-reply' ? (v6 ? 129 : 0) : uint(s.type, 0, 8, `${name}.type`);
   out[0] = type;
   out[1] = uint(s.code, 0, 8, `${name}.code`);
-  view.setUint16(4, uint(s.id, 1, 16, `${name}.id`));
-  view.setUint16(6, uint(s.seq, 1, 16, `${name}.seq`));
+  const echo = v6 ? type === 128 || type === 129 : type === 8 || type === 0;
+  if (s.rest !== undefined) {
+    view.setUint32(4, uint(s.rest, 0, 32, `${name}.rest`));
+  } else {
+    view.setUint16(4, uint(s.id, echo ? 1 : 0, 16, `${name}.id`));
+    view.setUint16(6, uint(s.seq, echo ? 1 : 0, 16, `${name}.seq`));
+  }
   const ip = enclosingIp(layers, i);
   if (v6 && ip && ip.src.length !== 16 && s.checksum === undefined) {
     throw new PacketError('icmpv6: its checksum covers an IPv6 pseudo-header, but the enclosing layer is IPv4 (give checksum explicitly)');

@@ -278,7 +278,14 @@ class Dissector {
       l.uint('rest', 4, 4);
     }
     if (l.done(8).truncated) return;
-    this.payload(at + 8, this.end);
+    // Error messages quote the packet that caused them (RFC 792, RFC 4443): its
+    // headers are dissected too, usually cut short (and then marked truncated).
+    const quotes = name === 'icmp' ? [3, 4, 5, 11, 12] : [1, 2, 3, 4];
+    if (type !== undefined && quotes.includes(type) && this.end > at + 8) {
+      if (name === 'icmp') this.ipv4(at + 8); else this.ipv6(at + 8);
+    } else {
+      this.payload(at + 8, this.end);
+    }
   }
 
   payload(at: number, end: number): void {

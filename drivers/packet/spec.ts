@@ -130,16 +130,18 @@ export interface IcmpSpec {
   type?: number | 'echo-request' | 'echo-reply';
   /** Default 0. */
   code?: number;
-  /** Echo identifier, default 1 (the high half of the 4 bytes after the checksum). */
+  /** Echo identifier (the high half of the 4 bytes after the checksum): default 1 for echo types, 0 otherwise. */
   id?: number;
-  /** Echo sequence number, default 1 (the low half). */
+  /** Echo sequence number (the low half): default 1 for echo types, 0 otherwise. */
   seq?: number;
+  /** The 4 bytes after the checksum as one number (unused / next-hop MTU / pointer in error messages); overrides id and seq. */
+  rest?: number;
   /** Default: computed (ICMPv6 over the IPv6 pseudo-header). */
   checksum?: number;
 }
 
-/** Payload: bytes, UTF-8 text, or a length (bytes 0, 1, 2, ... wrapping at 256). */
-export type PayloadSpec = Bytes | string | number;
+/** Payload: bytes, UTF-8 text, { hex: 'deadbeef' }, or a length (bytes 0, 1, 2, ... wrapping at 256). */
+export type PayloadSpec = Bytes | string | number | { hex: string };
 
 export type LayerSpec =
   | ({ layer: 'eth' } & EthSpec)

@@ -66,6 +66,20 @@ test('every field given is the field encoded', () => {
   assert.equal([values(frag, 'ipv4').frag, frag.layers.at(-1)!.layer], [185, 'payload']);
 });
 
+test('ICMP errors quote the packet that caused them; payloads as hex', () => {
+  // "fragmentation needed" (type 3 code 4) with the next-hop MTU in the low half of the rest field (RFC 1191)
+  const p = packet().eth().ipv4({ src: '10.0.0.1', dst: '10.0.0.9' }).icmp({ type: 3, code: 4, rest: 1400 })
+    .ipv4({ src: '10.0.0.9', dst: '10.0.0.1', totalLength: 1500 }).udp({ sport: 7, dport: 9 }).build();
+  const d = dissect(p);
+  assert.equal(d.layers.map((l) => l.layer), ['eth', 'ipv4', 'icmp', 'ipv4', 'udp']);
+  assert.equal([values(d, 'icmp').type, values(d, 'icmp').code, values(d, 'icmp').rest], [3, 4, 1400]);
+  assert.ok(checkChecksums(p).find((c) => c.layer === 'icmp')!.ok);
+  const unreachable = dissect(packet().eth().ipv6().icmpv6({ type: 1 }).build());
+  assert.is(values(unreachable, 'icmpv6').rest, 0); // not an echo: id and seq default to 0
+  assert.equal(packet().payload({ hex: 'de ad:BE ef' }).build(), Uint8Array.of(0xde, 0xad, 0xbe, 0xef));
+  assert.throws(() => packet().payload({ hex: 'abc' }).build(), /bad hex "abc"/);
+});
+
 test('checksums can be set on purpose, and the checks see them wrong', () => {
   const p = packet().eth().ipv4({ checksum: 0x1234 }).udp({ checksum: 0xbad }).payload(4).build();
   assert.equal(checkChecksums(p).map((c) => [c.layer, c.stored, c.ok]), [['ipv4', 0x1234, false], ['udp', 0xbad, false]]);
