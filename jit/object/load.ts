@@ -65,6 +65,7 @@ function load(bytes: Uint8Array, name: string): ObjectSpec {
       if (m) data.push(m);
       continue;
     }
+    if (sec === btfSec || sec === extSec) continue;
     if (sec.size > 0 && sec.type !== SectionType.STRTAB && sec.type !== SectionType.SYMTAB && sec.type !== SectionType.REL) {
       ignored.push(sec.name);
     }

@@ -12,7 +12,7 @@ import { loadObjectSpec, ObjectError, type ObjectSpec, type ProgramSpec } from '
 import { MapType } from '../map-types.ts';
 import { ProgType } from '../prog-types.ts';
 import { hasCommand, requires } from '../../../scripts/testkit/skip.ts';
-import { buildFixture, read } from './objects.ts';
+import { buildFixture, exampleObjects, read } from './objects.ts';
 
 const load = (name: string, opts?: Parameters<typeof buildFixture>[1]): ObjectSpec => {
   const file = buildFixture(name, opts);
@@ -186,14 +186,17 @@ if (requires('corner-case objects', hasCommand('clang'))) {
 }
 
 test('determinism: the same bytes give deep-equal specs, and specs share no memory with the input', () => {
-  if (!hasCommand('clang').ok) return;
-  for (const name of ['multi_prog', 'rodata', 'legacy_maps', 'core']) {
-    const bytes = read(buildFixture(name));
+  const files = [...exampleObjects(), ...(hasCommand('clang').ok ? ['multi_prog', 'rodata', 'legacy_maps', 'core'].map((n) => buildFixture(n)) : [])];
+  assert.ok(files.length > 0, 'objects to load');
+  for (const name of files) {
+    const bytes = read(name);
     const a = loadObjectSpec(bytes, name);
     const b = loadObjectSpec(Uint8Array.from(bytes), name);
     assert.equal(a, b, name);
     for (const m of a.maps) m.data?.fill(0xee);
     assert.equal(loadObjectSpec(bytes, name).maps.map((m) => m.data), b.maps.map((m) => m.data), `${name}: map data copied`);
+    bytes.fill(0);
+    assert.equal(a.btf, b.btf, `${name}: BTF copied out of the input`);
   }
   assert.instance(new ObjectError('x'), SluiceError);
 });
