@@ -139,6 +139,10 @@ export interface MapBindings {
   /** Test support (maps/hammer.c). */
   hammerStart(map: bigint, threads: number, keys: number, writers: number): bigint;
   hammerStop(handle: bigint, out: BigUint64Array): number;
+  /** Benchmark support (maps/bench.c): ns for `iterations` helper-path ops (0 lookup, 1 update); found[0] = successes. */
+  bench(map: bigint, keys: Uint8Array, nkeys: number, iterations: number, op: number, value: Uint8Array, found: BigUint64Array): bigint;
+  /** Bytes of native memory the map holds. */
+  memory(map: bigint): bigint;
 }
 
 export interface HelperBindings {
@@ -190,6 +194,8 @@ export function mapBindings(): MapBindings {
   const progUnregister = declare('long sluice_prog_unregister(uint32_t id)');
   const hammerStart = declare('void *sluice_hammer_start(void *m, uint32_t nthreads, uint32_t nkeys, uint32_t writers)');
   const hammerStop = declare('long sluice_hammer_stop(void *h, void *out)');
+  const bench = declare('uint64_t sluice_bench_map(void *m, void *keys, uint32_t nkeys, uint64_t iterations, uint32_t op, void *value, void *found)');
+  const memory = declare('uint64_t sluice_map_memory(void *m)');
   maps = {
     create: (name, type, k, v, n, f, c, err) => toAddress(create(name, type, k, v, n, f, c, err, err.length)),
     free: (m) => { free(m); },
@@ -208,6 +214,8 @@ export function mapBindings(): MapBindings {
     progUnregister: (i) => num(progUnregister(i)),
     hammerStart: (m, t, k, w) => toAddress(hammerStart(m, t, k, w)),
     hammerStop: (h, out) => num(hammerStop(h, out)),
+    bench: (m, keys, n, it, op, v, found) => BigInt(bench(m, keys, n, it, op, v, found) as number | bigint),
+    memory: (m) => BigInt(memory(m) as number | bigint),
   };
   return maps;
 }
@@ -267,6 +275,21 @@ export function helperBindings(): HelperBindings {
 
 /** sluice_burst_run(fn, buffs, verdicts, n): one burst of a JIT'd burst entry, bracketed as a worker read section. */
 export type BurstRun = (entry: bigint, buffs: bigint, verdicts: bigint, n: number) => void;
+
+/** sluice_burst_fill_run: fills a burst's xdp_buffs from one source buffer and, with a non-zero entry, runs it (dataplane/shim/burst_fill.c). */
+export type BurstFill = (entry: bigint, buffs: bigint, verdicts: bigint, frames: bigint, frameSize: number,
+  src: Uint8Array, offs: Uint32Array, lens: Uint32Array, n: number, ifindex: number, rxQueue: number) => void;
+
+let burstFill: BurstFill | undefined;
+
+export function burstFillBinding(): BurstFill {
+  if (burstFill) return burstFill;
+  const fill = declare('uint64_t sluice_burst_fill_run(void *entry, void *buffs, void *verdicts, void *frames, uint32_t frame_size, const uint8_t *src, const uint32_t *offs, const uint32_t *lens, uint64_t n, uint32_t ifindex, uint32_t rx_queue)');
+  burstFill = (entry, buffs, verdicts, frames, frameSize, src, offs, lens, n, ifindex, rxQueue) => {
+    fill(entry, buffs, verdicts, frames, frameSize, src, offs, lens, n, ifindex, rxQueue);
+  };
+  return burstFill;
+}
 
 let burstRun: BurstRun | undefined;
 

@@ -73,6 +73,9 @@ static inline uint64_t mix64(uint64_t x)
 
 static inline uint32_t hash_key(const uint8_t *p, uint32_t n, uint64_t seed)
 {
+	/* the common keys: one multiply-xorshift (constant-size copies inline) */
+	if (n == 4) { uint32_t w; memcpy(&w, p, 4); return (uint32_t)mix64(w ^ seed); }
+	if (n == 8) { uint64_t w; memcpy(&w, p, 8); return (uint32_t)mix64(w ^ seed); }
 	uint64_t h = seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
 	while (n >= 8) {
 		uint64_t w;
@@ -84,12 +87,19 @@ static inline uint32_t hash_key(const uint8_t *p, uint32_t n, uint64_t seed)
 	return (uint32_t)mix64(h);
 }
 
+static inline int key_equal(const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+	if (n == 4) { uint32_t x, y; memcpy(&x, a, 4); memcpy(&y, b, 4); return x == y; }
+	if (n == 8) { uint64_t x, y; memcpy(&x, a, 8); memcpy(&y, b, 8); return x == y; }
+	return memcmp(a, b, n) == 0;
+}
+
 static inline struct bucket *bucket_of(struct htab *h, uint32_t hash) { return &h->buckets[hash & (h->n_buckets - 1)]; }
 
 static struct helem *find(struct sluice_map *m, struct bucket *b, uint32_t hash, const void *key)
 {
 	for (struct helem *e = __atomic_load_n(&b->head, __ATOMIC_ACQUIRE); e; e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE))
-		if (e->hash == hash && memcmp(ekey(e), key, m->key_size) == 0) return e;
+		if (e->hash == hash && key_equal(ekey(e), key, m->key_size)) return e;
 	return NULL;
 }
 
@@ -451,9 +461,17 @@ static long hash_lookup_sys_any(struct sluice_map *m, const void *key, void *val
 	return rc;
 }
 
+static uint64_t hash_memory(struct sluice_map *m)
+{
+	struct htab *h = H(m);
+	return sizeof *h + (uint64_t)h->n_buckets * sizeof(struct bucket) +
+	       ((uint64_t)h->pool_n + h->overflow) * h->elem_bytes;
+}
+
 static const struct sluice_map_ops hash_ops = {
 	.lookup = hash_lookup, .update = hash_update, .delete = hash_delete, .get_next_key = hash_next,
 	.lookup_sys = hash_lookup_sys_any, .update_sys = hash_update_sys, .free = hash_free,
+	.memory = hash_memory,
 };
 
 int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
@@ -488,7 +506,7 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 	while (h->n_buckets < m->max_entries) h->n_buckets <<= 1;
 	/* spares for replacements in flight (recycled after grace periods), at
 	 * most ~16 MiB of them; beyond, elements are malloc'ed and freed */
-	uint64_t spares = 1024 + 64ull * m->ncpus + m->max_entries / 8;
+	uint64_t spares = 64 + 32ull * m->ncpus + m->max_entries / 8;
 	uint64_t cap = (16ull << 20) / h->elem_bytes;
 	if (spares > cap) spares = cap > 2ull * m->ncpus + 2 ? cap : 2ull * m->ncpus + 2;
 	/* BPF_F_NO_PREALLOC: only the spares up front, elements on demand */

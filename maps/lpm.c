@@ -28,12 +28,14 @@ struct lnode {
 	uint64_t retired_at;
 	uint32_t prefixlen;
 	uint32_t flags;
+	uint32_t alloc_size, pad;
 	uint8_t data[];          /* data_size bytes, then the value at value_off */
 };
 
 struct trie {
 	struct lnode *root;
 	uint32_t n_entries, data_size, max_prefixlen, value_off;
+	uint64_t bytes; /* nodes allocated, for sluice_map_memory */
 	struct lnode *retired, *retired_tail;
 };
 
@@ -86,8 +88,11 @@ static long lpm_lookup_sys(struct sluice_map *m, const void *key, void *value)
 static struct lnode *new_node(struct sluice_map *m, uint32_t plen, const uint8_t *data, const void *value)
 {
 	struct trie *t = T(m);
-	struct lnode *n = calloc(1, sizeof *n + t->value_off + (value ? m->value_size : 0));
+	size_t size = sizeof(struct lnode) + t->value_off + (value ? m->value_size : 0);
+	struct lnode *n = calloc(1, size);
 	if (!n) return NULL;
+	n->alloc_size = (uint32_t)size;
+	t->bytes += size;
 	n->prefixlen = plen;
 	memcpy(n->data, data, t->data_size);
 	if (value) memcpy(nvalue(t, n), value, m->value_size);
@@ -101,6 +106,7 @@ static void reclaim(struct trie *t)
 	while (t->retired && t->retired->retired_at < safe) {
 		struct lnode *n = t->retired;
 		t->retired = n->link;
+		t->bytes -= n->alloc_size;
 		free(n);
 	}
 	if (!t->retired) t->retired_tail = NULL;
@@ -251,9 +257,12 @@ static void lpm_free(struct sluice_map *m)
 	free(t);
 }
 
+static uint64_t lpm_memory(struct sluice_map *m) { return sizeof(struct trie) + T(m)->bytes; }
+
 static const struct sluice_map_ops lpm_ops = {
 	.lookup = lpm_lookup, .update = lpm_update, .delete = lpm_delete, .get_next_key = lpm_next,
 	.lookup_sys = lpm_lookup_sys, .update_sys = lpm_update, .free = lpm_free,
+	.memory = lpm_memory,
 };
 
 int sluice_lpm_init(struct sluice_map *m, char *err, uint32_t errlen)

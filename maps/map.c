@@ -158,3 +158,18 @@ uint32_t sluice_map_value_size_sys(struct sluice_map *m)
 		return m->value_size;
 	}
 }
+
+uint64_t sluice_map_memory(struct sluice_map *m)
+{
+	uint64_t own = sizeof *m;
+	if (m->ops->memory) return own + m->ops->memory(m);
+	switch (m->type) {
+	case BPF_MAP_TYPE_ARRAY: case BPF_MAP_TYPE_DEVMAP: case BPF_MAP_TYPE_XSKMAP:
+	case BPF_MAP_TYPE_PROG_ARRAY: case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+		return own + (uint64_t)m->max_entries * m->elem_size;
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+		return own + (uint64_t)m->max_entries * m->elem_size * m->ncpus;
+	default:
+		return own;
+	}
+}

@@ -52,6 +52,7 @@ struct sluice_map_ops {
 	long (*pop)(struct sluice_map *m, void *value);
 	long (*peek)(struct sluice_map *m, void *value);
 	void (*free)(struct sluice_map *m);
+	uint64_t (*memory)(struct sluice_map *m); /* bytes held (optional) */
 };
 
 struct sluice_map {
@@ -87,6 +88,8 @@ long sluice_map_get_next_key(struct sluice_map *m, const void *key, void *next_k
 long sluice_map_lookup_and_delete(struct sluice_map *m, const void *key, void *value);
 uint64_t sluice_map_value_base(struct sluice_map *m);
 uint32_t sluice_map_value_size_sys(struct sluice_map *m);
+/* Bytes of native memory the map holds (storage, pools, nodes), for benchmarks. */
+uint64_t sluice_map_memory(struct sluice_map *m);
 
 /* Internal: fills err with "map 'NAME': RULE (kernel: -EXXX)" and returns -errnum. */
 int sluice_map_reject(struct sluice_map *m, char *err, uint32_t errlen, int errnum, const char *fmt, ...)
