@@ -13,7 +13,7 @@
 // A subprogram is an ordinary System V function (arguments r1-r5, result in rax,
 // callee-saved registers preserved), so native helpers can call callbacks too.
 import { AluOp as AluOp_, Class as Class_, JmpOp as JmpOp_, LDDW as LDDW_, PseudoCall as PseudoCall_, PseudoLd as PseudoLd_, Source as Source_, STACK_SIZE as STACK_SIZE_, MAX_CALL_FRAMES as MAX_CALL_FRAMES_, classOf as classOf_, opOf as opOf_, sourceOf as sourceOf_, isAluClass as isAluClass_, isJmpClass as isJmpClass_ } from '../isa/opcode.ts';
-import { layout, width as width_, type Program } from '../isa/instruction.ts';
+import { imm64, layout, width as width_, type Program } from '../isa/instruction.ts';
 import { encodingProblem as encodingProblem_ } from '../isa/codec.ts';
 import type { Label } from './code-buffer.ts';
 import { Cond as Cond_ } from './code-buffer.ts';
@@ -53,7 +53,16 @@ export interface JitOptions {
    * files, where r1 is not a context).
    */
   entry?: 'burst' | 'function';
+  /**
+   * Inlining of bpf_map_lookup_elem on array maps, as the kernel does: given the address an
+   * lddw put in r1 before a `call 1`, the map's layout when it is a plain array (not per-CPU),
+   * else undefined. The lookup becomes a bounds check and an address computation. Default: none.
+   */
+  arrayMapAt?: (mapAddress: bigint) => ArrayMapLayout | undefined;
 }
+
+/** An array map's storage: values[i] at values + i * elemSize for i < maxEntries (maps/map.h). */
+export interface ArrayMapLayout { maxEntries: number; elemSize: number; values: bigint }
 
 export interface JitResult {
   code: Uint8Array;
@@ -89,6 +98,7 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
   checkCallDepth(prog, pcOf, functions);
 
   const jumpTargets = findJumpTargets(prog, pcOf, slots);
+  const r1Constants = opts.arrayMapAt ? constantR1AtLookups(prog, pcOf, jumpTargets) : new Map<number, bigint>();
   const a = new Asm();
   const pcLabels: Label[] = Array.from({ length: slots }, () => a.newLabel());
   const subLabels = new Map<number, Label>(functions.slice(1).map((f) => [f.start, a.newLabel()]));
@@ -127,7 +137,11 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
       pc >= f.start && pc < f.end && indexOf[pc] !== -1 ? pcLabels[pc] : undefined;
     const subprogram = (pc: number): Label | undefined => subLabels.get(pc);
     const tailCalls = isMain ? { counter: { base: X.RSP, disp: TAIL_CALLS } } : undefined;
-    const jmpContext = { target, exit, subprogram, helperAddress: opts.helperAddress ?? (() => undefined), tailCalls };
+    const inlineLookup = (pc: number): ArrayMapLayout | undefined => {
+      const map = r1Constants.get(pc);
+      return map === undefined ? undefined : opts.arrayMapAt?.(map);
+    };
+    const jmpContext = { target, exit, subprogram, helperAddress: opts.helperAddress ?? (() => undefined), tailCalls, inlineLookup };
     const memContext = { subprogram };
     for (let pc = f.start; pc < f.end; pc++) {
       const i = indexOf[pc]!;
@@ -210,6 +224,36 @@ function findJumpTargets(prog: Program, pcOf: readonly number[], slots: number):
     if (target >= 0 && target <= slots) targets[target] = 1;
   });
   return targets;
+}
+
+/**
+ * For each `call 1` (map_lookup_elem) whose r1 comes from an lddw of a constant in the same
+ * basic block (nothing between writes r1, no jump lands between): the constant, by call pc.
+ */
+function constantR1AtLookups(prog: Program, pcOf: readonly number[], jumpTargets: Uint8Array): Map<number, bigint> {
+  const found = new Map<number, bigint>();
+  prog.forEach((insn, i) => {
+    if (insn.opcode !== (Class.JMP | JmpOp.CALL) || insn.src !== PseudoCall.HELPER || insn.imm !== 1) return;
+    const callPc = pcOf[i]!;
+    if (jumpTargets[callPc]) return; // a jump lands on the call itself: r1 may come from anywhere
+    for (let k = i - 1; k >= 0; k--) {
+      const w = prog[k]!;
+      if (w.opcode === LDDW && w.dst === 1) {
+        if (w.src === PseudoLd.IMM64) found.set(callPc, imm64(w));
+        return;
+      }
+      if (writesR1(w) || jumpTargets[pcOf[k]!]) return;
+    }
+  });
+  return found;
+}
+
+function writesR1(insn: Program[number]): boolean {
+  const cls = classOf(insn.opcode);
+  if (cls === Class.ALU || cls === Class.ALU64 || cls === Class.LDX || cls === Class.LD) return insn.dst === 1;
+  if (cls === Class.JMP && opOf(insn.opcode) === JmpOp.CALL) return true; // r1-r5 die in calls
+  if (cls === Class.STX && (insn.opcode & 0xe0) === 0xc0) return (insn.imm & 1) === 1 && insn.src === 1;
+  return false;
 }
 
 /** `dst = src; dst += imm` (or `-= imm`) on 64 bits, dst != src: the operands of one lea. */

@@ -3,12 +3,12 @@
 import { Class as Class_, JmpOp as JmpOp_, PseudoCall as PseudoCall_, Source as Source_, classOf as classOf_, opOf as opOf_, sourceOf as sourceOf_ } from '../isa/opcode.ts';
 import type { Instruction } from '../isa/instruction.ts';
 import { Cond as Cond_, type Label } from './code-buffer.ts';
-import { Alu as Alu_, type Asm, type Mem } from './encoder.ts';
+import { Alu as Alu_, Shift as Shift_, type Asm, type Mem } from './encoder.ts';
 import { TMP1 as TMP1_, TMP2 as TMP2_, X as X_, x86 as x86_ } from './regs.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter
 // call, which the per-instruction paths of the JIT feel (compile time).
-const Class = Class_, JmpOp = JmpOp_, PseudoCall = PseudoCall_, Source = Source_, classOf = classOf_, opOf = opOf_, sourceOf = sourceOf_, Cond = Cond_, Alu = Alu_, TMP1 = TMP1_, TMP2 = TMP2_, X = X_, x86 = x86_;
+const Class = Class_, JmpOp = JmpOp_, PseudoCall = PseudoCall_, Source = Source_, classOf = classOf_, opOf = opOf_, sourceOf = sourceOf_, Cond = Cond_, Alu = Alu_, Shift = Shift_, TMP1 = TMP1_, TMP2 = TMP2_, X = X_, x86 = x86_;
 type Class = Class_;
 type JmpOp = JmpOp_;
 type PseudoCall = PseudoCall_;
@@ -19,6 +19,8 @@ type X = X_;
 
 /** bpf_tail_call's helper id (linux/bpf.h). */
 export const TAIL_CALL_HELPER = 12;
+/** bpf_map_lookup_elem's helper id. */
+export const MAP_LOOKUP_HELPER = 1;
 
 export interface JmpContext {
   /** The label of the instruction at a pc, or undefined when the pc is not a valid target. */
@@ -27,6 +29,8 @@ export interface JmpContext {
   exit: Label;
   subprogram(pc: number): Label | undefined;
   helperAddress(id: number): bigint | undefined;
+  /** The array map a `call 1` at this pc looks up, when its lookup can be inlined. */
+  inlineLookup?: (pc: number) => { maxEntries: number; elemSize: number; values: bigint } | undefined;
   /** Set in the main program of a burst entry: where the tail-call count lives. */
   tailCalls: { counter: Mem } | undefined;
 }
@@ -99,6 +103,30 @@ function tailCall(a: Asm, ctx: JmpContext): void {
   a.bind(out);
 }
 
+/**
+ * map_lookup_elem on an array map, inlined (the kernel's array_map_gen_lookup): r0 = the
+ * value's address when the u32 key at r2 is below max_entries, else NULL. No call: r1-r5 keep
+ * their values, which eBPF considers dead after a call anyway.
+ */
+function arrayLookup(a: Asm, array: { maxEntries: number; elemSize: number; values: bigint }): void {
+  const none = a.newLabel(), done = a.newLabel();
+  a.load(4, X.RAX, { base: X.RSI, disp: 0 });
+  a.aluRI(Alu.CMP, X.RAX, array.maxEntries, false);
+  a.jcc(Cond.AE, none);
+  if ((array.elemSize & (array.elemSize - 1)) === 0 && array.elemSize > 0) {
+    const k = 31 - Math.clz32(array.elemSize);
+    if (k > 0) a.shiftRI(Shift.SHL, X.RAX, k, true);
+  } else {
+    a.imulRRI(X.RAX, X.RAX, array.elemSize, true);
+  }
+  a.movRI(TMP1, array.values, true);
+  a.aluRR(Alu.ADD, X.RAX, TMP1, true);
+  a.jmp(done);
+  a.bind(none);
+  a.movRI(X.RAX, 0, false);
+  a.bind(done);
+}
+
 function jumpTo(a: Asm, ctx: JmpContext, pc: number, offset: number): Label | undefined {
   const label = ctx.target(pc + 1 + offset);
   if (label === undefined) a.fail(`jump to pc ${pc + 1 + offset}, outside its function or into an lddw`);
@@ -110,6 +138,10 @@ function call(a: Asm, insn: Instruction, pc: number, ctx: JmpContext): void {
   switch (insn.src) {
     case PseudoCall.HELPER: {
       if (insn.imm === TAIL_CALL_HELPER) return tailCall(a, ctx);
+      if (insn.imm === MAP_LOOKUP_HELPER) {
+        const array = ctx.inlineLookup?.(pc);
+        if (array && array.maxEntries <= 0x7fffffff && array.elemSize <= 0x7fffffff) return arrayLookup(a, array);
+      }
       const address = ctx.helperAddress(insn.imm);
       if (address === undefined) return a.fail(`unknown helper ${insn.imm}`);
       a.movabs(X.RAX, address); // r0 is overwritten by the call anyway
