@@ -9,6 +9,7 @@
 import { parseIPv4, parseIPv6, parseMac } from './address.ts';
 import { internetChecksum, ipv4HeaderChecksum, pseudoHeaderSum } from './checksum.ts';
 import { PacketError } from './errors.ts';
+import { checkLayerFields } from './describe.ts';
 import {
   DEFAULTS, EtherType, IpProto,
   type ArpSpec, type BuildOptions, type Bytes, type EthSpec, type IcmpSpec, type IPv4Spec, type IPv6Spec,
@@ -249,6 +250,7 @@ function icmp(s: IcmpSpec, v6: boolean, layers: readonly LayerSpec[], i: number,
 
 function encodeLayer(layers: readonly LayerSpec[], i: number, inner: Uint8Array): Uint8Array {
   const s = layers[i]!;
+  checkLayerFields(s, `layer ${i + 1}`);
   switch (s.layer) {
     case 'eth': return eth(s, layers, i, inner);
     case 'vlan': return vlan(s, layers, i, inner);

@@ -10,6 +10,7 @@ export {
   type UdpSpec, type IcmpSpec, type PayloadSpec, type LayerSpec, type LayerName, type BuildOptions, type Bytes,
 } from './spec.ts';
 export { packet, buildPacket, PacketBuilder, tcpFlags } from './builder.ts';
+export { layersFrom, checkLayerFields, LAYER_FIELDS } from './describe.ts';
 export { dissect, fieldAt, fieldsAt, tcpFlagText, type Dissection, type Layer, type Field, type FieldValue } from './dissect.ts';
 export { checkChecksums, checksumsOk, fixChecksums, type ChecksumCheck } from './verify.ts';
 export { diffPackets, formatDiff, type FieldDiff } from './diff.ts';

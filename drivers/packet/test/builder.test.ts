@@ -9,7 +9,7 @@ import { hasCommand, requires } from '../../../scripts/testkit/skip.ts';
 import { createCaptureFile } from '../../pcap/capture.ts';
 import { tcpdumpFrames } from '../../pcap/test/tcpdump.ts';
 import {
-  AddressError, PacketError, buildPacket, checkChecksums, dissect, packet, type Dissection, type LayerSpec,
+  AddressError, PacketError, buildPacket, checkChecksums, dissect, layersFrom, packet, type Dissection, type LayerSpec,
 } from '../packet.ts';
 
 const values = (d: Dissection, layer: string, nth = 0): Record<string, number | string> => {
@@ -88,6 +88,18 @@ test('checksums can be set on purpose, and the checks see them wrong', () => {
 test('the flat description and the chained builder agree', () => {
   const layers: LayerSpec[] = [{ layer: 'eth' }, { layer: 'vlan', vid: 5 }, { layer: 'ipv6', hopLimit: 1 }, { layer: 'tcp', flags: 'SA' }, { layer: 'payload', data: [1, 2, 3] }];
   assert.equal(buildPacket(layers), packet().eth().vlan({ vid: 5 }).ipv6({ hopLimit: 1 }).tcp({ flags: 'SA' }).payload([1, 2, 3]).build());
+});
+
+test('descriptions as data (YAML/JSON shapes) build the same packet, and typos are named', () => {
+  const yamlish = JSON.parse('[{"eth": null}, {"vlan": {"vid": 5}}, {"ipv6": {"hopLimit": 1}}, {"layer": "tcp", "flags": "SA"}, {"payload": {"hex": "010203"}}]');
+  assert.equal(buildPacket(layersFrom(yamlish)), packet().eth().vlan({ vid: 5 }).ipv6({ hopLimit: 1 }).tcp({ flags: 'SA' }).payload([1, 2, 3]).build());
+  assert.throws(() => layersFrom([{ eth: {} }, { ipv4: { tll: 3 } }]), /layer 2: ipv4 has no field "tll" \(fields: src, dst, tos, id, flags, frag, ttl,/);
+  assert.throws(() => layersFrom([{ ethernet: {} }]), /layer 1: unknown layer "ethernet"/);
+  assert.throws(() => layersFrom({ eth: {} }), /a list of layers/);
+  assert.throws(() => layersFrom([{ eth: {}, ipv4: {} }]), /expected \{ layer: NAME/);
+  assert.throws(() => layersFrom([{ udp: 53 }]), /udp takes an object of fields/);
+  // the builder itself checks too (a LayerSpec built by hand with a typo)
+  assert.throws(() => buildPacket([{ layer: 'udp', dprot: 53 } as unknown as LayerSpec]), /udp has no field "dprot"/);
 });
 
 test('bad descriptions are refused with the field named', () => {
