@@ -50,7 +50,9 @@ const stripLabel = (t: string) => t.replace(/\s*<[^>]*>$/, '');
 
 function objects(): string[] {
   return [...exampleObjects(), ...['multi_prog', 'rodata', 'legacy_maps', 'legacy_maps_wide', 'map_in_map', 'btf_kinds', 'core']
-    .map((n) => buildFixture(n))];
+    .map((n) => buildFixture(n)),
+  // -mcpu=v3: 32-bit jumps and ALU32 forms.
+  ...['rodata', 'multi_prog', 'core'].map((n) => buildFixture(n, { extra: ['-mcpu=v3'] }))];
 }
 
 if (requires('sluice disasm vs llvm-objdump', hasCommand('llvm-objdump'), hasCommand('clang'))) {

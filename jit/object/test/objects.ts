@@ -2,7 +2,7 @@
 // fixtures beside this file, compiled on demand with clang into a temp dir (once
 // per process). Tests that need clang call `requires('…', hasCommand('clang'))`.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,11 @@ export function buildFixture(name: string, opts: { debug?: boolean; target?: str
   const key = `${name}:${debug}:${target}:${(opts.extra ?? []).join(' ')}`;
   const have = built.get(key);
   if (have) return have;
-  outDir ??= mkdtempSync(join(tmpdir(), 'sluice-object-fixtures-'));
+  if (outDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-object-fixtures-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    outDir = dir;
+  }
   const out = join(outDir, `${name}-${built.size}.o`);
   const flags = CFLAGS.map((f) => (f === 'bpf' ? target : f));
   execFileSync('clang', [...flags, ...(debug ? ['-g'] : []), ...(opts.extra ?? []), '-c', join(FIXTURES, `${name}.c`), '-o', out],
