@@ -11,7 +11,7 @@ import { ProgType } from '../jit/object/prog-types.ts';
 import { rewriteContextAccess } from '../jit/x86/ctx-rewrite.ts';
 import type { Instruction } from '../jit/isa/instruction.ts';
 import type { MapHandle } from '../maps/index.ts';
-import { PacketArena } from './jit-program.ts';
+import { FrameArena } from './frame-arena.ts';
 import { createMaps } from './pipeline/create-maps.ts';
 import { type Engine, type EngineKind } from './pipeline/engine.ts';
 import { PipelineError, step } from './pipeline/errors.ts';
@@ -132,7 +132,7 @@ export class XdpProgram {
   readonly engine: Engine;
   /** The program as it runs: relocated and with ctx accesses rewritten. */
   readonly instructions: readonly Instruction[];
-  private arena: PacketArena | undefined;
+  private arena: FrameArena | undefined;
 
   constructor(readonly spec: ProgramSpec, prepared: { engine: Engine; instructions: Instruction[] }) {
     this.name = spec.name;
@@ -146,40 +146,56 @@ export class XdpProgram {
     if (!Number.isInteger(repeat) || repeat < 1) throw new PipelineError('run', this.name, `repeat must be a positive integer, got ${repeat}`);
     const burst = Math.min(repeat, 256);
     const arena = this.arenaFor(burst);
+    // Every run starts from the same input, as the kernel's repeat does: the burst holds `burst` copies.
+    arena.offs.fill(0, 0, burst);
+    arena.lens.fill(packet.length, 0, burst);
     let left = repeat;
     let elapsed = 0n;
     let n = 0;
     while (left > 0) {
       n = Math.min(left, burst);
-      for (let i = 0; i < n; i++) arena.set(i, packet, options);
       const started = process.hrtime.bigint();
-      this.engine.runBurst(arena, n);
+      this.runFilled(arena, () => arena.fillFrom(packet, n, options, this.engine.entry ?? 0n), n);
       elapsed += process.hrtime.bigint() - started;
       left -= n;
     }
-    return { retval: arena.verdict(n - 1), data: arena.packet(n - 1), durationNs: Number(elapsed) / repeat };
+    return { retval: arena.verdict(n - 1), data: arena.packet(n - 1).slice(), durationNs: Number(elapsed) / repeat };
   }
 
   /** Runs a burst of packets (at most 256 per call); verdicts and output bytes in order. */
   runBurst(packets: readonly Uint8Array[], meta: PacketMeta = {}): { retval: number; data: Uint8Array }[] {
     if (packets.length > 256) throw new PipelineError('run', this.name, `a burst holds at most 256 packets, got ${packets.length}`);
     const arena = this.arenaFor(packets.length);
-    packets.forEach((p, i) => arena.set(i, p, meta));
-    this.engine.runBurst(arena, packets.length);
-    return packets.map((_, i) => ({ retval: arena.verdict(i), data: arena.packet(i) }));
+    this.runFilled(arena, () => arena.fill(packets, meta, this.engine.entry ?? 0n), packets.length);
+    return packets.map((_, i) => ({ retval: arena.verdict(i), data: arena.packet(i).slice() }));
+  }
+
+  /**
+   * The burst arena, for drivers that fill it themselves (offs/lens into one source
+   * buffer) and read verdicts and packets back through views: see runArena.
+   */
+  arenaFor(n: number): FrameArena {
+    if (!this.arena || this.arena.capacity < n) {
+      this.arena?.free();
+      this.arena = new FrameArena(Math.max(n, 64));
+    }
+    return this.arena;
+  }
+
+  /** Fills buffers 0..n-1 of the arena from `src` at arena.offs/lens and runs them: one FFI call with the JIT. */
+  runArena(arena: FrameArena, src: Uint8Array, n: number, meta: PacketMeta = {}): void {
+    this.runFilled(arena, () => arena.fillFrom(src, n, meta, this.engine.entry ?? 0n), n);
+  }
+
+  /** The JIT runs inside the fill call (given its entry); the interpreter runs after it. */
+  private runFilled(arena: FrameArena, fill: () => void, n: number): void {
+    fill();
+    if (this.engine.entry === undefined) this.engine.runBurst(arena, n);
   }
 
   close(): void {
     this.engine.free();
     this.arena?.free();
     this.arena = undefined;
-  }
-
-  private arenaFor(n: number): PacketArena {
-    if (!this.arena || this.arena.capacity < n) {
-      this.arena?.free();
-      this.arena = new PacketArena(Math.max(n, 32));
-    }
-    return this.arena;
   }
 }

@@ -1,8 +1,8 @@
 // An engine runs a relocated, ctx-rewritten program over a burst of xdp_buffs in
-// a PacketArena. 'jit' is native code with one FFI call per burst; 'interp' is
+// a FrameArena. 'jit' is native code with one FFI call per burst; 'interp' is
 // the reference interpreter over the same native buffers (for tracing, and as
 // the oracle the JIT is checked against).
-import type { PacketArena } from '../jit-program.ts';
+import type { FrameArena } from '../frame-arena.ts';
 
 export type EngineKind = 'jit' | 'interp';
 export const ENGINE_KINDS: readonly EngineKind[] = ['jit', 'interp'];
@@ -11,8 +11,11 @@ export interface Engine {
   readonly kind: EngineKind;
   /** JIT only: the installed burst entry, uint64_t burst(struct sluice_xdp_buff *, uint32_t *, uint64_t), for live drivers' C run loops. */
   readonly entry?: bigint;
-  /** Runs the program over buffers 0..n-1 of the arena and writes their verdicts. */
-  runBurst(arena: PacketArena, n: number): void;
+  /**
+   * Runs the program over the filled buffers 0..n-1 of the arena and writes their verdicts.
+   * (The JIT is usually run by FrameArena.fillFrom with `entry`, filling and running in one FFI call.)
+   */
+  runBurst(arena: FrameArena, n: number): void;
   /** Releases native code and memory. */
   free(): void;
 }

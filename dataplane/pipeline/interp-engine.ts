@@ -11,12 +11,12 @@
 // that frame, copied back after the call.
 import koffi from 'koffi';
 import type { Program } from '../../jit/isa/instruction.ts';
-import { Interpreter, type Helper, type HelperContext } from '../../jit/interp/interpreter.ts';
+import { Interpreter, type Helper, type HelperContext, type Region } from '../../jit/interp/interpreter.ts';
 import { STACK_REGION_BASE, stackBase } from '../../jit/interp/memory.ts';
 import { MAX_CALL_FRAMES, STACK_SIZE } from '../../jit/isa/opcode.ts';
 import { RunError } from '../../jit/errors.ts';
 import type { MapHandle } from '../../maps/index.ts';
-import { FRAME_SIZE, type PacketArena } from '../jit-program.ts';
+import { FRAME_SIZE, type FrameArena } from '../frame-arena.ts';
 import { XDP_BUFF_SIZE } from '../../jit/x86/compile.ts';
 import { helperBindings } from '../ffi.ts';
 import type { Engine } from './engine.ts';
@@ -67,13 +67,15 @@ export function interpEngine(program: Program, maps: readonly MapHandle[], maxSt
     const size = m.maxEntries * roundUp8(m.valueSize);
     vm.memory.map(new Uint8Array(koffi.view(m.valueBase, size) as ArrayBuffer), { name: `map '${m.name}'`, at: m.valueBase });
   }
-  let mappedArena: PacketArena | undefined;
+  let mapped: { arena: FrameArena; regions: Region[] } | undefined;
 
   return {
     kind: 'interp',
     runBurst(arena, n) {
-      if (mappedArena !== arena) mapArena(vm, arena);
-      mappedArena = arena;
+      if (mapped?.arena !== arena) {
+        mapped?.regions.forEach((r) => vm.memory.unmap(r));
+        mapped = { arena, regions: mapArena(vm, arena) };
+      }
       const verdicts = new Uint32Array(koffi.view(arena.verdicts, arena.capacity * 4) as ArrayBuffer);
       for (let i = 0; i < n; i++) {
         const buff = arena.buffs + BigInt(i * XDP_BUFF_SIZE);
@@ -91,11 +93,13 @@ export function interpEngine(program: Program, maps: readonly MapHandle[], maxSt
   };
 }
 
-function mapArena(vm: Interpreter, arena: PacketArena): void {
+function mapArena(vm: Interpreter, arena: FrameArena): Region[] {
   const buffs = arena.capacity * XDP_BUFF_SIZE;
-  vm.memory.map(new Uint8Array(koffi.view(arena.buffs, buffs) as ArrayBuffer), { name: 'xdp_buff', at: arena.buffs });
   const frames = arena.capacity * FRAME_SIZE;
-  vm.memory.map(new Uint8Array(koffi.view(arena.frames, frames) as ArrayBuffer), { name: 'packet', at: arena.frames });
+  return [
+    vm.memory.map(new Uint8Array(koffi.view(arena.buffs, buffs) as ArrayBuffer), { name: 'xdp_buff', at: arena.buffs }),
+    vm.memory.map(new Uint8Array(koffi.view(arena.frames, frames) as ArrayBuffer), { name: 'packet', at: arena.frames }),
+  ];
 }
 
 /** Maps native memory returned by a helper for the rest of the run, unless it is already mapped. */

@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { XdpProgram, PacketMeta } from '../../dataplane/runtime.ts';
 import { XDP_ACTIONS } from '../../dataplane/runtime.ts';
+import type { FrameArena } from '../../dataplane/frame-arena.ts';
 import { CaptureError, LinkType, linkTypeName, openCapture, createCaptureFile, type CaptureRecord, type CaptureWriter } from './capture.ts';
 
 export const REPLAY_BURST = 64;
@@ -42,6 +43,19 @@ export interface ReplayStats {
 
 const OUTPUT = ['aborted', 'drop', 'pass', 'tx', 'redirect'];
 
+/** Copies a burst's frames into one buffer, with arena.offs/lens pointing at them. */
+function gather(burst: readonly CaptureRecord[], arena: FrameArena): Uint8Array {
+  const out = new Uint8Array(burst.reduce((a, r) => a + r.data.length, 0));
+  let at = 0;
+  burst.forEach((r, i) => {
+    out.set(r.data, at);
+    arena.offs[i] = at;
+    arena.lens[i] = r.data.length;
+    at += r.data.length;
+  });
+  return out;
+}
+
 export async function replay(prog: XdpProgram, path: string, options: ReplayOptions = {}): Promise<ReplayStats> {
   const stats: ReplayStats = { packets: 0, bytes: 0, verdicts: XDP_ACTIONS.map(() => 0), other: 0, runNs: 0, wallNs: 0, outputs: {} };
   const writers = new Map<number, CaptureWriter>();
@@ -61,19 +75,34 @@ export async function replay(prog: XdpProgram, path: string, options: ReplayOpti
     return w;
   };
 
+  const arena = prog.arenaFor(REPLAY_BURST);
   const runBurst = (burst: CaptureRecord[]): void => {
+    const n = burst.length;
     const t0 = process.hrtime.bigint();
-    const results = prog.runBurst(burst.map((r) => r.data), options);
+    // The reader's records are views into the chunk it read: when a burst's frames share
+    // one buffer, the native fill copies them straight from it (no per-frame JS copy).
+    const shared = burst[0]!.data.buffer;
+    if (burst.every((r) => r.data.buffer === shared)) {
+      for (let i = 0; i < n; i++) { arena.offs[i] = burst[i]!.data.byteOffset; arena.lens[i] = burst[i]!.data.length; }
+      prog.runArena(arena, new Uint8Array(shared), n, options);
+    } else {
+      prog.runArena(arena, gather(burst, arena), n, options);
+    }
     stats.runNs += Number(process.hrtime.bigint() - t0);
-    results.forEach((r, i) => {
+    for (let i = 0; i < n; i++) {
       const rec = burst[i]!;
-      stats.packets++;
+      const verdict = arena.verdict(i);
       stats.bytes += rec.data.length;
-      if (r.retval < stats.verdicts.length) stats.verdicts[r.retval]!++;
+      if (verdict < stats.verdicts.length) stats.verdicts[verdict]!++;
       else stats.other++;
-      // A frame the capture truncated stays truncated: keep its wire length, grown or shrunk by the program.
-      writerFor(r.retval)?.write({ data: r.data, timestamp: rec.timestamp, origLen: rec.origLen + r.data.length - rec.data.length });
-    });
+      const writer = writerFor(verdict);
+      if (writer) {
+        const data = arena.packet(i);
+        // A frame the capture truncated stays truncated: keep its wire length, grown or shrunk by the program.
+        writer.write({ data, timestamp: rec.timestamp, origLen: rec.origLen + data.length - rec.data.length });
+      }
+    }
+    stats.packets += n;
     options.onBurst?.(stats);
   };
 
