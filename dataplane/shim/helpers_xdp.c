@@ -3,7 +3,8 @@
  *     (the kernel keeps them for the xdp_frame), so adjust_head and
  *     adjust_meta can use at most 256 - 40 = 216 bytes of headroom;
  *   - the packet keeps at least ETH_HLEN (14) bytes;
- *   - metadata is at most 32 bytes and a multiple of 4 (-EACCES otherwise);
+ *   - metadata is a multiple of 4 bytes, at most 255 (skb_shared_info's u8
+ *     meta_len: kernel 6.x; older kernels allowed 32), -EACCES otherwise;
  *   - the tail grows up to frame_end and new bytes are zeroed.
  * Multi-buffer (frags) frames are not supported: these helpers see the linear
  * part only. */
@@ -12,7 +13,7 @@
 
 #define XDP_FRAME_SIZE 40 /* sizeof(struct xdp_frame) on 64-bit kernels */
 #define ETH_HLEN 14
-#define META_MAX 32
+#define META_MAX 255
 #define BPF_MTU_CHK_RET_FRAG_NEEDED 1
 #define MAX_IFINDEX 4096
 #define DEFAULT_MTU 1500

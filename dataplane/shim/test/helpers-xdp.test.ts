@@ -1,7 +1,7 @@
 // Packet helpers on a native struct sluice_xdp_buff (dataplane/shim/xdp.h),
 // with the kernel's limits (net/core/filter.c): 40 bytes of headroom stay
 // reserved for the xdp_frame, at least ETH_HLEN (14) bytes stay in the packet,
-// metadata is a multiple of 4 up to 32 bytes, the tail grows up to frame_end.
+// metadata is a multiple of 4 up to 255 bytes (kernel 6.x), the tail grows up to frame_end.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { helperBindings } from '../../ffi.ts';
@@ -57,13 +57,16 @@ if (requires('xdp helpers', hasNativeLibrary())) {
     } finally { f.free(); }
   });
 
-  test('adjust_meta: 4-byte multiples up to 32 (-EACCES), inside the headroom (-EINVAL); adjust_head carries it', () => {
+  test('adjust_meta: 4-byte multiples (-EACCES), inside the headroom (-EINVAL); adjust_head carries it', () => {
     const f = new Frame(pkt(64));
     try {
       assert.is(signed(call(Fn.xdp_adjust_meta, f.ctx, 4)), E.EINVAL, 'meta beyond data');
       assert.is(signed(call(Fn.xdp_adjust_meta, f.ctx, -3)), E.EACCES);
-      assert.is(signed(call(Fn.xdp_adjust_meta, f.ctx, -36)), E.EACCES);
-      assert.is(signed(call(Fn.xdp_adjust_meta, f.ctx, -32)), 0);
+      assert.is(signed(call(Fn.xdp_adjust_meta, f.ctx, -(HEADROOM - XDP_FRAME_SIZE) - 4)), E.EINVAL, 'into the xdp_frame');
+      assert.is(signed(call(Fn.xdp_adjust_meta, f.ctx, -(HEADROOM - XDP_FRAME_SIZE))), 0);
+      assert.is(f.data - f.meta, HEADROOM - XDP_FRAME_SIZE);
+      assert.is(signed(call(Fn.xdp_adjust_meta, f.ctx, 2)), E.EACCES, "214 bytes: not a multiple of 4");
+      assert.is(signed(call(Fn.xdp_adjust_meta, f.ctx, HEADROOM - XDP_FRAME_SIZE - 32)), 0);
       assert.is(f.data - f.meta, 32);
       assert.is(signed(call(Fn.xdp_adjust_meta, f.ctx, 28)), 0);
       assert.is(f.data - f.meta, 4);
