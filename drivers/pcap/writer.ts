@@ -59,6 +59,7 @@ export interface ByteSink {
 const BUFFER_SIZE = 1 << 20;
 const pad4 = (n: number): number => (n + 3) & ~3;
 const encoder = new TextEncoder();
+const SCRATCH = new DataView(new ArrayBuffer(8));
 
 interface Iface { linkType: number; snaplen: number; nanos: boolean }
 
@@ -214,8 +215,10 @@ export class CaptureWriter {
     v.setUint32(p, BLOCK_EPB, this.le);
     v.setUint32(p + 4, length, this.le);
     v.setUint32(p + 8, ifaceId, this.le);
-    v.setUint32(p + 12, Number(units >> 32n), this.le);
-    v.setUint32(p + 16, Number(units & 0xffffffffn), this.le);
+    // Split the 64-bit count into its two words through a scratch view (cheaper than bigint shifts).
+    SCRATCH.setBigUint64(0, units, true);
+    v.setUint32(p + 12, SCRATCH.getUint32(4, true), this.le);
+    v.setUint32(p + 16, SCRATCH.getUint32(0, true), this.le);
     v.setUint32(p + 20, data.length, this.le);
     v.setUint32(p + 24, origLen, this.le);
     this.buf.set(data, p + 28);
