@@ -2,21 +2,21 @@
 //
 // Layout of the code (offsets in the returned pcMap / entryOffset):
 //
-//   burst:   push rbp, rbx, r12-r15; sub rsp, 536; rbp = rsp + 536 (r10: top of the 512-byte frame)
-//            [rsp] = buffs, [rsp+8] = verdicts, [rsp+16] = n; r12 = 0; if n == 0 goto done
+//   burst:   push rbp, rbx, r12-r15; sub rsp, 552; rbp = rsp + 552 (r10: top of the 512-byte frame)
+//            [rsp] = buffs, [rsp+8] = verdicts, [rsp+16] = n, [rsp+24] = &pc 0, [rsp+32] = 0
+//            (tail calls); r12 = 0; if n == 0 goto done
 //   pc 0:    the main program, with rdi (r1) = &buffs[i]; every exit jumps to `next`
-//   next:    verdicts[r12] = eax; r12++; rdi = buffs + r12 * 64; if r12 < n goto pc 0
+//   next:    verdicts[r12] = eax; r12++; rdi = buffs + r12 * 64; if r12 < n goto [rsp+24]
 //   done:    rax = n; restore; ret
 //   subprograms: each pushes rbp, rbx, r13-r15 and takes a fresh 512-byte frame
 //            (r10 = the top of its own frame); their exits share one epilogue.
 //
 // A subprogram is an ordinary System V function (arguments r1-r5, result in rax,
 // callee-saved registers preserved), so native helpers can call callbacks too.
-import { AluOp as AluOp_, Class as Class_, JmpOp as JmpOp_, LDDW as LDDW_, PseudoCall as PseudoCall_, PseudoLd as PseudoLd_, Source as Source_, STACK_SIZE as STACK_SIZE_, MAX_CALL_FRAMES as MAX_CALL_FRAMES_, classOf as classOf_, opOf as opOf_, sourceOf as sourceOf_, isAluClass as isAluClass_, isJmpClass as isJmpClass_ } from '../isa/opcode.ts';
-import { imm64, layout, width as width_, type Program } from '../isa/instruction.ts';
+import { STACK_SIZE as STACK_SIZE_, classOf as classOf_, isAluClass as isAluClass_, isJmpClass as isJmpClass_ } from '../isa/opcode.ts';
+import { layout, width as width_, type Program } from '../isa/instruction.ts';
 import { encodingProblem as encodingProblem_ } from '../isa/codec.ts';
-import type { Label } from './code-buffer.ts';
-import { Cond as Cond_ } from './code-buffer.ts';
+import { Cond as Cond_, type Label } from './code-buffer.ts';
 import { Alu as Alu_, Asm, Shift as Shift_ } from './encoder.ts';
 import { emitAlu } from './emit-alu.ts';
 import { emitJmp } from './emit-jmp.ts';
@@ -24,20 +24,13 @@ import { emitMem } from './emit-mem.ts';
 import { rewriteContextAccess } from './ctx-rewrite.ts';
 import { BURST_INDEX as BURST_INDEX_, FRAME_SAVED as FRAME_SAVED_, TMP1 as TMP1_, X as X_, x86 as x86_ } from './regs.ts';
 import { JitError } from './errors.ts';
+import { checkCallDepth, constantR1AtLookups, endsFlow, findFunctions, findJumpTargets, movAddAsLea, writesFramePointer } from './analysis.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter
 // call, which the per-instruction paths of the JIT feel (compile time).
-const AluOp = AluOp_, Class = Class_, JmpOp = JmpOp_, LDDW = LDDW_, PseudoCall = PseudoCall_, PseudoLd = PseudoLd_, Source = Source_, STACK_SIZE = STACK_SIZE_, MAX_CALL_FRAMES = MAX_CALL_FRAMES_, classOf = classOf_, opOf = opOf_, sourceOf = sourceOf_, isAluClass = isAluClass_, isJmpClass = isJmpClass_, width = width_, encodingProblem = encodingProblem_, Cond = Cond_, Alu = Alu_, Shift = Shift_, BURST_INDEX = BURST_INDEX_, FRAME_SAVED = FRAME_SAVED_, TMP1 = TMP1_, X = X_, x86 = x86_;
-type Class = Class_;
-type AluOp = AluOp_;
-type JmpOp = JmpOp_;
-type PseudoCall = PseudoCall_;
-type PseudoLd = PseudoLd_;
-type Source = Source_;
-type Cond = Cond_;
-type Alu = Alu_;
-type Shift = Shift_;
-type X = X_;
+const STACK_SIZE = STACK_SIZE_, classOf = classOf_, isAluClass = isAluClass_, isJmpClass = isJmpClass_, width = width_,
+  encodingProblem = encodingProblem_, Cond = Cond_, Alu = Alu_, Shift = Shift_, BURST_INDEX = BURST_INDEX_,
+  FRAME_SAVED = FRAME_SAVED_, TMP1 = TMP1_, X = X_, x86 = x86_;
 
 /** sizeof(struct sluice_xdp_buff) (dataplane/shim/xdp.h). */
 export const XDP_BUFF_SIZE = 64;
@@ -202,122 +195,4 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
     { name: 'subprogram.exit', offset: out.offsetOf(subExit) },
   ];
   return { code: out.code, entryOffset: out.offsetOf(entry), pcMap, tailCallEntry: burst ? pcMap[0]! : -1, labels };
-}
-
-/** True for instructions that would overwrite r10: rbp is every frame's anchor, never a program's to change. */
-function writesFramePointer(insn: Program[number]): boolean {
-  const cls = classOf(insn.opcode);
-  if (cls === Class.ALU || cls === Class.ALU64 || cls === Class.LDX || insn.opcode === LDDW) return insn.dst === 10;
-  if (cls === Class.STX && (insn.opcode & 0xe0) === 0xc0) return (insn.imm & 1) === 1 && insn.imm !== 0xf1 && insn.src === 10; // fetch into src
-  return false;
-}
-
-/** jumpTargets[pc] is 1 when some jump lands on pc (pairs across it cannot be fused). */
-function findJumpTargets(prog: Program, pcOf: readonly number[], slots: number): Uint8Array {
-  const targets = new Uint8Array(slots + 1);
-  prog.forEach((insn, i) => {
-    const cls = classOf(insn.opcode);
-    if (!isJmpClass(cls)) return;
-    const op = opOf(insn.opcode);
-    if (op === JmpOp.CALL || op === JmpOp.EXIT) return;
-    const target = pcOf[i]! + 1 + (cls === Class.JMP32 && op === JmpOp.JA ? insn.imm : insn.off);
-    if (target >= 0 && target <= slots) targets[target] = 1;
-  });
-  return targets;
-}
-
-/**
- * For each `call 1` (map_lookup_elem) whose r1 comes from an lddw of a constant in the same
- * basic block (nothing between writes r1, no jump lands between): the constant, by call pc.
- */
-function constantR1AtLookups(prog: Program, pcOf: readonly number[], jumpTargets: Uint8Array): Map<number, bigint> {
-  const found = new Map<number, bigint>();
-  prog.forEach((insn, i) => {
-    if (insn.opcode !== (Class.JMP | JmpOp.CALL) || insn.src !== PseudoCall.HELPER || insn.imm !== 1) return;
-    const callPc = pcOf[i]!;
-    if (jumpTargets[callPc]) return; // a jump lands on the call itself: r1 may come from anywhere
-    for (let k = i - 1; k >= 0; k--) {
-      const w = prog[k]!;
-      if (w.opcode === LDDW && w.dst === 1) {
-        if (w.src === PseudoLd.IMM64) found.set(callPc, imm64(w));
-        return;
-      }
-      if (writesR1(w) || jumpTargets[pcOf[k]!]) return;
-    }
-  });
-  return found;
-}
-
-function writesR1(insn: Program[number]): boolean {
-  const cls = classOf(insn.opcode);
-  if (cls === Class.ALU || cls === Class.ALU64 || cls === Class.LDX || cls === Class.LD) return insn.dst === 1;
-  if (cls === Class.JMP && opOf(insn.opcode) === JmpOp.CALL) return true; // r1-r5 die in calls
-  if (cls === Class.STX && (insn.opcode & 0xe0) === 0xc0) return (insn.imm & 1) === 1 && insn.src === 1;
-  return false;
-}
-
-/** `dst = src; dst += imm` (or `-= imm`) on 64 bits, dst != src: the operands of one lea. */
-function movAddAsLea(first: Program[number], second: Program[number] | undefined): { dst: number; src: number; disp: number } | undefined {
-  if (!second || first.opcode !== (Class.ALU64 | AluOp.MOV | Source.X) || first.off !== 0 || first.dst === first.src) return undefined;
-  if (second.dst !== first.dst) return undefined;
-  if (second.opcode === (Class.ALU64 | AluOp.ADD | Source.K)) return { dst: first.dst, src: first.src, disp: second.imm };
-  if (second.opcode === (Class.ALU64 | AluOp.SUB | Source.K) && second.imm !== -0x80000000) return { dst: first.dst, src: first.src, disp: -second.imm };
-  return undefined;
-}
-
-function endsFlow(insn: Program[number]): boolean {
-  if (!isJmpClass(classOf(insn.opcode))) return false;
-  const op = opOf(insn.opcode);
-  return op === JmpOp.EXIT || op === JmpOp.JA;
-}
-
-interface Func { start: number; end: number }
-
-/** Functions are contiguous: the main program from pc 0, then one per call (or lddw-of-function) target. */
-function findFunctions(prog: Program, pcOf: readonly number[], slots: number): Func[] {
-  const starts = new Set<number>([0]);
-  prog.forEach((insn, i) => {
-    const pc = pcOf[i]!;
-    const local = insn.opcode === (Class.JMP | JmpOp.CALL) && insn.src === PseudoCall.LOCAL;
-    const func = insn.opcode === LDDW && insn.src === PseudoLd.FUNC;
-    if (!local && !func) return;
-    const target = pc + 1 + insn.imm;
-    if (target <= 0 || target >= slots || !pcOf.includes(target)) {
-      throw new JitError(`${local ? 'call' : 'lddw of a function'} targets pc ${target}, not an instruction of a subprogram`, pc);
-    }
-    starts.add(target);
-  });
-  const sorted = [...starts].sort((x, y) => x - y);
-  return sorted.map((start, k) => ({ start, end: sorted[k + 1] ?? slots }));
-}
-
-/** Rejects recursion and call chains deeper than the kernel's MAX_CALL_FRAMES (each frame costs native stack). */
-function checkCallDepth(prog: Program, pcOf: readonly number[], functions: Func[]): void {
-  const owner = (pc: number): number => functions.findIndex((f) => pc >= f.start && pc < f.end);
-  const callees = functions.map(() => new Set<number>());
-  const callbacks = new Set<number>();
-  const hasCallx = new Set<number>();
-  prog.forEach((insn, i) => {
-    const pc = pcOf[i]!;
-    if (insn.opcode === (Class.JMP | JmpOp.CALL) && insn.src === PseudoCall.LOCAL) callees[owner(pc)]!.add(owner(pc + 1 + insn.imm));
-    if (insn.opcode === LDDW && insn.src === PseudoLd.FUNC) callbacks.add(owner(pc + 1 + insn.imm));
-    if (classOf(insn.opcode) === Class.JMP && opOf(insn.opcode) === JmpOp.CALL && sourceOf(insn.opcode) === Source.X) hasCallx.add(owner(pc));
-  });
-  for (const f of hasCallx) for (const c of callbacks) callees[f]!.add(c);
-  const depth = new Map<number, number>();
-  const visiting = new Set<number>();
-  const visit = (f: number): number => {
-    const known = depth.get(f);
-    if (known !== undefined) return known;
-    if (visiting.has(f)) throw new JitError(`recursive call involving the function at pc ${functions[f]!.start}`, functions[f]!.start);
-    visiting.add(f);
-    let d = 1;
-    for (const c of callees[f]!) d = Math.max(d, 1 + visit(c));
-    visiting.delete(f);
-    depth.set(f, d);
-    return d;
-  };
-  for (let f = 0; f < functions.length; f++) {
-    if (visit(f) > MAX_CALL_FRAMES) throw new JitError(`call chain of ${visit(f)} frames from pc ${functions[f]!.start} (at most ${MAX_CALL_FRAMES})`, functions[f]!.start);
-  }
 }
