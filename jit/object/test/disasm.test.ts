@@ -49,7 +49,7 @@ function objdump(file: string): Map<string, { bytes: string; text: string }> {
 const stripLabel = (t: string) => t.replace(/\s*<[^>]*>$/, '');
 
 function objects(): string[] {
-  return [...exampleObjects(), ...['multi_prog', 'rodata', 'legacy_maps', 'legacy_maps_wide', 'map_in_map', 'btf_kinds', 'core']
+  return [...exampleObjects(), ...['multi_prog', 'subprogs', 'rodata', 'legacy_maps', 'legacy_maps_wide', 'map_in_map', 'btf_kinds', 'core']
     .map((n) => buildFixture(n)),
   // -mcpu=v3: 32-bit jumps and ALU32 forms.
   ...['rodata', 'multi_prog', 'core'].map((n) => buildFixture(n, { extra: ['-mcpu=v3'] }))];

@@ -3,12 +3,13 @@
 // map's type, key/value size, max_entries, flags and frozen state, the program names,
 // and the `.values` slots of prog_array and map-in-map must be what the spec says.
 // Root only; the pins live under /sys/fs/bpf/sluice-object-<pid>-N and are removed.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hasCommand, isRoot, requires } from '../../../scripts/testkit/skip.ts';
+import { layout } from '../../isa/instruction.ts';
 import { loadObjectSpec, type MapSpec } from '../load.ts';
 import { buildFixture, exampleObjects, read } from './objects.ts';
 
@@ -75,6 +76,48 @@ if (requires('object specs vs bpftool/libbpf and the kernel', isRoot(), hasComma
         rmSync(`${dir}-maps`, { recursive: true, force: true });
       }
     });
+  });
+
+  test('subprogram order and call offsets agree with libbpf\'s linker (bpftool -d)', () => {
+    ensureBpffs();
+    const files = [buildFixture('subprogs'), ...exampleObjects()];
+    let checked = 0;
+    files.forEach((file, n) => {
+      const dir = `/sys/fs/bpf/sluice-object-link-${process.pid}-${n}`;
+      try {
+        const run = spawnSync('bpftool', ['-d', 'prog', 'loadall', file, dir, 'type', 'xdp'], { encoding: 'utf8' });
+        assert.is(run.status, 0, `${file}: bpftool loadall: ${run.stderr.slice(-500)}`);
+        const spec = loadObjectSpec(read(file), file);
+        const entries = new Set(spec.programs.map((p) => p.name));
+        const added = new Map<string, string[]>();
+        let current = '';
+        for (const line of run.stderr.split('\n')) {
+          const a = /prog '([^']+)': added \d+ insns from sub-prog '([^']+)'/.exec(line);
+          if (a) {
+            current = a[1]!;
+            added.set(current, [...(added.get(current) ?? []), a[2]!]);
+            continue;
+          }
+          const r = /prog '([^']+)': insn #(\d+) relocated, imm (-?\d+) points to subprog '([^']+)' \(now at (\d+) offset\)/.exec(line);
+          if (!r) continue;
+          if (entries.has(r[1]!)) current = r[1]!;
+          const prog = spec.programs.find((p) => p.name === current)!;
+          const pcOf = layout(prog.instructions).pcOf;
+          const from = prog.funcInfo.find((f) => f.name === r[1])!;
+          const to = prog.funcInfo.find((f) => f.name === r[4])!;
+          const index = pcOf.indexOf(from.pc + Number(r[2]));
+          assert.is(prog.instructions[index]!.imm, Number(r[3]), `${file} ${current}: imm of ${r[1]} insn #${r[2]}`);
+          assert.is(to.pc, Number(r[5]), `${file} ${current}: ${r[4]} placed at pc ${r[5]}`);
+          checked++;
+        }
+        for (const p of spec.programs) {
+          assert.equal(p.funcInfo.slice(1).map((f) => f.name), added.get(p.name) ?? [], `${file} ${p.name}: subprograms in libbpf's order`);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+    assert.ok(checked >= 10, `${checked} relocated calls compared`);
   });
 }
 
