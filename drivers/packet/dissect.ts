@@ -75,7 +75,11 @@ class LayerCursor {
     let v = 0;
     for (let i = 0; i < length; i++) v = v * 256 + this.d.bytes[at + i]!;
     if (bits) v = Math.floor(v / 2 ** bits.shift) % 2 ** bits.width;
-    this.push({ field, offset: at, length, value: v, ...(bits ? { bits } : {}), ...(text?.(v) !== undefined ? { text: text(v)! } : {}) });
+    const f: Omit<Field, 'layer' | 'layerIndex'> = { field, offset: at, length, value: v };
+    if (bits) f.bits = bits;
+    const label = text?.(v);
+    if (label !== undefined && label !== '') f.text = label;
+    this.push(f);
     return v;
   }
   text(field: string, rel: number, length: number, format: (b: Uint8Array, at: number) => string): void {

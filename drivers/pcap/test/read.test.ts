@@ -98,6 +98,14 @@ test('pcapng: 2^-n resolution, if_tsoffset, and a second section with its own by
   assert.equal(recs[1]!.data, frame(2, 20));
 });
 
+test('pcapng obsolete packet blocks (type 2: 16-bit interface id, 16-bit drops count) still read', () => {
+  const le = true;
+  const opb = block(le, 2, new Bytes(le).u16(1).u16(0).u32(0).u32(2_000_000).u32(9).u32(60).raw(frame(8, 9)).pad4().bytes());
+  const [rec] = readCapture(concat(shb(le), idb(le), idb(le, { tsresol: 3 }), opb)).all();
+  assert.equal([rec!.interfaceId, rec!.caplen, rec!.origLen, rec!.timestamp], [1, 9, 60, 2_000_000_000_000n]);
+  assert.equal(rec!.data, frame(8, 9));
+});
+
 test('link types are named', () => {
   assert.is(linkTypeName(1), '1 (ETHERNET, DLT_EN10MB)');
   assert.is(linkTypeName(113), '113 (LINUX_SLL)');
