@@ -53,6 +53,9 @@ export function summary(spec: ObjectSpec) {
     globalData: spec.maps.filter((m) => m.globalData).map((m) => ({
       section: m.section, size: m.valueSize, readOnly: m.frozen,
     })),
+    ...(spec.kernelVersion !== undefined ? { kernelVersion: spec.kernelVersion } : {}),
+    /** Sections present but not needed to run (DWARF, .llvm_addrsig, .xdp_run_config, ...). */
+    ignoredSections: spec.ignoredSections,
   };
 }
 
