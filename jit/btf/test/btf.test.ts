@@ -131,6 +131,17 @@ test('a hand-built BTF parses: int, pointer, typedef, struct with a bitfield', (
   assert.equal(btf.type(4).members!.map((m) => [m.name, m.bitOffset, m.bitfieldSize]), [['a', 0, 3], ['p', 32, 0]]);
 });
 
+test('kinds clang 14 cannot emit: ENUM64 (signed and unsigned) and FLOAT', () => {
+  const btf = Btf.parse(blob([
+    1, info(Kind.ENUM64, 2, 1), 8, 3, 0xfffffffe, 0xffffffff, 5, 0x00000001, 0x80000000, // [1] signed enum64 { a = -2, b = INT64_MIN + 1 }
+    7, info(Kind.ENUM64, 1, 0), 8, 3, 0xffffffff, 0xffffffff, // [2] unsigned enum64 { a = 2^64 - 1 }
+    9, info(Kind.FLOAT), 8, // [3] double
+  ], ['e', 'a', 'b', 'u', 'double']));
+  assert.equal(btf.type(1).values!.map((v) => [v.name, v.value]), [['a', -2n], ['b', -(2n ** 63n) + 1n]]);
+  assert.equal(btf.type(2).values!.map((v) => v.value), [2n ** 64n - 1n]);
+  assert.equal([btf.type(3).kind, btf.sizeof(3), btf.sizeof(1)], [Kind.FLOAT, 8, 8]);
+});
+
 function throwsBtf(make: () => unknown, pattern: RegExp): void {
   try {
     make();
