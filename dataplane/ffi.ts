@@ -143,6 +143,8 @@ export interface MapBindings {
   bench(map: bigint, keys: Uint8Array, nkeys: number, iterations: number, op: number, value: Uint8Array, found: BigUint64Array): bigint;
   /** Bytes of native memory the map holds. */
   memory(map: bigint): bigint;
+  /** Batch dump: up to max entries in get_next_key order into keys / values; the count or -errno. */
+  dump(map: bigint, keys: Uint8Array, values: Uint8Array, max: number): number;
 }
 
 export interface HelperBindings {
@@ -196,6 +198,7 @@ export function mapBindings(): MapBindings {
   const hammerStop = declare('long sluice_hammer_stop(void *h, void *out)');
   const bench = declare('uint64_t sluice_bench_map(void *m, void *keys, uint32_t nkeys, uint64_t iterations, uint32_t op, void *value, void *found)');
   const memory = declare('uint64_t sluice_map_memory(void *m)');
+  const dump = declare('long sluice_map_dump(void *m, void *keys, void *values, uint32_t max)');
   maps = {
     create: (name, type, k, v, n, f, c, err) => toAddress(create(name, type, k, v, n, f, c, err, err.length)),
     free: (m) => { free(m); },
@@ -216,6 +219,7 @@ export function mapBindings(): MapBindings {
     hammerStop: (h, out) => num(hammerStop(h, out)),
     bench: (m, keys, n, it, op, v, found) => BigInt(bench(m, keys, n, it, op, v, found) as number | bigint),
     memory: (m) => BigInt(memory(m) as number | bigint),
+    dump: (m, k, v, max) => num(dump(m, k, v, max)),
   };
   return maps;
 }
@@ -299,3 +303,84 @@ export function burstRunBinding(): BurstRun {
   burstRun = (entry, buffs, verdicts, n) => { run(entry, buffs, verdicts, n); };
   return burstRun;
 }
+
+// ---------------------------------------------------------------------------
+// The AF_XDP driver (owner: drivers/afxdp; C in drivers/afxdp/*.c, built into
+// build/libsluice_afxdp.so only where libxdp is installed). It links against
+// libsluice.so (program slot, worker state), loaded first so both share one copy.
+// Use drivers/afxdp/afxdp.ts (startAfxdp) rather than these raw calls.
+// ---------------------------------------------------------------------------
+
+export const AFXDP_LIBRARY_PATH = fileURLToPath(new URL('../build/libsluice_afxdp.so', import.meta.url));
+
+export interface AfxdpBindings {
+  /** struct sluice_afxdp * holding a program slot with this burst entry; 0n when out of memory. */
+  create(entry: bigint): bigint;
+  error(h: bigint): string;
+  /** 0 or -errno (message in error()). mode: 0 auto, 1 native, 2 skb; copy: 0 auto, 1 zero-copy, 2 copy; tap '' = none. */
+  addIface(h: bigint, name: string, mode: number, copy: number, tap: string): number;
+  addQueue(h: bigint, queue: number, cpu: number): number;
+  setBurst(h: bigint, burst: number): number;
+  start(h: bigint): number;
+  workers(h: bigint): number;
+  /** Copies a worker's counters (enum sluice_afxdp_stat order) into out; returns how many, or -errno. */
+  stats(h: bigint, worker: number, out: BigUint64Array): number;
+  /** bit 0 zero-copy, bit 1 native; ifindex in the upper 32 bits; -1n for a bad index. */
+  ifaceInfo(h: bigint, i: number): bigint;
+  /** Publishes a new burst entry, waits until no worker runs the old one; returns the old entry. */
+  swap(h: bigint, entry: bigint): bigint;
+  stop(h: bigint): number;
+  free(h: bigint): void;
+}
+
+let afxdp: AfxdpBindings | undefined;
+
+export function afxdpBindings(): AfxdpBindings {
+  if (afxdp) return afxdp;
+  nativeLibrary();
+  if (!existsSync(AFXDP_LIBRARY_PATH)) {
+    throw new NativeError(`the AF_XDP driver ${AFXDP_LIBRARY_PATH} is missing: it is built only where libxdp is installed (apt-get install libxdp-dev libbpf-dev; npm run build:native)`);
+  }
+  let lib: ReturnType<typeof koffi.load>;
+  try {
+    lib = koffi.load(AFXDP_LIBRARY_PATH);
+  } catch (err) {
+    throw new NativeError(`cannot load ${AFXDP_LIBRARY_PATH} (rebuild it with \`npm run build:native\`)`, { cause: err });
+  }
+  const fn = (definition: string): NativeFn => {
+    try { return lib.func(definition); } catch (err) {
+      throw new NativeError(`libsluice_afxdp.so lacks \`${definition}\` (stale build? run \`npm run build:native\`)`, { cause: err });
+    }
+  };
+  const create = fn('void *sluice_afxdp_new(uint64_t entry)');
+  const error = fn('const char *sluice_afxdp_error(void *h)');
+  const addIface = fn('int sluice_afxdp_add_iface(void *h, const char *ifname, uint32_t mode, uint32_t copy, const char *tap)');
+  const addQueue = fn('int sluice_afxdp_add_queue(void *h, uint32_t queue, int32_t cpu)');
+  const setBurst = fn('int sluice_afxdp_set_burst(void *h, uint32_t burst)');
+  const start = fn('int sluice_afxdp_start(void *h)');
+  const workers = fn('uint32_t sluice_afxdp_workers(void *h)');
+  const stats = fn('int sluice_afxdp_stats(void *h, uint32_t w, void *out, uint32_t n)');
+  const ifaceInfo = fn('int64_t sluice_afxdp_iface_info(void *h, uint32_t i)');
+  const swap = fn('uint64_t sluice_afxdp_swap(void *h, uint64_t entry)');
+  const stop = fn('int sluice_afxdp_stop(void *h)');
+  const free = fn('void sluice_afxdp_free(void *h)');
+  afxdp = {
+    create: (entry) => toAddress(create(entry)),
+    error: (h) => (error(h) as string | null) ?? '',
+    addIface: (h, name, mode, copy, tap) => num(addIface(h, name, mode, copy, tap)),
+    addQueue: (h, queue, cpu) => num(addQueue(h, queue, cpu)),
+    setBurst: (h, burst) => num(setBurst(h, burst)),
+    start: (h) => num(start(h)),
+    workers: (h) => num(workers(h)),
+    stats: (h, w, out) => num(stats(h, w, out, out.length)),
+    ifaceInfo: (h, i) => BigInt(ifaceInfo(h, i) as number | bigint),
+    swap: (h, entry) => BigInt.asUintN(64, BigInt(swap(h, entry) as number | bigint)),
+    stop: (h) => num(stop(h)),
+    free: (h) => { free(h); },
+  };
+  return afxdp;
+}
+
+// ---------------------------------------------------------------------------
+// (end of the AF_XDP section)
+// ---------------------------------------------------------------------------

@@ -25,3 +25,18 @@ if ! "$CC" -O2 -g -fPIC -shared -std=gnu11 -Wall -Wextra -Werror=implicit-functi
   exit 1
 fi
 echo "sluice: built build/libsluice.so"
+
+# --- AF_XDP driver (owner: drivers/afxdp), only where libxdp is installed ------
+if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libxdp libbpf; then
+  # shellcheck disable=SC2046
+  if "$CC" -O2 -g -fPIC -shared -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
+      -o build/libsluice_afxdp.so drivers/afxdp/*.c -Lbuild -lsluice -Wl,-rpath,'$ORIGIN' \
+      $(pkg-config --libs libxdp libbpf) -lpthread 2> build/afxdp-build.log; then
+    echo "sluice: built build/libsluice_afxdp.so"
+  else
+    cat build/afxdp-build.log >&2
+    echo "sluice: building build/libsluice_afxdp.so failed (log above); the AF_XDP driver is unavailable." >&2
+  fi
+else
+  echo "sluice: libxdp not found (pkg-config libxdp): the AF_XDP driver is not built (Debian: apt-get install libxdp-dev libbpf-dev)"
+fi
