@@ -75,7 +75,7 @@ function kernelAvailable(): string | undefined {
 }
 
 function kernel(kind: MapType, n: number, dir: string): Pick<Row, 'kLookup' | 'kUpdate' | 'kBytes'> {
-  const kindIndex = KINDS.indexOf(kind);
+  const kindIndex = (KINDS as readonly MapType[]).indexOf(kind);
   const obj = join(dir, `k${kindIndex}.o`);
   execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-D__x86_64__', `-DKIND=${kindIndex}`, '-c', join(here, 'maps-kern.c'), '-o', obj]);
   const pins = { m: '/sys/fs/bpf/slb_m', cfg: '/sys/fs/bpf/slb_cfg', progs: '/sys/fs/bpf/slb_p' };

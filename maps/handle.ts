@@ -124,14 +124,16 @@ export class MapHandle {
 
   [Symbol.iterator](): IterableIterator<Uint8Array> { return this.keys(); }
 
-  /** Every entry, in get_next_key order (bpftool map dump). Keys deleted meanwhile are skipped. */
+  /** Every entry, in get_next_key order (bpftool map dump), in one native batch. */
   dump(): Entry[] {
-    const out: Entry[] = [];
-    for (const key of this.keys()) {
-      const value = this.lookup(key);
-      if (value) out.push({ key, value });
-    }
-    return out;
+    const max = this.maxEntries;
+    const keys = new Uint8Array(max * this.keySize), values = new Uint8Array(max * this.valueSizeSys);
+    const n = this.native.dump(this.live(), keys, values, max);
+    if (n < 0) throw new MapOpError(this.name, 'dump', n);
+    return Array.from({ length: n }, (_, i) => ({
+      key: keys.slice(i * this.keySize, (i + 1) * this.keySize),
+      value: values.slice(i * this.valueSizeSys, (i + 1) * this.valueSizeSys),
+    }));
   }
 
   dumpPerCpu(): PerCpuEntry[] {

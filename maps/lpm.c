@@ -240,6 +240,32 @@ static long lpm_next(struct sluice_map *m, const void *key, void *next)
 	return rc;
 }
 
+struct dump { struct sluice_map *m; uint8_t *keys, *values; uint32_t max, n; };
+
+static void dump_walk(struct lnode *n, struct dump *d)
+{
+	if (!n || d->n >= d->max) return;
+	dump_walk(n->child[0], d);
+	dump_walk(n->child[1], d);
+	if ((n->flags & NODE_IM) || d->n >= d->max) return;
+	struct trie *t = T(d->m);
+	uint8_t *key = d->keys + (uint64_t)d->n * d->m->key_size;
+	memcpy(key, &n->prefixlen, 4);
+	memcpy(key + 4, n->data, t->data_size);
+	memcpy(d->values + (uint64_t)d->n * d->m->value_size, nvalue(t, n), d->m->value_size);
+	d->n++;
+}
+
+/* One postorder walk (get_next_key's order) instead of one walk per key. */
+static long lpm_dump(struct sluice_map *m, uint8_t *keys, uint8_t *values, uint32_t max)
+{
+	struct dump d = { m, keys, values, max, 0 };
+	sluice_lock(&m->lock);
+	dump_walk(T(m)->root, &d);
+	sluice_unlock(&m->lock);
+	return d.n;
+}
+
 static void free_tree(struct lnode *n)
 {
 	if (!n) return;
@@ -262,7 +288,7 @@ static uint64_t lpm_memory(struct sluice_map *m) { return sizeof(struct trie) + 
 static const struct sluice_map_ops lpm_ops = {
 	.lookup = lpm_lookup, .update = lpm_update, .delete = lpm_delete, .get_next_key = lpm_next,
 	.lookup_sys = lpm_lookup_sys, .update_sys = lpm_update, .free = lpm_free,
-	.memory = lpm_memory,
+	.memory = lpm_memory, .dump = lpm_dump,
 };
 
 int sluice_lpm_init(struct sluice_map *m, char *err, uint32_t errlen)

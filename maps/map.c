@@ -173,3 +173,27 @@ uint64_t sluice_map_memory(struct sluice_map *m)
 		return own;
 	}
 }
+
+long sluice_map_dump(struct sluice_map *m, void *keys, void *values, uint32_t max)
+{
+	uint8_t *k = keys, *v = values;
+	uint32_t vsize = sluice_map_value_size_sys(m);
+	long n = 0, rc;
+	if (!m->ops->get_next_key || !m->ops->lookup_sys) return -EINVAL;
+	sluice_read_lock();
+	if (m->ops->dump) {
+		n = m->ops->dump(m, k, v, max);
+		sluice_read_unlock();
+		return n;
+	}
+	for (rc = m->ops->get_next_key(m, NULL, k); rc == 0 && (uint32_t)n < max;) {
+		uint8_t *key = k + (uint64_t)n * m->key_size;
+		if (m->ops->lookup_sys(m, key, v + (uint64_t)n * vsize) == 0) n++;
+		if ((uint32_t)n >= max) break;
+		/* the next key goes where the next entry will be written (over a
+		 * key that vanished meanwhile: get_next_key reads before it writes) */
+		rc = m->ops->get_next_key(m, key, k + (uint64_t)n * m->key_size);
+	}
+	sluice_read_unlock();
+	return rc == 0 || rc == -ENOENT ? n : rc;
+}
