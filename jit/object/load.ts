@@ -93,7 +93,7 @@ function load(bytes: Uint8Array, name: string): ObjectSpec {
       }
       const prog = linkProgram(f, type, { code, ext, btf });
       core.check(prog);
-      programs.push(prog);
+      programs.push(c.section.name.startsWith('?') ? { ...prog, autoload: false } : prog);
     }
   }
   return {

@@ -81,16 +81,21 @@ const make = (type: ProgType, extra: Partial<ProgramType> = {}): ProgramType => 
  * The program type of an executable section, or undefined when libbpf would not
  * recognise the name either. XDP: `xdp`, `xdp/<anything>`, `xdp.frags`,
  * `xdp.frags/<anything>`, with `/devmap` and `/cpumap` naming redirect-target programs;
- * `xdp_<anything>` is the pre-1.0 spelling libbpf used to accept, kept because old
- * tutorials use it.
+ * `xdp_<anything>` (and `xdp_devmap/…`, `xdp_cpumap/…`) are the pre-1.0 spellings libbpf
+ * used to accept, kept because old tutorials use them. A leading `?` (libbpf: do not
+ * load automatically) does not change the type; ProgramSpec.autoload records it.
  */
-export function programTypeOf(section: string): ProgramType | undefined {
+export function programTypeOf(sectionName: string): ProgramType | undefined {
+  // SEC("?xdp"): libbpf's prefix for a program not loaded unless asked for; same type.
+  const section = sectionName.startsWith('?') ? sectionName.slice(1) : sectionName;
   const xdp = /^xdp(\.frags)?(?:\/(.+))?$/.exec(section);
   if (xdp) {
     const frags = xdp[1] !== undefined;
     const attach = xdp[2] === 'devmap' ? 'devmap' : xdp[2] === 'cpumap' ? 'cpumap' : 'xdp';
     return make(ProgType.XDP, { frags, attach });
   }
+  const old = /^xdp_(devmap|cpumap)\/./.exec(section);
+  if (old) return make(ProgType.XDP, { attach: old[1] as 'devmap' | 'cpumap' });
   if (/^xdp_./.test(section)) return make(ProgType.XDP, { attach: 'xdp' });
   const hit = SECTIONS.find(([pattern]) => matches(section, pattern));
   return hit ? make(hit[1]) : undefined;

@@ -45,6 +45,8 @@ export interface ProgramSpec {
   /** Byte offset of the program in its section. */
   readonly sectionOffset: number;
   readonly type: ProgramType;
+  /** false for SEC("?…") programs, which libbpf loads only when asked; absent otherwise. */
+  readonly autoload?: false;
   /** The linked program: the entry function, then each called subprogram once. */
   readonly instructions: readonly Instruction[];
   /** instructions[i] came from section `origins[i].section` at byte `origins[i].offset`. */

@@ -105,6 +105,7 @@ if (requires('corner-case objects', hasCommand('clang'))) {
     assert.equal([t('tc_prog').name, t('tc_prog').supported], ['BPF_PROG_TYPE_SCHED_CLS', false]);
     assert.equal([t('kprobe_prog').name, t('kprobe_prog').supported], ['BPF_PROG_TYPE_KPROBE', false]);
     assert.is(spec.license, 'Dual BSD/GPL');
+    assert.equal([t('xdp_optional').type, prog(spec, 'xdp_optional').autoload, prog(spec, 'xdp_first').autoload], [ProgType.XDP, false, undefined]);
   });
 
   test('every global-data flavour becomes an array map with the section as its value', () => {

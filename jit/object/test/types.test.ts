@@ -37,6 +37,9 @@ test('section names: XDP flavours and the other libbpf types', () => {
   assert.equal([t('xdp.frags')!.frags, t('xdp.frags')!.attach], [true, 'xdp']);
   assert.equal([t('xdp/devmap')!.attach, t('xdp/cpumap')!.attach, t('xdp.frags/devmap')!.frags], ['devmap', 'cpumap', true]);
   assert.equal([t('xdp/anything')!.type, t('xdp_prog')!.type], [ProgType.XDP, ProgType.XDP]);
+  assert.equal([t('xdp_devmap/x')!.attach, t('xdp_cpumap/y')!.attach], ['devmap', 'cpumap']);
+  assert.equal(t('?xdp'), t('xdp'));
+  assert.equal(t('?xdp.frags'), t('xdp.frags'));
   const other: Array<[string, ProgType]> = [
     ['socket', ProgType.SOCKET_FILTER], ['kprobe/do_sys_open', ProgType.KPROBE], ['kretprobe/x', ProgType.KPROBE],
     ['uprobe', ProgType.KPROBE], ['tracepoint/syscalls/sys_enter_open', ProgType.TRACEPOINT], ['tp/a/b', ProgType.TRACEPOINT],
