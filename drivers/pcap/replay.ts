@@ -9,8 +9,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { XdpProgram, PacketMeta } from '../../dataplane/runtime.ts';
 import { XDP_ACTIONS } from '../../dataplane/runtime.ts';
-import type { FrameArena } from '../../dataplane/frame-arena.ts';
-import { CaptureError, LinkType, linkTypeName, openCapture, createCaptureFile, type CaptureRecord, type CaptureWriter } from './capture.ts';
+import { FrameBurst } from './burst.ts';
+import { LinkType, openCapture, createCaptureFile, type CaptureError, type CaptureWriter } from './capture.ts';
 
 export const REPLAY_BURST = 64;
 
@@ -43,19 +43,6 @@ export interface ReplayStats {
 
 const OUTPUT = ['aborted', 'drop', 'pass', 'tx', 'redirect'];
 
-/** Copies a burst's frames into one buffer, with arena.offs/lens pointing at them. */
-function gather(burst: readonly CaptureRecord[], arena: FrameArena): Uint8Array {
-  const out = new Uint8Array(burst.reduce((a, r) => a + r.data.length, 0));
-  let at = 0;
-  burst.forEach((r, i) => {
-    out.set(r.data, at);
-    arena.offs[i] = at;
-    arena.lens[i] = r.data.length;
-    at += r.data.length;
-  });
-  return out;
-}
-
 export async function replay(prog: XdpProgram, path: string, options: ReplayOptions = {}): Promise<ReplayStats> {
   const stats: ReplayStats = { packets: 0, bytes: 0, verdicts: XDP_ACTIONS.map(() => 0), other: 0, runNs: 0, wallNs: 0, outputs: {} };
   const writers = new Map<number, CaptureWriter>();
@@ -76,30 +63,26 @@ export async function replay(prog: XdpProgram, path: string, options: ReplayOpti
   };
 
   const arena = prog.arenaFor(REPLAY_BURST);
-  const runBurst = (burst: CaptureRecord[]): void => {
-    const n = burst.length;
+  const frames = new FrameBurst(REPLAY_BURST);
+  // The reader leaves each burst's frames in one buffer with their offsets and
+  // lengths in typed arrays; the native fill copies them straight from there.
+  const runBurst = (): void => {
+    const n = frames.count;
+    arena.offs.set(frames.offset.subarray(0, n));
+    arena.lens.set(frames.caplen.subarray(0, n));
     const t0 = process.hrtime.bigint();
-    // The reader's records are views into the chunk it read: when a burst's frames share
-    // one buffer, the native fill copies them straight from it (no per-frame JS copy).
-    const shared = burst[0]!.data.buffer;
-    if (burst.every((r) => r.data.buffer === shared)) {
-      for (let i = 0; i < n; i++) { arena.offs[i] = burst[i]!.data.byteOffset; arena.lens[i] = burst[i]!.data.length; }
-      prog.runArena(arena, new Uint8Array(shared), n, options);
-    } else {
-      prog.runArena(arena, gather(burst, arena), n, options);
-    }
+    prog.runArena(arena, frames.bytes, n, options);
     stats.runNs += Number(process.hrtime.bigint() - t0);
     for (let i = 0; i < n; i++) {
-      const rec = burst[i]!;
       const verdict = arena.verdict(i);
-      stats.bytes += rec.data.length;
+      stats.bytes += frames.caplen[i]!;
       if (verdict < stats.verdicts.length) stats.verdicts[verdict]!++;
       else stats.other++;
       const writer = writerFor(verdict);
       if (writer) {
         const data = arena.packet(i);
         // A frame the capture truncated stays truncated: keep its wire length, grown or shrunk by the program.
-        writer.write({ data, timestamp: rec.timestamp, origLen: rec.origLen + data.length - rec.data.length });
+        writer.write({ data, timestamp: frames.timestamp(i), origLen: frames.origLen[i]! + data.length - frames.caplen[i]! });
       }
     }
     stats.packets += n;
@@ -108,17 +91,8 @@ export async function replay(prog: XdpProgram, path: string, options: ReplayOpti
 
   try {
     for (let pass = 0; pass < (options.loop ?? 1) && !stats.error; pass++) {
-      const stream = await openCapture(path, { onError: 'stop' });
-      for await (const batch of stream.batches()) {
-        for (let at = 0; at < batch.length; at += REPLAY_BURST) {
-          const burst = batch.slice(at, at + REPLAY_BURST);
-          const foreign = burst.find((r) => r.linkType !== LinkType.ETHERNET);
-          if (foreign) {
-            throw new CaptureError(`link type ${linkTypeName(foreign.linkType)} is not Ethernet; XDP programs see Ethernet frames`, foreign.frame, foreign.offset);
-          }
-          runBurst(burst);
-        }
-      }
+      const stream = await openCapture(path, { onError: 'stop', linkType: LinkType.ETHERNET });
+      while (await stream.readBurst(frames) > 0) runBurst();
       if (stream.error) stats.error = stream.error;
     }
   } finally {
