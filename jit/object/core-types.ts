@@ -2,8 +2,9 @@
 // program reads that sluice itself defines. Layouts are those of the UAPI headers
 // on a little-endian machine (linux/bpf.h xdp_md, linux/if_ether.h ethhdr,
 // linux/ip.h iphdr, linux/ipv6.h ipv6hdr, linux/in6.h in6_addr, linux/tcp.h tcphdr,
-// linux/udp.h udphdr), including __struct_group's anonymous union, so an access
-// path written against those headers or vmlinux.h finds the same field.
+// linux/udp.h udphdr, linux/icmp.h icmphdr), including __struct_group's anonymous
+// union, so an access path written against those headers or vmlinux.h finds the
+// same field. test/core.test.ts compares them with clang's BTF of the real headers.
 
 export type TargetType =
   | { readonly kind: 'int'; readonly size: number; readonly signed: boolean }
@@ -90,4 +91,13 @@ export const TARGET_TYPES: ReadonlyMap<string, TargetType> = new Map<string, Tar
     ...shift(packed([['window', u16], ['check', u16], ['urg_ptr', u16]]), 14),
   ])],
   ['udphdr', struct('udphdr', 8, packed([['source', u16], ['dest', u16], ['len', u16], ['check', u16]]))],
+  ['icmphdr', struct('icmphdr', 8, [
+    ...packed([['type', u8], ['code', u8], ['checksum', u16]]),
+    { name: 'un', bitOffset: 32, bitfieldSize: 0, type: { kind: 'union', name: '', size: 4, fields: [
+      { name: 'echo', bitOffset: 0, bitfieldSize: 0, type: struct('', 4, packed([['id', u16], ['sequence', u16]])) },
+      { name: 'gateway', bitOffset: 0, bitfieldSize: 0, type: u32 },
+      { name: 'frag', bitOffset: 0, bitfieldSize: 0, type: struct('', 4, packed([['__unused', u16], ['mtu', u16]])) },
+      { name: 'reserved', bitOffset: 0, bitfieldSize: 0, type: arr(u8, 4) },
+    ] } },
+  ])],
 ]);
