@@ -164,6 +164,35 @@ function truncatedFrames(): FrameToWrite[] {
     packet().eth().ipv4({ id: i }).tcp({ sport: 40000, dport: 443, flags: 'PA', seq: 1 + i * 1460 }).payload(1460).build()), r);
 }
 
+/**
+ * The Quick start's capture for the example firewall: an office link carrying its
+ * usual traffic (SSH, web, DNS, pings, ARP, a VLAN) while outsiders probe it with
+ * what the firewall blocks by default (examples/README.md): telnet and SMB
+ * connection attempts, chargen and memcached UDP, and hosts in 192.0.2.0/24 and
+ * 2001:db8:bad::/48. Which frames the firewall must drop follows from their fields.
+ */
+function demoFrames(): FrameToWrite[] {
+  const r = new Random(4242);
+  const flows: Frame[][] = [];
+  for (let i = 0; i < 12; i++) flows.push(tcpFlow(r, i % 3 === 2, 43000 + i, [22, 80, 443][i % 3]!, 2 + r.int(5)));
+  flows.push(tcpFlow(r, false, 44000, 443, 2, 10));
+  for (let i = 0; i < 20; i++) flows.push(dns(r, i % 4 === 0));
+  for (let i = 0; i < 8; i++) flows.push(ping(r, i % 2 === 1, i + 1));
+  flows.push(arp(), arp());
+  const outsider = (i: number) => `198.51.100.${10 + (i % 40)}`;
+  const fromOutside = () => packet().eth({ src: MAC.router, dst: MAC.server });
+  const probes: Frame[] = [
+    ...Array.from({ length: 24 }, (_, i) => fromOutside().ipv4({ src: outsider(i), dst: V4.server, ttl: 48 }).tcp({ sport: 51000 + i, dport: 23, flags: 'S' }).build()),
+    ...Array.from({ length: 16 }, (_, i) => fromOutside().ipv4({ src: outsider(i + 7), dst: V4.server, ttl: 52 }).tcp({ sport: 52000 + i, dport: 445, flags: 'S' }).build()),
+    ...Array.from({ length: 12 }, (_, i) => fromOutside().ipv4({ src: outsider(i + 3), dst: V4.server }).udp({ sport: 53000 + i, dport: 11211 }).payload(15).build()),
+    ...Array.from({ length: 6 }, (_, i) => fromOutside().ipv4({ src: outsider(i + 11), dst: V4.server }).udp({ sport: 54000 + i, dport: 19 }).payload(1).build()),
+    ...Array.from({ length: 14 }, (_, i) => fromOutside().ipv4({ src: `192.0.2.${1 + i * 17}`, dst: V4.server }).tcp({ sport: 55000 + i, dport: [22, 80, 443][i % 3]!, flags: 'S' }).build()),
+    ...Array.from({ length: 8 }, (_, i) => fromOutside().ipv6({ src: `2001:db8:bad::${(i + 1).toString(16)}`, dst: V6.server }).tcp({ sport: 56000 + i, dport: 443, flags: 'S' }).build()),
+  ];
+  flows.push(...probes.map((f) => [f]));
+  return stamp(interleave(r, flows), r);
+}
+
 export const CAPTURES: Record<string, Capture> = {
   mixed: { file: 'mixed.pcap', options: { resolution: 'us' }, frames: mixedFrames },
   'two-interfaces': {
@@ -172,9 +201,7 @@ export const CAPTURES: Record<string, Capture> = {
     frames: twoInterfaceFrames,
   },
   truncated: { file: 'truncated.pcap', options: { snaplen: 96, resolution: 'us' }, frames: truncatedFrames },
-  // demo: { file: 'demo.pcap', options: { resolution: 'us' }, frames: demoFrames },
-  //   The Quick start's capture for the example firewall (issue 6 section 6) goes here:
-  //   traffic the firewall passes and traffic it drops, in proportions its README states.
+  demo: { file: 'demo.pcap', options: { resolution: 'us' }, frames: demoFrames },
 };
 
 /** Frame counts by layer stack ("eth/vlan/ipv4/udp"), payload and trailer left out. */

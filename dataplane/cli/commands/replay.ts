@@ -6,7 +6,7 @@ import { relative } from 'node:path';
 import { loadObject, XDP_ACTIONS } from '../../runtime.ts';
 import { ENGINE_KINDS, type EngineKind } from '../../pipeline/engine.ts';
 import { loadMapJson, writeMapJson } from '../../map-json.ts';
-import { replay, type ReplayStats } from '../../../drivers/pcap/replay.ts';
+import { replay, REPLAY_BURST, type ReplayStats } from '../../../drivers/pcap/replay.ts';
 import { helperBindings } from '../../ffi.ts';
 import { type Command, EXIT_FAILURE, EXIT_OK, UsageError, intOption, parseOptions } from '../command.ts';
 
@@ -97,8 +97,8 @@ function table(s: ReplayStats, n: { object: string; capture: string; program: st
     ...rows.map(([name, c]) => `  ${name.padEnd(10)} ${group(c).padStart(12)} ${share(c).padStart(8)}`),
     `  ${'total'.padEnd(10)} ${group(s.packets).padStart(12)}`,
     '',
-    `  ${group(s.bytes)} bytes; program ${mpps(s.packets, s.runNs)} Mpps (${(s.runNs / Math.max(1, s.packets)).toFixed(1)} ns/packet), ` +
-      `replay ${mpps(s.packets, s.wallNs)} Mpps including capture I/O`,
+    `  ${group(s.bytes)} bytes in ${(s.wallNs / 1e6).toFixed(1)} ms; the program took ${(s.runNs / Math.max(1, s.packets)).toFixed(1)} ns/packet ` +
+      `(${mpps(s.packets, s.runNs)} Mpps, bursts of ${REPLAY_BURST})`,
   ];
   for (const [verdict, file] of Object.entries(s.outputs)) lines.push(`  ${verdict.padEnd(10)} → ${display(file)}`);
   if (trace.length) lines.push('', 'bpf_printk:', ...trace.map((l) => `  ${l}`));
