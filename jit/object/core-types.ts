@@ -91,6 +91,8 @@ export const TARGET_TYPES: ReadonlyMap<string, TargetType> = new Map<string, Tar
     ...shift(packed([['window', u16], ['check', u16], ['urg_ptr', u16]]), 14),
   ])],
   ['udphdr', struct('udphdr', 8, packed([['source', u16], ['dest', u16], ['len', u16], ['check', u16]]))],
+  // The kernel's struct vlan_hdr (include/linux/if_vlan.h, not UAPI; vmlinux.h carries it).
+  ['vlan_hdr', struct('vlan_hdr', 4, packed([['h_vlan_TCI', u16], ['h_vlan_encapsulated_proto', u16]]))],
   ['icmphdr', struct('icmphdr', 8, [
     ...packed([['type', u8], ['code', u8], ['checksum', u16]]),
     { name: 'un', bitOffset: 32, bitfieldSize: 0, type: { kind: 'union', name: '', size: 4, fields: [
