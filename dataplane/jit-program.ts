@@ -1,5 +1,6 @@
 // A JIT-compiled program installed in executable memory, run a burst at a time:
 // one FFI call per burst, the loop over packets is in the generated code.
+import { readFileSync } from 'node:fs';
 import koffi from 'koffi';
 import type { Program } from '../jit/isa/instruction.ts';
 import { jitCompile, XDP_BUFF_SIZE, type JitOptions, type JitResult } from '../jit/x86/compile.ts';
@@ -8,6 +9,19 @@ import { execBindings, type BurstFunction } from './ffi.ts';
 export const XDP_HEADROOM = 256;
 /** Bytes per frame in a PacketArena: headroom, packet, room to grow at the tail (the kernel's test run allows 3520). */
 export const FRAME_SIZE = 4096;
+
+let host: { bmi2: boolean } | undefined;
+
+/** The optional x86 instructions this machine has (from /proc/cpuinfo; none when unreadable). */
+export function hostCpu(): { bmi2: boolean } {
+  if (host) return host;
+  let flags = '';
+  try {
+    flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
+  } catch { /* not Linux, or no /proc: baseline x86-64 */ }
+  host = { bmi2: flags.split(/\s+/).includes('bmi2') };
+  return host;
+}
 
 export class JitProgram {
   private freed = false;
@@ -18,9 +32,9 @@ export class JitProgram {
     this.fn = execBindings().burstAt(address + BigInt(jit.entryOffset));
   }
 
-  /** Compiles and installs (W^X) a program. */
+  /** Compiles and installs (W^X) a program; the CPU's optional instructions default to this host's. */
   static compile(program: Program, opts: JitOptions = {}): JitProgram {
-    const jit = jitCompile(program, opts);
+    const jit = jitCompile(program, { ...opts, cpu: opts.cpu ?? hostCpu() });
     return new JitProgram(jit, execBindings().install(jit.code));
   }
 

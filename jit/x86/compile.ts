@@ -52,6 +52,8 @@ export interface JitOptions {
    * else undefined. The lookup becomes a bounds check and an address computation. Default: none.
    */
   arrayMapAt?: (mapAddress: bigint) => ArrayMapLayout | undefined;
+  /** Optional instructions the CPU running the code has. Default: none (baseline x86-64). */
+  cpu?: { bmi2?: boolean };
 }
 
 /** An array map's storage: values[i] at values + i * elemSize for i < maxEntries (maps/map.h). */
@@ -93,6 +95,7 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
   const jumpTargets = findJumpTargets(prog, pcOf, slots);
   const r1Constants = opts.arrayMapAt ? constantR1AtLookups(prog, pcOf, jumpTargets) : new Map<number, bigint>();
   const a = new Asm();
+  a.bmi2 = opts.cpu?.bmi2 === true;
   const pcLabels: Label[] = Array.from({ length: slots }, () => a.newLabel());
   const subLabels = new Map<number, Label>(functions.slice(1).map((f) => [f.start, a.newLabel()]));
   const next = a.newLabel(), done = a.newLabel(), subExit = a.newLabel();

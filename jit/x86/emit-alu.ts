@@ -81,9 +81,13 @@ function shiftByImmediate(a: Asm, op: Shift, dst: X, imm: number, w: boolean): v
   a.shiftRI(op, dst, count, w);
 }
 
-/** x86 shifts by cl only, and cl is eBPF r4: borrow rcx around the shift when the count is elsewhere. */
+/**
+ * Legacy x86 shifts by cl only, and cl is eBPF r4: borrow rcx around the shift when the count
+ * is elsewhere. With BMI2, shlx/shrx/sarx take the count in any register (rol is never by register).
+ */
 function shiftByRegister(a: Asm, op: Shift, dst: X, src: X, w: boolean): void {
   if (src === X.RCX) return a.shiftRCL(op, dst, w); // also when dst is rcx: r4 <<= r4
+  if (a.bmi2) return a.shiftX(op as Shift_.SHL | Shift_.SHR | Shift_.SAR, dst, dst, src, w);
   if (dst === X.RCX) {
     a.movRR(TMP1, X.RCX, true); // the value to shift
     a.movRR(X.RCX, src, false); // the count (only cl matters)

@@ -39,6 +39,9 @@ interface Form {
 }
 
 export class Asm extends CodeBuffer {
+  /** The CPU has BMI2 (shlx/shrx/sarx): set from JitOptions.cpu. */
+  bmi2 = false;
+
   /** Emits prefixes, REX, opcode, ModRM, SIB and displacement. */
   encode(f: Form): void {
     for (const p of f.prefixes ?? []) this.byte(p);
@@ -197,6 +200,16 @@ export class Asm extends CodeBuffer {
   /** Shift or rotate by cl (the hardware masks the count to 5 or 6 bits, as eBPF wants). */
   shiftRCL(op: Shift, dst: X, w: boolean): void {
     this.encode({ w, op: [0xd3], reg: op, rm: dst });
+  }
+
+  /** BMI2 shlx/shrx/sarx dst, src, count: any count register, masked like shl; flags untouched. */
+  shiftX(op: Shift.SHL | Shift.SHR | Shift.SAR, dst: X, src: X, count: X, w: boolean): void {
+    const pp = op === Shift.SHL ? 1 : op === Shift.SAR ? 2 : 3; // 66, F3, F2
+    this.byte(0xc4); // three-byte VEX: R, X, B inverted, map 0F38
+    this.byte((((dst & 8) ^ 8) << 4) | 0x40 | (((src & 8) ^ 8) << 2) | 0x02);
+    this.byte((w ? 0x80 : 0) | (((~count) & 15) << 3) | pp); // W, vvvv = ~count, L = 0
+    this.byte(0xf7);
+    this.byte(0xc0 | ((dst & 7) << 3) | (src & 7));
   }
 
   /** rol/ror of the low 16 bits by an immediate (66 C1 /op ib). */

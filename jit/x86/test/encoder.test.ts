@@ -63,6 +63,8 @@ const CASES: Case[] = [
   ['shifts', (a) => { a.shiftRI(Shift.SHL, X.RAX, 1, true); a.shiftRI(Shift.SHR, X.R13, 7, false); a.shiftRI(Shift.SAR, X.RDX, 63, true); },
     ['shl %rax', 'shr $0x7,%r13d', 'sar $0x3f,%rdx']],
   ['shift by cl', (a) => { a.shiftRCL(Shift.SHL, X.R11, true); a.shiftRCL(Shift.SAR, X.RBX, false); }, ['shl %cl,%r11', 'sar %cl,%ebx']],
+  ['BMI2 shifts by any register', (a) => { a.shiftX(Shift.SHL, X.RAX, X.RAX, X.RSI, true); a.shiftX(Shift.SHR, X.R13, X.R13, X.R8, false); a.shiftX(Shift.SAR, X.RCX, X.R15, X.RDX, true); },
+    ['shlx %rsi,%rax,%rax', 'shrx %r8d,%r13d,%r13d', 'sarx %rdx,%r15,%rcx']],
   ['rol r16', (a) => a.shift16RI(Shift.ROL, X.RSI, 8), ['rol $0x8,%si']],
   ['imul', (a) => { a.imulRR(X.RAX, X.R14, true); a.imulRRI(X.RDX, X.RDX, 3, false); a.imulRRI(X.R8, X.R8, 100000, true); },
     ['imul %r14,%rax', 'imul $0x3,%edx,%edx', 'imul $0x186a0,%r8,%r8']],
