@@ -1,0 +1,109 @@
+// Test support: a client — sluice — server topology of namespaces
+// (scripts/netns.sh) and the AF_XDP driver running in the sluice namespace as
+// a child process (fixtures/serve.ts), stopped with SIGTERM for its totals.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { hasCommand, isRoot, type Requirement } from '../../../scripts/testkit/skip.ts';
+import type { AfxdpInterface, AfxdpStats } from '../afxdp.ts';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const NETNS = `${root}scripts/netns.sh`;
+const SERVE = `${root}drivers/afxdp/test/fixtures/serve.ts`;
+export const example = (name: string): string => `${root}examples/${name}.o`;
+
+export function afxdpRequirements(): Requirement[] {
+  return [isRoot(), hasCommand('ip'), hasCommand('ethtool'),
+    { ok: existsSync(`${root}build/libsluice_afxdp.so`), why: 'needs build/libsluice_afxdp.so (libxdp-dev installed, then npm run build:native)' }];
+}
+
+export class Lab {
+  readonly client: string;
+  readonly sluice: string;
+  readonly server: string;
+
+  constructor(readonly name: string) {
+    this.client = `${name}-client`;
+    this.sluice = `${name}-sluice`;
+    this.server = `${name}-server`;
+  }
+
+  /** A fresh topology (an old one of the same name is removed first). */
+  static up(tag: string): Lab {
+    const lab = new Lab(`sx${tag}${process.pid % 100000}`);
+    execFileSync(NETNS, ['up', lab.name], { stdio: 'pipe' });
+    return lab;
+  }
+
+  down(): void { execFileSync(NETNS, ['down', this.name], { stdio: 'pipe' }); }
+  addresses(): void { execFileSync(NETNS, ['addr', this.name], { stdio: 'pipe' }); }
+
+  /** Runs a command in a namespace; throws on a non-zero exit (output in the message). */
+  exec(ns: string, cmd: string, args: string[], timeoutMs = 15_000): string {
+    return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs, stdio: 'pipe' });
+  }
+
+  /** true when the command exits 0. */
+  ok(ns: string, cmd: string, args: string[], timeoutMs = 15_000): boolean {
+    try { this.exec(ns, cmd, args, timeoutMs); return true; } catch { return false; }
+  }
+
+  spawn(ns: string, cmd: string, args: string[]): ChildProcess {
+    return spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  mac(ns: string, iface: string): string {
+    const [link] = JSON.parse(this.exec(ns, 'ip', ['-j', 'link', 'show', iface])) as { address: string }[];
+    return link!.address;
+  }
+
+  /** `ip link` of the sluice namespace (for "no xdp left" checks). */
+  links(): string { return this.exec(this.sluice, 'ip', ['link']); }
+
+  /** Starts the driver on the sluice namespace's interfaces; resolves when traffic can flow. */
+  async serve(object: string, ifaces: string[], updates: { map: string; key: string; value: string }[] = []): Promise<Served> {
+    const child = this.spawn(this.sluice, process.execPath, ['--import', 'tsx', SERVE, object, ifaces.join(','), JSON.stringify(updates)]);
+    const served = new Served(child);
+    await served.ready();
+    return served;
+  }
+}
+
+export class Served {
+  private out = '';
+  private err = '';
+  private readonly exited: Promise<number | null>;
+  interfaces: AfxdpInterface[] = [];
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout!.on('data', (d: Buffer) => { this.out += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { this.err += d.toString(); });
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  }
+
+  async ready(timeoutMs = 15_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      const m = /^READY (.*)$/m.exec(this.out);
+      if (m) { this.interfaces = JSON.parse(m[1]!) as AfxdpInterface[]; return; }
+      if (this.child.exitCode !== null) break;
+      await sleep(50);
+    }
+    this.child.kill('SIGKILL');
+    throw new Error(`the AF_XDP driver did not start:\n${this.out}${this.err}`);
+  }
+
+  /** SIGTERM, then the totals it printed; the exit status must be 0. */
+  async stop(): Promise<AfxdpStats> {
+    this.child.kill('SIGTERM');
+    const code = await Promise.race([this.exited, sleep(10_000).then(() => 'timeout' as const)]);
+    if (code === 'timeout') { this.child.kill('SIGKILL'); throw new Error(`the driver did not stop on SIGTERM:\n${this.out}${this.err}`); }
+    const m = /^STATS (.*)$/m.exec(this.out);
+    if (code !== 0 || !m) throw new Error(`the driver exited with ${code}:\n${this.out}${this.err}`);
+    return JSON.parse(m[1]!) as AfxdpStats;
+  }
+
+  kill(): void { if (this.child.exitCode === null) this.child.kill('SIGKILL'); }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
