@@ -170,6 +170,11 @@ export interface HelperBindings {
   epochSynchronize(): void;
   /** uint64_t sluice_burst_run(fn, buffs, verdicts, n): one burst bracketed by workerBegin/End. */
   burstRunAddress(): bigint;
+  /** bpf_fib_lookup's tables (dataplane/shim/helpers.h): 0 or -errno. Addresses in network order. */
+  fibRouteSet(family: number, addr: Uint8Array, prefixlen: number, type: number, ifindex: number, gw: Uint8Array | null, metric: number): number;
+  fibRouteDelete(family: number, addr: Uint8Array, prefixlen: number): number;
+  fibNeighSet(family: number, addr: Uint8Array, mac: Uint8Array | null): number;
+  fibDevSet(ifindex: number, mac: Uint8Array | null, src4: Uint8Array | null, src6: Uint8Array | null): number;
 }
 
 let maps: MapBindings | undefined;
@@ -239,6 +244,10 @@ export function helperBindings(): HelperBindings {
   const workerEnd = declare('void sluice_worker_end(void)');
   const epochSynchronize = declare('void sluice_epoch_synchronize(void)');
   const proto = koffi.proto('uint64_t sluice_helper_fn(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t)');
+  const fibRouteSet = declare('long sluice_fib_route_set(uint32_t family, void *addr, uint32_t prefixlen, uint32_t type, uint32_t ifindex, void *gw, uint32_t metric)');
+  const fibRouteDelete = declare('long sluice_fib_route_delete(uint32_t family, void *addr, uint32_t prefixlen)');
+  const fibNeighSet = declare('long sluice_fib_neigh_set(uint32_t family, void *addr, void *mac)');
+  const fibDevSet = declare('long sluice_fib_dev_set(uint32_t ifindex, void *mac, void *src4, void *src6)');
   const callables = new Map<number, NativeFn>();
   helpers = {
     address: (id) => BigInt(address(id) as number | bigint),
@@ -265,6 +274,10 @@ export function helperBindings(): HelperBindings {
     workerEnd: () => { workerEnd(); },
     epochSynchronize: () => { epochSynchronize(); },
     burstRunAddress: () => toAddress(nativeLibrary().symbol('sluice_burst_run')),
+    fibRouteSet: (f, a, p, t, i, g, m) => num(fibRouteSet(f, a, p, t, i, g, m)),
+    fibRouteDelete: (f, a, p) => num(fibRouteDelete(f, a, p)),
+    fibNeighSet: (f, a, m) => num(fibNeighSet(f, a, m)),
+    fibDevSet: (i, m, s4, s6) => num(fibDevSet(i, m, s4, s6)),
   };
   return helpers;
 }

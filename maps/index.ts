@@ -5,3 +5,6 @@ export { MapType, UpdateFlag, MapFlag, RingBufQuery, isPerCpu, mapTypeName, mapT
 export type { MapDef } from './types.ts';
 export { MapError, MapOpError, errnoName } from './errors.ts';
 export { u32, u64, ipv4Key, ipv6Key, hex } from './bytes.ts';
+export { addRoute, deleteRoute, setNeighbour, setDevice, parseAddress } from './fib.ts';
+export type { RouteOptions, RouteType, DeviceOptions } from './fib.ts';
+export { setMtu } from './mtu.ts';

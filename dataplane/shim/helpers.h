@@ -57,6 +57,15 @@ uint32_t sluice_redirect_commit(struct sluice_xdp_buff *buff);
 /* The MTU bpf_check_mtu checks against (default 1500 for every ifindex). */
 long sluice_set_mtu(uint32_t ifindex, uint32_t mtu);
 
+/* bpf_fib_lookup's tables (helpers_fib.c): family 2 (AF_INET) or 10
+ * (AF_INET6), addresses in network order; type is the rtnetlink route type
+ * (1 unicast, 2 local, 6 blackhole, 7 unreachable, 8 prohibit). */
+long sluice_fib_route_set(uint32_t family, const uint8_t *addr, uint32_t prefixlen, uint32_t type,
+			  uint32_t ifindex, const uint8_t *gw, uint32_t metric);
+long sluice_fib_route_delete(uint32_t family, const uint8_t *addr, uint32_t prefixlen);
+long sluice_fib_neigh_set(uint32_t family, const uint8_t *addr, const uint8_t *mac);
+long sluice_fib_dev_set(uint32_t ifindex, const uint8_t *mac, const uint8_t *src4, const uint8_t *src6);
+
 /* The trace pipe (bpf_trace_printk): drains up to cap bytes of text. */
 long sluice_trace_drain(char *out, uint32_t cap);
 

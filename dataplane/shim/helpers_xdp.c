@@ -100,6 +100,11 @@ long sluice_set_mtu(uint32_t ifindex, uint32_t mtu)
 	return 0;
 }
 
+uint32_t sluice_mtu_of(uint32_t ifindex)
+{
+	return ifindex && ifindex < MAX_IFINDEX ? __atomic_load_n(&mtu_of[ifindex], __ATOMIC_RELAXED) : 0;
+}
+
 /* bpf_check_mtu(ctx, ifindex, u32 *mtu_len, s32 len_diff, flags): 0 when the
  * packet (its length + len_diff, or *mtu_len + ETH_HLEN when *mtu_len is set)
  * fits the device's MTU + ETH_HLEN, else BPF_MTU_CHK_RET_FRAG_NEEDED; writes
