@@ -1,0 +1,214 @@
+// `sluice run`: an object's program on live ports until stopped. The driver is
+// chosen by its flag (--dpdk today; each driver's code lives in its own folder
+// under drivers/ and plugs in through one DriverFrontEnd entry below). This file
+// is the session every driver shares: load, start, live statistics, SIGHUP
+// reload (hot swap), SIGINT/SIGTERM shutdown, totals.
+import { relative } from 'node:path';
+import { loadObject, XDP_ACTIONS, type XdpObject, type XdpProgram } from '../../runtime.ts';
+import { messageOf } from '../../../jit/errors.ts';
+import { sumStats, type DriverStats, type RunningDriver } from '../../../drivers/driver.ts';
+import { DPDK_OPTIONS, DPDK_USAGE, describeDpdk, dpdkAvailable, startDpdk } from '../../../drivers/dpdk/cli.ts';
+import type { DpdkDriver } from '../../../drivers/dpdk/driver.ts';
+import { type Command, EXIT_FAILURE, EXIT_OK, UsageError, intOption, parseOptions } from '../command.ts';
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** What a driver contributes to `sluice run`. */
+interface DriverFrontEnd {
+  /** The option that selects the driver (`--dpdk`). */
+  readonly flag: string;
+  readonly options: Record<string, { type: 'string' | 'boolean' }>;
+  readonly usage: string;
+  /** undefined when the driver can run here, else what to install. */
+  available(): string | undefined;
+  start(program: XdpProgram, values: Values, workers: number): RunningDriver;
+  describe(driver: RunningDriver): string;
+}
+
+const DRIVERS: DriverFrontEnd[] = [
+  {
+    flag: 'dpdk', options: DPDK_OPTIONS, usage: DPDK_USAGE, available: dpdkAvailable,
+    start: (program, values, workers) => startDpdk(program, values as Parameters<typeof startDpdk>[1], workers),
+    describe: (d) => describeDpdk(d as DpdkDriver),
+  },
+];
+
+const COMMON = {
+  prog: { type: 'string' }, workers: { type: 'string' }, stats: { type: 'string' }, json: { type: 'boolean' },
+  duration: { type: 'string' }, 'per-worker': { type: 'boolean' },
+} as const;
+
+const USAGE = `Usage: sluice run OBJ --dpdk "<EAL args>" --port 0[,1…] [--workers N] [--pass-to tap|none]
+                  [--prog NAME] [--stats 1s] [--json] [--per-worker] [--duration S]
+
+Runs an XDP program (JIT) on live ports until Ctrl-C (SIGINT) or SIGTERM, then prints
+the totals and releases everything. SIGHUP reloads OBJ and swaps the program in between
+bursts (no packet is lost or sees half a swap; the new object's maps start empty).
+  --prog NAME       the program (default: the object's first XDP program)
+  --workers N       worker threads, each with its own queue on every port (default 1)
+  --stats T         live statistics every T (1s, 500ms; 0 for none; default 1s)
+  --json            statistics and totals as JSON lines
+  --per-worker      also show each worker's counters
+  --duration S      stop by itself after S seconds
+
+${DRIVERS.map((d) => d.usage).join('\n\n')}`;
+
+async function run(argv: string[]): Promise<number> {
+  const options = Object.assign({}, COMMON, ...DRIVERS.map((d) => d.options)) as typeof COMMON;
+  const { values, positionals } = parseOptions(joinValues(argv, options), options, { min: 1, max: 1 });
+  const v = values as Values;
+  const chosen = DRIVERS.filter((d) => v[d.flag] !== undefined);
+  if (chosen.length !== 1) throw new UsageError(`choose one driver: ${DRIVERS.map((d) => `--${d.flag}`).join(' or ')}`);
+  const driverFe = chosen[0]!;
+  const workers = intOption(values.workers, 'workers', 1, 64);
+  if (workers < 1) throw new UsageError('--workers must be at least 1');
+  const statsMs = interval(values.stats ?? '1s');
+  const durationS = values.duration === undefined ? undefined : seconds(values.duration);
+  const missing = driverFe.available();
+  if (missing) {
+    process.stderr.write(`sluice run: ${missing}\n`);
+    return EXIT_FAILURE;
+  }
+  const path = positionals[0]!;
+  const json = values.json ?? false;
+  const out = (line: string): void => { process.stdout.write(`${line}\n`); };
+
+  // The object first: a program that fails to load must leave nothing behind.
+  let obj: XdpObject = loadObject(path, { cpus: workers });
+  let driver: RunningDriver;
+  try {
+    const program = obj.program(values.prog);
+    driver = driverFe.start(program, v, workers);
+    if (json) out(JSON.stringify({ event: 'start', object: display(path), program: program.name, driver: driver.name, describe: driverFe.describe(driver) }));
+    else out(`sluice run: ${display(path)} (${program.name}) on ${driverFe.describe(driver)}\n  Ctrl-C stops, SIGHUP reloads ${display(path)}`);
+  } catch (err) {
+    obj.close();
+    throw err;
+  }
+
+  const started = process.hrtime.bigint();
+  let last = { at: started, stats: sumStats(driver.workerStats()) };
+  let swapping = false;
+  const elapsed = (): number => Number(process.hrtime.bigint() - started) / 1e9;
+
+  const tick = (): void => {
+    const now = process.hrtime.bigint();
+    const perWorker = driver.workerStats();
+    const stats = sumStats(perWorker);
+    const dt = Number(now - last.at) / 1e9;
+    if (json) out(JSON.stringify({ event: 'stats', t: round(elapsed()), rates: rates(stats, last.stats, dt), totals: stats, ...(values['per-worker'] ? { workers: perWorker } : {}) }));
+    else {
+      out(liveLine(elapsed(), stats, last.stats, dt));
+      if (values['per-worker']) perWorker.forEach((w, i) => out(`    worker ${i}: rx ${w.rxPackets}  ${XDP_ACTIONS.map((a, k) => `${a.toLowerCase()} ${w.verdicts[k]}`).join('  ')}  tx ${w.txPackets}`));
+    }
+    last = { at: now, stats };
+  };
+
+  const reload = async (): Promise<void> => {
+    if (swapping) return;
+    swapping = true;
+    try {
+      const next = loadObject(path, { cpus: workers });
+      try {
+        await driver.swap(next.program(values.prog));
+      } catch (err) {
+        next.close();
+        throw err;
+      }
+      const old = obj;
+      obj = next;
+      old.close(); // no worker runs it any more: swap resolved after quiescing
+      if (json) out(JSON.stringify({ event: 'reload', t: round(elapsed()), object: display(path) }));
+      else out(`  ${elapsed().toFixed(1)}s reloaded ${display(path)}`);
+    } catch (err) {
+      process.stderr.write(`sluice run: reloading ${display(path)} failed, the running program stays: ${messageOf(err)}\n`);
+    } finally {
+      swapping = false;
+    }
+  };
+
+  let cleanup = (): void => {};
+  const stopped = new Promise<string>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals) => () => resolve(sig);
+    const handlers: [NodeJS.Signals, () => void][] = [['SIGINT', onSignal('SIGINT')], ['SIGTERM', onSignal('SIGTERM')], ['SIGHUP', () => { void reload(); }]];
+    for (const [sig, h] of handlers) process.on(sig, h);
+    const timers: NodeJS.Timeout[] = [];
+    if (statsMs > 0) timers.push(setInterval(tick, statsMs));
+    if (durationS !== undefined) timers.push(setTimeout(() => resolve('duration'), durationS * 1000));
+    cleanup = () => { for (const [sig, h] of handlers) process.off(sig, h); for (const t of timers) clearInterval(t); };
+  });
+  const reason = await stopped;
+  cleanup();
+  while (swapping) await new Promise((r) => setTimeout(r, 10));
+  const time = elapsed();
+  let totals: DriverStats;
+  try {
+    totals = await driver.stop();
+  } finally {
+    obj.close();
+  }
+  if (json) out(JSON.stringify({ event: 'totals', reason, seconds: round(time), totals, rates: rates(totals, undefined, time) }));
+  else out(totalsTable(totals, time, reason));
+  return EXIT_OK;
+}
+
+/** `--dpdk "--no-huge …"`: a string option's value may start with '-' (EAL arguments); parseArgs wants `--dpdk=…` for that. */
+function joinValues(argv: string[], options: Record<string, { type: string }>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && i + 1 < argv.length) out.push(`${a}=${argv[++i]}`);
+    else out.push(a);
+  }
+  return out;
+}
+
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+function interval(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text);
+  if (!m) throw new UsageError(`--stats expects a time such as 1s or 500ms (0: none), got '${text}'`);
+  return m[2] === 'ms' ? Number(m[1]) : Number(m[1]) * 1000;
+}
+
+function seconds(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)s?$/.exec(text);
+  if (!m || Number(m[1]) <= 0) throw new UsageError(`--duration expects seconds greater than 0, got '${text}'`);
+  return Number(m[1]);
+}
+
+/** Per-second rates over dt seconds (since `before`, or since the start). */
+function rates(now: DriverStats, before: DriverStats | undefined, dt: number) {
+  const d = (a: number, b = 0): number => (dt > 0 ? Math.round((a - b) / dt) : 0);
+  return {
+    rx_pps: d(now.rxPackets, before?.rxPackets), rx_bps: d(now.rxBytes * 8, (before?.rxBytes ?? 0) * 8),
+    ...Object.fromEntries(XDP_ACTIONS.map((a, i) => [`${a.toLowerCase()}_pps`, d(now.verdicts[i]!, before?.verdicts[i])])),
+    tx_pps: d(now.txPackets, before?.txPackets), tx_dropped_pps: d(now.txDropped, before?.txDropped),
+  };
+}
+
+const si = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}K` : `${Math.round(x)}`);
+
+function liveLine(t: number, now: DriverStats, before: DriverStats, dt: number): string {
+  const r = rates(now, before, dt) as Record<string, number>;
+  const verdicts = XDP_ACTIONS.map((a) => `${a.toLowerCase()} ${si(r[`${a.toLowerCase()}_pps`]!)}`).join('  ');
+  return `${t.toFixed(1).padStart(7)}s  rx ${si(r.rx_pps!)}pps  ${verdicts}  tx ${si(r.tx_pps!)}pps  tx-dropped ${now.txDropped}  redirect-errors ${now.redirectErrors}`;
+}
+
+function totalsTable(s: DriverStats, seconds: number, reason: string): string {
+  const extra = s as unknown as Record<string, unknown>;
+  const lines = [`\nStopped (${reason}) after ${seconds.toFixed(1)} s: ${s.rxPackets.toLocaleString('en-US')} packets, ${s.rxBytes.toLocaleString('en-US')} bytes received (${si(s.rxPackets / Math.max(seconds, 1e-9))}pps)`];
+  XDP_ACTIONS.forEach((a, i) => lines.push(`  ${a.padEnd(16)} ${s.verdicts[i]!.toLocaleString('en-US').padStart(16)}`));
+  const more: [string, unknown][] = [['other verdicts', s.otherVerdicts], ['sent', s.txPackets], ['tx dropped', s.txDropped], ['redirect errors', s.redirectErrors],
+    ['pass dropped', extra.passDropped], ['from kernel', extra.fromKernel]];
+  for (const [name, value] of more) if (typeof value === 'number') lines.push(`  ${name.padEnd(16)} ${value.toLocaleString('en-US').padStart(16)}`);
+  return lines.join('\n');
+}
+
+const display = (path: string): string => {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel;
+};
+
+export const command: Command = { name: 'run', summary: 'run a program on live ports (DPDK) until stopped', usage: USAGE, run };

@@ -1,0 +1,173 @@
+// The DPDK driver: EAL up, ports and exception TAPs configured, one worker
+// pthread per queue running the program, and back down again without leaving
+// anything behind (runtime directory, hugepage files, TAP interfaces), also
+// when a step in between fails.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { XdpProgram } from '../../dataplane/runtime.ts';
+import type { DriverStats, RunningDriver } from '../driver.ts';
+import { sumStats } from '../driver.ts';
+import { DpdkError, ealBindings, type EthStats } from './eal.ts';
+import { COUNTERS, dpdkNative, NO_TAP } from './native.ts';
+import { prepareEalArgs } from './eal-args.ts';
+
+export interface DpdkOptions {
+  /** EAL arguments as the user gave them (without a program name); a unique --file-prefix is added when missing. */
+  eal: readonly string[];
+  /** DPDK port ids to receive on (and transmit from). */
+  ports: readonly number[];
+  /** Worker threads; each owns receive and transmit queue `index` of every port. Default 1. */
+  workers?: number;
+  /** Where PASS goes: 'tap' (an exception TAP per port, created here) or 'none' (counted, dropped). Default 'tap'. */
+  passTo?: 'tap' | 'none';
+  /** CPU per worker (pinning); default: not pinned. */
+  workerCpus?: readonly number[];
+  /** mbufs in the pool; default: sized from the queues. */
+  mbufs?: number;
+  /** Benchmark aid: written into every mbuf's data before traffic starts (net_null ports do not write data). */
+  poolFill?: Uint8Array;
+}
+
+/** DriverStats plus what only this driver has. */
+export interface DpdkStats extends DriverStats {
+  /** PASS frames dropped because there is no exception interface (--pass-to none). */
+  passDropped: number;
+  /** Frames the kernel sent on an exception TAP, forwarded out of its port. */
+  fromKernel: number;
+  /** Frames the program saw only the first segment of (could not be linearized). */
+  multiSeg: number;
+  bursts: number;
+}
+
+export interface PortInfo { port: number; name: string; ifindex: number; tap?: { port: number; ifname: string } }
+
+/** The ifindex a program sees for DPDK port P, and names in devmaps / bpf_redirect: P + 1. */
+export const ifindexOfPort = (port: number): number => port + 1;
+
+let ealUsed = false;
+
+export class DpdkDriver implements RunningDriver {
+  readonly name = 'dpdk' as const;
+  private stopped: Promise<DpdkStats> | undefined;
+
+  private constructor(private readonly handle: bigint, readonly ports: readonly PortInfo[], readonly workers: number,
+    readonly filePrefix: string, private readonly release: () => void) {}
+
+  /** Brings up EAL, the ports and the workers, and starts running `program` (a JIT program). */
+  static start(program: XdpProgram, options: DpdkOptions): DpdkDriver {
+    const entry = program.engine.entry;
+    if (entry === undefined) throw new DpdkError(`program ${program.name}: the DPDK driver runs JIT programs (engine 'jit')`);
+    const workers = options.workers ?? 1;
+    if (ealUsed) throw new DpdkError('EAL was already initialised in this process (DPDK allows it once): run one DPDK driver per process');
+    const native = dpdkNative();
+    const eal = ealBindings();
+    const { args, filePrefix } = prepareEalArgs(options.eal);
+    const undo: (() => void)[] = [() => removeLeftovers(filePrefix)];
+    const unwind = (): void => { for (const f of undo.reverse()) { try { f(); } catch { /* keep unwinding */ } } undo.length = 0; };
+    try {
+      ealUsed = true;
+      native.affinitySave();
+      try {
+        eal.init(args, native.argv(args), () => native.errno());
+      } finally {
+        native.affinityRestore(); // EAL pinned this (Node's) thread to the main lcore
+      }
+      undo.push(() => { eal.cleanup(); });
+      const count = eal.portCount();
+      const known = Array.from({ length: count }, (_, p) => `${p} ${eal.portName(p)}`).join(', ') || 'none';
+      for (const p of options.ports) {
+        if (!eal.validPort(p)) throw new DpdkError(`no DPDK port ${p} (EAL found ${count}: ${known}); add a device to the EAL arguments, e.g. --vdev=net_null0`);
+      }
+      const ports: PortInfo[] = options.ports.map((p) => ({ port: p, name: eal.portName(p), ifindex: ifindexOfPort(p) }));
+      if ((options.passTo ?? 'tap') === 'tap') {
+        for (const info of ports) {
+          info.tap = createTap(info.port);
+          const tap = info.tap.port;
+          undo.push(() => { eal.stop(tap); eal.close(tap); });
+        }
+      }
+      const taps = ports.map((i) => i.tap?.port ?? NO_TAP);
+      const handle = native.create(options.ports, taps, workers, options.mbufs ?? 0);
+      undo.push(() => native.free(handle));
+      for (const p of options.ports) undo.push(() => { eal.stop(p); eal.close(p); });
+      if (options.poolFill) native.poolFill(handle, options.poolFill);
+      native.start(handle, entry, options.workerCpus ? [...options.workerCpus] : null);
+      const release = (): void => { native.stop(handle); unwind(); };
+      return new DpdkDriver(handle, ports, workers, filePrefix, release);
+    } catch (err) {
+      unwind();
+      throw err;
+    }
+  }
+
+  /** Counters of each worker, read live. */
+  workerStats(): DpdkStats[] {
+    const native = dpdkNative();
+    return Array.from({ length: this.workers }, (_, w) => toStats(native.counters(this.handle, w)));
+  }
+
+  totals(): DpdkStats {
+    const all = this.workerStats();
+    const sum = sumStats(all) as DpdkStats;
+    for (const k of ['passDropped', 'fromKernel', 'multiSeg', 'bursts'] as const) sum[k] = all.reduce((a, s) => a + s[k], 0);
+    return sum;
+  }
+
+  /** ethdev's own counters of each port (receive misses, errors). */
+  portStats(): { port: number; stats: EthStats }[] {
+    const eal = ealBindings();
+    return this.ports.map((p) => ({ port: p.port, stats: eal.stats(p.port) }));
+  }
+
+  async swap(program: XdpProgram): Promise<void> {
+    const entry = program.engine.entry;
+    if (entry === undefined) throw new DpdkError(`program ${program.name}: the DPDK driver runs JIT programs (engine 'jit')`);
+    if (this.stopped) throw new DpdkError('the driver was stopped');
+    dpdkNative().swap(this.handle, entry); // returns once no worker runs the old program
+  }
+
+  /** Stops polling, drains, stops and closes ports and TAPs, cleans EAL up; the final counters. */
+  stop(): Promise<DpdkStats> {
+    if (!this.stopped) {
+      this.stopped = (async () => {
+        dpdkNative().stop(this.handle);
+        const totals = this.totals();
+        this.release();
+        return totals;
+      })();
+    }
+    return this.stopped;
+  }
+}
+
+function toStats(c: BigUint64Array): DpdkStats {
+  const v = Object.fromEntries(COUNTERS.map((name, i) => [name, Number(c[i]!)])) as Record<(typeof COUNTERS)[number], number>;
+  return {
+    rxPackets: v.rxPackets, rxBytes: v.rxBytes, verdicts: [v.aborted, v.drop, v.pass, v.tx, v.redirect], otherVerdicts: v.other,
+    txPackets: v.txPackets, txDropped: v.txDropped, redirectErrors: v.redirectErrors,
+    passDropped: v.passDropped, fromKernel: v.fromKernel, multiSeg: v.multiSeg, bursts: v.bursts,
+  };
+}
+
+/** A TAP interface mirroring the port (same MAC), named sl<pid>p<port> (IFNAMSIZ allows 15 characters). */
+function createTap(port: number): { port: number; ifname: string } {
+  const eal = ealBindings();
+  const ifname = `sl${process.pid % 1000000}p${port}`.slice(0, 15);
+  const vdev = `net_tap_sl${port}`; // short: the TAP driver names a mempool after it (26 characters at most)
+  const rc = eal.probe(`${vdev},iface=${ifname}`);
+  if (rc < 0) throw new DpdkError(`creating the exception TAP ${ifname} for port ${port} failed: ${eal.strerror(-rc)} (needs root and /dev/net/tun; or --pass-to none)`);
+  const tap = eal.portByName(vdev);
+  if (tap === undefined) throw new DpdkError(`the exception TAP ${vdev} was created but has no port`);
+  eal.setMacAddress(tap, eal.macAddress(port));
+  return { port: tap, ifname };
+}
+
+/** EAL's runtime directory and hugepage files of this run's prefix (rte_eal_cleanup leaves them). */
+function removeLeftovers(filePrefix: string): void {
+  const dirs = ['/var/run/dpdk', `${process.env.XDG_RUNTIME_DIR ?? '/tmp'}/dpdk`];
+  for (const d of dirs) rmSync(join(d, filePrefix), { recursive: true, force: true });
+  for (const mnt of ['/dev/hugepages', '/mnt/huge']) {
+    if (!existsSync(mnt)) continue;
+    for (const f of readdirSync(mnt)) if (f.startsWith(`${filePrefix}map_`)) rmSync(join(mnt, f), { force: true });
+  }
+}

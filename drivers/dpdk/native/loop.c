@@ -1,0 +1,201 @@
+/* The worker run loop, in the shape of DPDK's l2fwd: a fixed burst, poll every
+ * port's queue of this worker, skip empty bursts, run the program once per
+ * burst through the slot, carry out the verdicts, flush buffered TX per burst,
+ * stop on an atomic flag. No allocation and no locks on this path. */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <string.h>
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_prefetch.h>
+#include "dpdk_priv.h"
+#include "../../../maps/worker.h"
+
+/* Single writer (the worker), live readers (the control plane): relaxed atomics. */
+static inline void count(struct sd_worker *w, enum sluice_dpdk_counter c, uint64_t n)
+{
+	if (n)
+		atomic_store_explicit(&w->counters[c],
+				      atomic_load_explicit(&w->counters[c], memory_order_relaxed) + n,
+				      memory_order_relaxed);
+}
+
+/* Sends a buffer with retries while the ring is full; what still does not fit is freed and counted. */
+static void flush(struct sd_worker *w, uint16_t port, struct sd_txbuf *b)
+{
+	uint16_t n = b->n, sent = 0;
+	if (!n)
+		return;
+	sent = rte_eth_tx_burst(port, (uint16_t)w->index, b->pkts, n);
+	for (int retry = 0; sent < n && retry < SD_TX_RETRIES; retry++)
+		sent += rte_eth_tx_burst(port, (uint16_t)w->index, b->pkts + sent, n - sent);
+	if (sent < n) {
+		rte_pktmbuf_free_bulk(b->pkts + sent, n - sent);
+		count(w, SD_TX_DROPPED, n - sent);
+	}
+	count(w, SD_TX_PACKETS, sent);
+	b->n = 0;
+}
+
+/* The xdp_buff over the mbuf's first segment: headroom from the mbuf, room to
+ * grow up to the end of its buffer (a segmented frame cannot grow). */
+static inline void buff_over(struct sluice_xdp_buff *x, struct rte_mbuf *m, uint32_t ifindex, uint32_t queue)
+{
+	uint8_t *base = m->buf_addr;
+	x->data_hard_start = base;
+	x->data = base + m->data_off;
+	x->data_meta = x->data;
+	x->data_end = x->data + m->data_len;
+	x->frame_end = m->nb_segs == 1 ? base + m->buf_len : x->data_end;
+	x->ingress_ifindex = ifindex;
+	x->rx_queue_index = queue;
+	x->egress_ifindex = 0;
+	x->flags = 0;
+	x->frags = 0;
+}
+
+/* adjust_head / adjust_tail results back into the mbuf (the metadata area is
+ * headroom: it is not transmitted, as in the kernel). */
+static inline void write_back(const struct sluice_xdp_buff *x, struct rte_mbuf *m)
+{
+	uint16_t len = (uint16_t)(x->data_end - x->data);
+	m->data_off = (uint16_t)(x->data - (uint8_t *)m->buf_addr);
+	m->pkt_len = m->pkt_len - m->data_len + len;
+	m->data_len = len;
+}
+
+static void run_burst(struct sd_worker *w, uint32_t pi, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct sluice_dpdk *d = w->d;
+	struct sluice_xdp_buff buffs[SLUICE_DPDK_BURST];
+	uint32_t verdicts[SLUICE_DPDK_BURST];
+	struct rte_mbuf *drops[SLUICE_DPDK_BURST];
+	uint16_t ndrop = 0;
+	uint64_t bytes = 0, multi = 0, vcount[6] = { 0 }, redirect_errors = 0, pass_dropped = 0;
+	uint32_t ifindex = (uint32_t)d->port[pi] + 1;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		rte_prefetch0(rte_pktmbuf_mtod(m, void *));
+		if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0)
+			multi++;
+		bytes += m->pkt_len;
+		buff_over(&buffs[i], m, ifindex, w->index);
+	}
+	uint64_t done = sluice_prog_slot_run(d->slot, w->index, buffs, verdicts, n);
+	for (uint64_t i = done; i < n; i++)
+		verdicts[i] = SLUICE_ABORTED; /* an empty slot: never happens once started */
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t v = verdicts[i];
+		write_back(&buffs[i], m);
+		vcount[v <= SLUICE_REDIRECT ? v : 5]++;
+		switch (v) {
+		case SLUICE_TX: {
+			struct sd_txbuf *b = &w->out[pi];
+			b->pkts[b->n++] = m;
+			break;
+		}
+		case SLUICE_REDIRECT: {
+			uint32_t target = buffs[i].egress_ifindex;
+			uint32_t to = target && target - 1 < RTE_MAX_ETHPORTS ? d->index_of[target - 1] : 0;
+			if (!to) {
+				redirect_errors++;
+				drops[ndrop++] = m;
+				break;
+			}
+			struct sd_txbuf *b = &w->out[to - 1];
+			b->pkts[b->n++] = m;
+			break;
+		}
+		case SLUICE_PASS:
+			if (d->tap[pi] != SLUICE_DPDK_NO_TAP) {
+				struct sd_txbuf *b = &w->pass[pi];
+				b->pkts[b->n++] = m;
+			} else {
+				pass_dropped++;
+				drops[ndrop++] = m;
+			}
+			break;
+		default: /* DROP, ABORTED, and values outside the XDP actions (the kernel drops those too) */
+			drops[ndrop++] = m;
+			break;
+		}
+	}
+	if (ndrop)
+		rte_pktmbuf_free_bulk(drops, ndrop);
+	/* One burst's frames fit each buffer (a buffer holds a burst): flush every one now. */
+	for (uint32_t p = 0; p < d->nports; p++) {
+		flush(w, d->port[p], &w->out[p]);
+		if (d->tap[p] != SLUICE_DPDK_NO_TAP)
+			flush(w, d->tap[p], &w->pass[p]);
+	}
+	count(w, SD_RX_PACKETS, n);
+	count(w, SD_RX_BYTES, bytes);
+	for (int v = 0; v < 5; v++)
+		count(w, (enum sluice_dpdk_counter)(SD_ABORTED + v), vcount[v]);
+	count(w, SD_OTHER, vcount[5]);
+	count(w, SD_REDIRECT_ERRORS, redirect_errors);
+	count(w, SD_PASS_DROPPED, pass_dropped);
+	count(w, SD_MULTI_SEG, multi);
+	count(w, SD_BURSTS, 1);
+}
+
+/* What the kernel sent on the exception TAP of port pi leaves through that port. */
+static void from_kernel(struct sd_worker *w, uint32_t pi)
+{
+	struct sluice_dpdk *d = w->d;
+	struct sd_txbuf b;
+	b.n = rte_eth_rx_burst(d->tap[pi], (uint16_t)w->index, b.pkts, SLUICE_DPDK_BURST);
+	if (!b.n)
+		return;
+	count(w, SD_FROM_KERNEL, b.n);
+	flush(w, d->port[pi], &b);
+}
+
+void *sd_worker_main(void *arg)
+{
+	struct sd_worker *w = arg;
+	struct sluice_dpdk *d = w->d;
+	struct rte_mbuf *pkts[SLUICE_DPDK_BURST];
+	if (w->cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	/* An lcore id gives this thread its own mempool cache (no ring operation per mbuf). */
+	int registered = rte_thread_register() == 0;
+	sluice_worker_set(w->index);
+	uint64_t next_tap_poll = 0;
+	int has_taps = 0;
+	for (uint32_t p = 0; p < d->nports; p++)
+		has_taps |= d->tap[p] != SLUICE_DPDK_NO_TAP;
+
+	while (!atomic_load_explicit(&d->stop, memory_order_relaxed)) {
+		for (uint32_t p = 0; p < d->nports; p++) {
+			uint16_t n = rte_eth_rx_burst(d->port[p], (uint16_t)w->index, pkts, SLUICE_DPDK_BURST);
+			if (n)
+				run_burst(w, p, pkts, n);
+		}
+		if (has_taps) {
+			uint64_t now = rte_get_tsc_cycles();
+			if (now >= next_tap_poll) {
+				next_tap_poll = now + d->tap_poll_cycles;
+				for (uint32_t p = 0; p < d->nports; p++)
+					if (d->tap[p] != SLUICE_DPDK_NO_TAP)
+						from_kernel(w, p);
+			}
+		}
+	}
+	/* Drain: buffers are flushed every burst, so nothing is held here; make sure. */
+	for (uint32_t p = 0; p < d->nports; p++) {
+		flush(w, d->port[p], &w->out[p]);
+		if (d->tap[p] != SLUICE_DPDK_NO_TAP)
+			flush(w, d->tap[p], &w->pass[p]);
+	}
+	if (registered)
+		rte_thread_unregister();
+	return NULL;
+}
