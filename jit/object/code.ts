@@ -100,9 +100,12 @@ export function relocateCode(code: CodeSection, elf: ElfFile, refs: References):
       if (insn.opcode !== LDDW) throw new ObjectError(`${at(sec, r.offset)}: R_BPF_64_64 against '${name}' on an instruction that is not lddw`);
       code.insns[index] = lddwReference(code, index, insn, sym, refs, at(sec, r.offset));
     } else if (r.type === RelocationType.R_BPF_64_32) {
-      const isCall = insn.opcode === CALL && insn.src === PseudoCall.LOCAL;
+      const isCall = insn.opcode === CALL && (insn.src === PseudoCall.LOCAL || insn.src === PseudoCall.KFUNC);
       const isFunc = insn.opcode === LDDW && insn.src === PseudoLd.FUNC;
-      if (!isCall && !isFunc) {
+      if (isCall && sym.shndx === SHN_UNDEF) {
+        throw new ObjectError(`${at(sec, r.offset)}: calls extern '${name}' (kfuncs and other externs are not supported)`);
+      }
+      if ((!isCall || insn.src !== PseudoCall.LOCAL) && !isFunc) {
         throw new ObjectError(`${at(sec, r.offset)}: R_BPF_64_32 against '${name}' on an instruction that is not a bpf-to-bpf call`);
       }
       checkDefined(sym, refs, at(sec, r.offset), isCall ? 'calls' : 'takes the address of');
