@@ -32,7 +32,6 @@ const LAYERS: Record<string, Record<string, Kind>> = {
   icmpv6: { type: 'text-or-int', code: 'int', id: 'int', seq: 'int', rest: 'int', checksum: 'int' },
 };
 export const LAYER_NAMES = [...Object.keys(LAYERS), 'payload'];
-const PACKET_KEYS = [...LAYER_NAMES, 'pad'];
 
 function field(at: Cursor, kind: Kind): unknown {
   const v = at.value;
@@ -114,16 +113,18 @@ export function parseDescribedPacket(at: Cursor): DescribedPacket {
     layers.push(layer(name, c));
     cursors.push(c);
   };
+  const keysOf = (c: Cursor): string[] => {
+    if (!c.isMapping) c.fail(`expected layers, like {eth: {}, ipv4: {src: 10.0.0.1}, udp: {dport: 53}}; got ${show(c.value)}`);
+    return Object.keys(c.value as object);
+  };
   if (Array.isArray(at.value)) {
     for (const item of at.list()) {
-      const m = item.mapping(PACKET_KEYS);
-      const keys = Object.keys(m);
+      const keys = keysOf(item);
       if (keys.length !== 1) item.fail(`each list item is one layer, like {ipv4: {ttl: 5}}; got ${keys.length} keys`);
       add(keys[0]!, item.child(keys[0]!));
     }
   } else {
-    const m = at.mapping(PACKET_KEYS);
-    for (const k of Object.keys(m)) add(k, at.child(k));
+    for (const k of keysOf(at)) add(k, at.child(k));
   }
   if (layers.length === 0) at.fail('a described packet needs at least one layer (eth, …)');
   if (layers[0]!.layer !== 'eth') at.fail(`the first layer must be eth (sluice runs Ethernet frames); got ${layers[0]!.layer}`);

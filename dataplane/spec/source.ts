@@ -23,11 +23,11 @@ type Ranged = { range?: [number, number, number] | null };
 /** Parses spec text; syntax errors are SpecErrors with the line. */
 export function parseSpecText(text: string, file: string): SpecSource {
   const counter = new LineCounter();
-  const document = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
   const bad = document.errors[0];
   if (bad) {
     const line = bad.linePos?.[0]?.line;
-    throw new SpecError({ file, path: '', ...(line === undefined ? {} : { line }) }, `not valid YAML/JSON: ${bad.message.split('\n')[0]}`);
+    throw new SpecError({ file, path: '', ...(line === undefined ? {} : { line }) }, `not valid YAML/JSON: ${bad.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   let doc: unknown;
   try {
