@@ -116,7 +116,8 @@ export interface MapBindings {
   /** struct sluice_map * or 0n; on 0n, err holds "map 'NAME': rule (kernel: -EXXX)". */
   create(name: string, type: number, keySize: number, valueSize: number, maxEntries: number,
     flags: number, ncpus: number, err: Uint8Array): bigint;
-  free(map: bigint): void;
+  /** 0, or -EBUSY when a map-in-map slot holds the map: freed when the last slot lets go. */
+  free(map: bigint): number;
   /** The control plane's view (kernel errno results: 0 or -errno). Per-CPU values: ncpus slots. */
   lookup(map: bigint, key: NativePointer, value: Uint8Array): number;
   update(map: bigint, key: NativePointer, value: Uint8Array, flags: bigint): number;
@@ -185,7 +186,7 @@ const num = (v: unknown): number => Number(v);
 export function mapBindings(): MapBindings {
   if (maps) return maps;
   const create = declare('void *sluice_map_create(const char *name, uint32_t type, uint32_t key_size, uint32_t value_size, uint32_t max_entries, uint32_t map_flags, uint32_t ncpus, void *err, uint32_t errlen)');
-  const free = declare('void sluice_map_free(void *m)');
+  const free = declare('long sluice_map_free(void *m)');
   const lookup = declare('long sluice_map_lookup(void *m, void *key, void *value)');
   const update = declare('long sluice_map_update(void *m, void *key, void *value, uint64_t flags)');
   const del = declare('long sluice_map_delete(void *m, void *key)');
@@ -206,7 +207,7 @@ export function mapBindings(): MapBindings {
   const dump = declare('long sluice_map_dump(void *m, void *keys, void *values, uint32_t max)');
   maps = {
     create: (name, type, k, v, n, f, c, err) => toAddress(create(name, type, k, v, n, f, c, err, err.length)),
-    free: (m) => { free(m); },
+    free: (m) => num(free(m)),
     lookup: (m, k, v) => num(lookup(m, k, v)),
     update: (m, k, v, f) => num(update(m, k, v, f)),
     delete: (m, k) => num(del(m, k)),

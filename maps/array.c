@@ -106,6 +106,9 @@ static long array_next(struct sluice_map *m, const void *key, void *next)
 static void array_free(struct sluice_map *m)
 {
 	struct array_extra *x = extra(m);
+	if (m->type == BPF_MAP_TYPE_ARRAY_OF_MAPS)
+		for (uint32_t i = 0; i < m->max_entries; i++)
+			sluice_map_release((struct sluice_map *)(uintptr_t)((uint64_t *)m->values)[i]);
 	if (x) { free(x->ids); free(x->present); free(x); }
 	free(m->values);
 }
@@ -143,8 +146,12 @@ static long fd_update_sys(struct sluice_map *m, const void *key, const void *val
 	}
 	if (!addr) return -EBADF; /* the kernel's answer to an fd that is not a program/map */
 	sluice_lock(&m->lock);
+	uint64_t was = __atomic_exchange_n((uint64_t *)m->values + i, addr, __ATOMIC_ACQ_REL);
 	extra(m)->ids[i] = id;
-	__atomic_store_n((uint64_t *)m->values + i, addr, __ATOMIC_RELEASE);
+	if (m->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
+		sluice_map_hold((struct sluice_map *)(uintptr_t)addr);
+		sluice_map_release((struct sluice_map *)(uintptr_t)was);
+	}
 	sluice_unlock(&m->lock);
 	return 0;
 }
@@ -166,7 +173,8 @@ static long fd_delete(struct sluice_map *m, const void *key)
 	sluice_lock(&m->lock);
 	long rc = extra(m)->ids[i] ? 0 : -ENOENT;
 	extra(m)->ids[i] = 0;
-	__atomic_store_n((uint64_t *)m->values + i, 0, __ATOMIC_RELEASE);
+	uint64_t was = __atomic_exchange_n((uint64_t *)m->values + i, 0, __ATOMIC_ACQ_REL);
+	if (m->type == BPF_MAP_TYPE_ARRAY_OF_MAPS) sluice_map_release((struct sluice_map *)(uintptr_t)was);
 	sluice_unlock(&m->lock);
 	return rc;
 }

@@ -191,7 +191,8 @@ export class MapHandle {
       .map((r) => ({ cpu: new DataView(r.buffer, r.byteOffset).getUint32(0, true), data: r.subarray(4) }));
   }
 
-  /** Frees the native map; the handle is unusable afterwards (closing twice is a no-op). */
+  /** Frees the native map; the handle is unusable afterwards (closing twice is a no-op).
+   *  A map that map-in-map slots still hold lives on for them (without its id) until the last lets go. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

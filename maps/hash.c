@@ -276,6 +276,15 @@ static long stored_value(struct sluice_map *m, const void *value, uint8_t *buf, 
 	return 0;
 }
 
+/* hash_of_maps: the inner map an element holds */
+static struct sluice_map *inner_of(struct sluice_map *m, struct helem *e)
+{
+	if (m->type != BPF_MAP_TYPE_HASH_OF_MAPS || !e) return NULL;
+	uint64_t p;
+	memcpy(&p, evalue(H(m), e) + 8, 8);
+	return (struct sluice_map *)(uintptr_t)p;
+}
+
 /* --- operations ---------------------------------------------------------- */
 
 static long do_update(struct sluice_map *m, const void *key, const void *value, uint64_t flags, int sys)
@@ -350,6 +359,10 @@ locked:
 		lru_push_hot(h, fresh);
 		sluice_unlock(&h->lru_lock);
 	}
+	if (m->type == BPF_MAP_TYPE_HASH_OF_MAPS) {
+		sluice_map_hold(inner_of(m, fresh));
+		sluice_map_release(inner_of(m, old));
+	}
 	fresh = NULL;
 unlock:
 	sluice_unlock(&b->lock);
@@ -412,6 +425,7 @@ static long hash_delete(struct sluice_map *m, const void *key)
 	}
 	sluice_unlock(&b->lock);
 	if (!e) return -ENOENT;
+	sluice_map_release(inner_of(m, e));
 	__atomic_sub_fetch(&h->count, 1, __ATOMIC_RELAXED);
 	retire(h, e);
 	return 0;
@@ -445,7 +459,11 @@ static void hash_free(struct sluice_map *m)
 	struct htab *h = H(m);
 	if (!h) return;
 	for (uint32_t i = 0; i < h->n_buckets; i++)
-		for (struct helem *e = h->buckets[i].head, *n; e; e = n) { n = e->next; if (e->overflow) free(e); }
+		for (struct helem *e = h->buckets[i].head, *n; e; e = n) {
+			n = e->next;
+			sluice_map_release(inner_of(m, e));
+			if (e->overflow) free(e);
+		}
 	for (struct helem *e = h->retired, *n; e; e = n) { n = e->link; if (e->overflow) free(e); }
 	free(h->buckets);
 	free(h->pool);

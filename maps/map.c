@@ -84,17 +84,67 @@ struct sluice_map *sluice_map_create(const char *name, uint32_t type, uint32_t k
 	return m;
 }
 
-void sluice_map_free(struct sluice_map *m)
+/* Map-in-map holds, as the kernel's references: a map closed while a slot
+ * holds it loses its id at once (no new holds) and is destroyed when the last
+ * slot lets go. Destruction waits for a grace period, so it runs outside any
+ * read section: released maps queue on `doomed` and are reaped after the
+ * control-plane call that released them. */
+static struct sluice_map *doomed[1024];
+static uint32_t n_doomed;
+
+static void unregister_id(struct sluice_map *m)
 {
-	if (!m) return;
-	sluice_lock(&ids_lock);
 	if (m->inner_map_id && m->inner_map_id < MAX_MAP_IDS && by_id[m->inner_map_id] == m)
 		by_id[m->inner_map_id] = NULL;
+}
+
+void sluice_map_hold(struct sluice_map *inner)
+{
+	if (!inner) return;
+	sluice_lock(&ids_lock);
+	inner->outer_refs++;
 	sluice_unlock(&ids_lock);
+}
+
+void sluice_map_release(struct sluice_map *inner)
+{
+	if (!inner) return;
+	sluice_lock(&ids_lock);
+	if (--inner->outer_refs == 0 && inner->dead && n_doomed < 1024) doomed[n_doomed++] = inner;
+	sluice_unlock(&ids_lock);
+}
+
+static void destroy(struct sluice_map *m)
+{
 	/* Programs and other threads may still be reading: wait them out. */
 	sluice_epoch_synchronize();
 	if (m->ops->free) m->ops->free(m);
 	free(m);
+}
+
+/* Destroys maps whose last hold went away (never inside a read section). */
+static void reap(void)
+{
+	for (;;) {
+		sluice_lock(&ids_lock);
+		struct sluice_map *m = n_doomed ? doomed[--n_doomed] : NULL;
+		sluice_unlock(&ids_lock);
+		if (!m) return;
+		destroy(m);
+	}
+}
+
+long sluice_map_free(struct sluice_map *m)
+{
+	if (!m) return 0;
+	sluice_lock(&ids_lock);
+	unregister_id(m);
+	int held = m->outer_refs > 0;
+	if (held) m->dead = 1;
+	sluice_unlock(&ids_lock);
+	if (!held) destroy(m); /* (freeing a map-in-map releases its inner maps) */
+	reap();
+	return held ? -EBUSY : 0;
 }
 
 long sluice_map_lookup(struct sluice_map *m, const void *key, void *value)
@@ -112,6 +162,7 @@ long sluice_map_update(struct sluice_map *m, const void *key, const void *value,
 	sluice_read_lock();
 	long rc = m->ops->update_sys(m, key, value, flags);
 	sluice_read_unlock();
+	if (sluice_worker.read_depth == 0) reap();
 	return rc;
 }
 
@@ -121,6 +172,7 @@ long sluice_map_delete(struct sluice_map *m, const void *key)
 	sluice_read_lock();
 	long rc = m->ops->delete(m, key);
 	sluice_read_unlock();
+	if (sluice_worker.read_depth == 0) reap();
 	return rc;
 }
 

@@ -71,8 +71,10 @@ struct sluice_map {
 	/* --- below: not part of the JIT-visible layout --- */
 	const struct sluice_map_ops *ops;
 	char name[SLUICE_MAP_NAME_LEN];
-	uint32_t inner_map_id;     /* map-in-map: kept for the loader */
+	uint32_t inner_map_id;     /* this map's process-wide id (map-in-map values) */
 	int lock;                  /* map-wide writer lock (spin) */
+	uint32_t outer_refs;       /* slots of map-in-map maps holding this map */
+	uint32_t dead;             /* closed, destroyed when outer_refs drops to 0 */
 	void *impl;                /* type-specific state */
 };
 
@@ -81,7 +83,12 @@ struct sluice_map {
 struct sluice_map *sluice_map_create(const char *name, uint32_t type, uint32_t key_size,
 				     uint32_t value_size, uint32_t max_entries, uint32_t map_flags,
 				     uint32_t ncpus, char *err, uint32_t errlen);
-void sluice_map_free(struct sluice_map *m);
+/* Frees a map; while a map-in-map slot holds it, returns -EBUSY and defers
+ * the free to the release of the last hold (the map loses its id at once). */
+long sluice_map_free(struct sluice_map *m);
+/* Map-in-map bookkeeping: a slot starts or stops holding inner. */
+void sluice_map_hold(struct sluice_map *inner);
+void sluice_map_release(struct sluice_map *inner);
 
 /* Control-plane operations (kernel errno results, negative). */
 long sluice_map_lookup(struct sluice_map *m, const void *key, void *value);

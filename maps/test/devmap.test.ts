@@ -105,7 +105,19 @@ if (requires('devmap, xskmap, prog_array, map-in-map', hasNativeLibrary())) {
       assert.is(call(Fn.map_lookup_elem, aom.address, key.address), 0n);
       assert.is(aom.tryUpdate(u32(0), u32(999999)), E.EBADF);
       assert.is(aom.tryUpdate(u32(0), u32(hom.id)), E.EINVAL, 'no map-in-map inside map-in-map');
-    } finally { aom.close(); hom.close(); inner.close(); key.free(); }
+      // closing an inner map that slots hold: it lives on for them, without its id
+      const innerAddress = inner.address, innerId = inner.id;
+      inner.update(u32(0), u64(0x5151));
+      inner.close();
+      assert.is(aom.tryUpdate(u32(0), u32(innerId)), E.EBADF, 'the id is gone');
+      key.bytes.set(u32(1));
+      assert.is(call(Fn.map_lookup_elem, aom.address, key.address), innerAddress);
+      key.bytes.set(u32(0));
+      const v = call(Fn.map_lookup_elem, innerAddress, key.address);
+      assert.equal(readAt(v, 8), u64(0x5151), 'still readable through the outer map');
+      aom.delete(u32(1));
+      hom.delete(u32(9)); // the last hold: destroyed now (after a grace period)
+    } finally { aom.close(); hom.close(); if (!inner.isClosed) inner.close(); key.free(); }
   });
 }
 
