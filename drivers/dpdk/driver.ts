@@ -37,6 +37,8 @@ export interface DpdkStats extends DriverStats {
   /** Frames the program saw only the first segment of (could not be linearized). */
   multiSeg: number;
   bursts: number;
+  /** ethdev's counters of each port at stop (final totals only). */
+  ports?: { port: number; ipackets: number; opackets: number; imissed: number; ierrors: number; oerrors: number }[];
 }
 
 export interface PortInfo { port: number; name: string; ifindex: number; tap?: { port: number; ifname: string } }
@@ -132,6 +134,9 @@ export class DpdkDriver implements RunningDriver {
       this.stopped = (async () => {
         dpdkNative().stop(this.handle);
         const totals = this.totals();
+        totals.ports = this.portStats().map(({ port, stats: s }) => ({
+          port, ipackets: Number(s.ipackets), opackets: Number(s.opackets), imissed: Number(s.imissed), ierrors: Number(s.ierrors), oerrors: Number(s.oerrors),
+        }));
         this.release();
         return totals;
       })();

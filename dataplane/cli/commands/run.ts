@@ -6,6 +6,7 @@
 import { relative } from 'node:path';
 import { loadObject, XDP_ACTIONS, type XdpObject, type XdpProgram } from '../../runtime.ts';
 import { messageOf } from '../../../jit/errors.ts';
+import { loadMapJson } from '../../map-json.ts';
 import { sumStats, type DriverStats, type RunningDriver } from '../../../drivers/driver.ts';
 import { DPDK_OPTIONS, DPDK_USAGE, describeDpdk, dpdkAvailable, startDpdk } from '../../../drivers/dpdk/cli.ts';
 import type { DpdkDriver } from '../../../drivers/dpdk/driver.ts';
@@ -35,7 +36,7 @@ const DRIVERS: DriverFrontEnd[] = [
 
 const COMMON = {
   prog: { type: 'string' }, workers: { type: 'string' }, stats: { type: 'string' }, json: { type: 'boolean' },
-  duration: { type: 'string' }, 'per-worker': { type: 'boolean' },
+  duration: { type: 'string' }, 'per-worker': { type: 'boolean' }, 'map-in': { type: 'string' },
 } as const;
 
 const USAGE = `Usage: sluice run OBJ --dpdk "<EAL args>" --port 0[,1…] [--workers N] [--pass-to tap|none]
@@ -50,6 +51,8 @@ bursts (no packet is lost or sees half a swap; the new object's maps start empty
   --json            statistics and totals as JSON lines
   --per-worker      also show each worker's counters
   --duration S      stop by itself after S seconds
+  --map-in FILE     set map entries before starting, and again after each reload
+                    ({"maps": {"<name>": [{"key": "<hex>", "value": "<hex>"}]}}, as sluice replay)
 
 ${DRIVERS.map((d) => d.usage).join('\n\n')}`;
 
@@ -73,8 +76,18 @@ async function run(argv: string[]): Promise<number> {
   const json = values.json ?? false;
   const out = (line: string): void => { process.stdout.write(`${line}\n`); };
 
+  const open = (): XdpObject => {
+    const o = loadObject(path, { cpus: workers });
+    try {
+      if (values['map-in'] !== undefined) loadMapJson(values['map-in'], o.maps);
+    } catch (err) {
+      o.close();
+      throw err;
+    }
+    return o;
+  };
   // The object first: a program that fails to load must leave nothing behind.
-  let obj: XdpObject = loadObject(path, { cpus: workers });
+  let obj: XdpObject = open();
   let driver: RunningDriver;
   try {
     const program = obj.program(values.prog);
@@ -108,7 +121,7 @@ async function run(argv: string[]): Promise<number> {
     if (swapping) return;
     swapping = true;
     try {
-      const next = loadObject(path, { cpus: workers });
+      const next = open();
       try {
         await driver.swap(next.program(values.prog));
       } catch (err) {
