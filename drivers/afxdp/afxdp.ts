@@ -55,7 +55,7 @@ export interface AfxdpStats extends DriverStats {
   /** Frames written into a PASS TAP. */
   passPackets: number;
   /** Frames the kernel sent out of a PASS TAP, put on the wire. */
-  kernelTx: number;
+  fromKernel: number;
   bursts: number;
   idlePolls: number;
 }
@@ -138,7 +138,7 @@ export function startAfxdp(program: XdpProgram, options: AfxdpOptions): RunningA
         rxPackets: n(0), rxBytes: n(1),
         verdicts: [n(2), n(3), n(4), n(5), n(6)], otherVerdicts: n(7),
         txPackets: n(8), txDropped: n(9), redirectErrors: n(10),
-        passPackets: n(11), kernelTx: n(12), bursts: n(13), idlePolls: n(14),
+        passPackets: n(11), fromKernel: n(12), bursts: n(13), idlePolls: n(14),
       });
     }
     return all;
@@ -166,7 +166,7 @@ export function startAfxdp(program: XdpProgram, options: AfxdpOptions): RunningA
       stopped = {
         ...sum,
         passPackets: final.reduce((s, w) => s + w.passPackets, 0),
-        kernelTx: final.reduce((s, w) => s + w.kernelTx, 0),
+        fromKernel: final.reduce((s, w) => s + w.fromKernel, 0),
         bursts: final.reduce((s, w) => s + w.bursts, 0),
         idlePolls: final.reduce((s, w) => s + w.idlePolls, 0),
       };

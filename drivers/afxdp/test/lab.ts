@@ -4,6 +4,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { hasCommand, isRoot, type Requirement } from '../../../scripts/testkit/skip.ts';
 import type { AfxdpInterface, AfxdpStats } from '../afxdp.ts';
 
@@ -61,8 +62,9 @@ export class Lab {
   links(): string { return this.exec(this.sluice, 'ip', ['link']); }
 
   /** Starts the driver on the sluice namespace's interfaces; resolves when traffic can flow. */
-  async serve(object: string, ifaces: string[], updates: { map: string; key: string; value: string }[] = []): Promise<Served> {
-    const child = this.spawn(this.sluice, process.execPath, ['--import', 'tsx', SERVE, object, ifaces.join(','), JSON.stringify(updates)]);
+  async serve(object: string, ifaces: string[], updates: { map: string; key: string; value: string }[] = [],
+    options: { burst?: number; swapTo?: string } = {}): Promise<Served> {
+    const child = this.spawn(this.sluice, process.execPath, ['--import', 'tsx', SERVE, object, ifaces.join(','), JSON.stringify(updates), JSON.stringify(options)]);
     const served = new Served(child);
     await served.ready();
     return served;
@@ -103,7 +105,41 @@ export class Served {
     return JSON.parse(m[1]!) as AfxdpStats;
   }
 
+  /** Output so far. */
+  get output(): string { return this.out; }
+
   kill(): void { if (this.child.exitCode === null) this.child.kill('SIGKILL'); }
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const ECHO_SERVER = "require('net').createServer((s) => s.pipe(s)).listen(7000, '10.0.2.1', () => console.log('listening'))";
+const ECHO_CLIENT = `
+const net = require('net');
+const payload = Buffer.from(process.argv[1], 'base64');
+const got = [];
+const s = net.connect(7000, '10.0.2.1', () => s.end(payload));
+s.on('data', (d) => got.push(d));
+s.on('end', () => { process.stdout.write(Buffer.concat(got).toString('base64')); });
+s.on('error', (e) => { console.error(e.message); process.exit(1); });`;
+
+/** A TCP echo of `bytes` random bytes from the client (10.0.1.1) to the server (10.0.2.1:7000); throws unless they come back intact. */
+export async function tcpEcho(lab: Lab, bytes = 60_000): Promise<void> {
+  const server = lab.spawn(lab.server, process.execPath, ['-e', ECHO_SERVER]);
+  try {
+    let out = '';
+    server.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    const until = Date.now() + 10_000;
+    while (!out.includes('listening')) {
+      if (Date.now() > until) throw new Error('the echo server did not start');
+      await sleep(50);
+    }
+    const payload = randomBytes(bytes);
+    const back = Buffer.from(lab.exec(lab.client, process.execPath, ['-e', ECHO_CLIENT, payload.toString('base64')], 20_000), 'base64');
+    if (back.length !== payload.length || !back.equals(payload)) {
+      throw new Error(`TCP echo: sent ${payload.length} bytes, got ${back.length}${back.length === payload.length ? ' that differ' : ''}`);
+    }
+  } finally {
+    server.kill();
+  }
+}

@@ -33,7 +33,7 @@ if (requires('AF_XDP TX reflection', ...afxdpRequirements(), hasCommand('tcpdump
       }
       assert.ok(stats.verdicts[3] >= 1, `TX verdicts: ${JSON.stringify(stats)}`);
       assert.is(stats.verdicts[3], stats.rxPackets, 'every frame is long enough to reflect');
-      assert.is(stats.txPackets, stats.verdicts[3] + stats.kernelTx);
+      assert.is(stats.txPackets, stats.verdicts[3] + stats.fromKernel);
       assert.is(stats.txDropped, 0);
       assert.not.match(lab.links(), /xdp/, 'no XDP program left on the interface');
       assert.not.match(lab.links(), /p-cli0/, 'the PASS TAP is gone');
