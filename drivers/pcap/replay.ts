@@ -21,7 +21,9 @@ export interface ReplayOptions extends PacketMeta {
   writeDrops?: boolean;
   /** Replay the capture this many times. Default 1. */
   loop?: number;
-  /** Called after each burst with the running totals (progress display). */
+  /** Pace the replay (lab demos): 'timing' at the capture's own pace, or a rate in packets per second. Default: full speed. */
+  pace?: 'timing' | { pps: number };
+  /** Called after each burst with the running totals (progress display, draining ring buffers). */
   onBurst?: (stats: ReplayStats) => void;
 }
 
@@ -66,33 +68,45 @@ export async function replay(prog: XdpProgram, path: string, options: ReplayOpti
   const frames = new FrameBurst(REPLAY_BURST);
   // The reader leaves each burst's frames in one buffer with their offsets and
   // lengths in typed arrays; the native fill copies them straight from there.
-  const runBurst = (): void => {
-    const n = frames.count;
-    arena.offs.set(frames.offset.subarray(0, n));
-    arena.lens.set(frames.caplen.subarray(0, n));
+  const runRange = (start: number, end: number): void => {
+    const n = end - start;
+    arena.offs.set(frames.offset.subarray(start, end));
+    arena.lens.set(frames.caplen.subarray(start, end));
     const t0 = process.hrtime.bigint();
     prog.runArena(arena, frames.bytes, n, options);
     stats.runNs += Number(process.hrtime.bigint() - t0);
     for (let i = 0; i < n; i++) {
+      const f = start + i;
       const verdict = arena.verdict(i);
-      stats.bytes += frames.caplen[i]!;
+      stats.bytes += frames.caplen[f]!;
       if (verdict < stats.verdicts.length) stats.verdicts[verdict]!++;
       else stats.other++;
       const writer = writerFor(verdict);
       if (writer) {
         const data = arena.packet(i);
         // A frame the capture truncated stays truncated: keep its wire length, grown or shrunk by the program.
-        writer.write({ data, timestamp: frames.timestamp(i), origLen: frames.origLen[i]! + data.length - frames.caplen[i]! });
+        writer.write({ data, timestamp: frames.timestamp(f), origLen: frames.origLen[f]! + data.length - frames.caplen[f]! });
       }
     }
     stats.packets += n;
     options.onBurst?.(stats);
   };
 
+  const pacer = options.pace === undefined ? undefined : new Pacer(options.pace);
+  const runBurst = async (): Promise<void> => {
+    for (let start = 0; start < frames.count;) {
+      const due = pacer ? pacer.due(frames, start, stats.packets) : frames.count - start;
+      if (due === 0) { await sleep(pacer!.waitMs); continue; }
+      runRange(start, start + due);
+      start += due;
+    }
+  };
+
   try {
     for (let pass = 0; pass < (options.loop ?? 1) && !stats.error; pass++) {
       const stream = await openCapture(path, { onError: 'stop', linkType: LinkType.ETHERNET });
-      while (await stream.readBurst(frames) > 0) runBurst();
+      pacer?.restart();
+      while (await stream.readBurst(frames) > 0) await runBurst();
       if (stream.error) stats.error = stream.error;
     }
   } finally {
@@ -100,4 +114,43 @@ export async function replay(prog: XdpProgram, path: string, options: ReplayOpti
     stats.wallNs = Number(process.hrtime.bigint() - started);
   }
   return stats;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Decides how many of a burst's next frames are due: by their capture timestamps, or by a packet rate. */
+class Pacer {
+  private startedAt = 0n;
+  private firstStamp: bigint | undefined;
+  private sentAtStart = 0;
+  waitMs = 0;
+
+  constructor(private readonly pace: 'timing' | { pps: number }) {}
+
+  restart(): void {
+    this.startedAt = 0n;
+    this.firstStamp = undefined;
+  }
+
+  due(frames: FrameBurst, start: number, sent: number): number {
+    const now = process.hrtime.bigint();
+    if (this.startedAt === 0n) { this.startedAt = now; this.sentAtStart = sent; }
+    const elapsed = now - this.startedAt;
+    let due = 0;
+    let nextAt = 0n;
+    for (let f = start; f < frames.count; f++) {
+      let at: bigint;
+      if (this.pace === 'timing') {
+        const ts = frames.timestamp(f);
+        this.firstStamp ??= ts;
+        at = ts - this.firstStamp;
+      } else {
+        at = BigInt(Math.round(((sent - this.sentAtStart + due) * 1e9) / this.pace.pps));
+      }
+      if (at > elapsed) { nextAt = at; break; }
+      due++;
+    }
+    this.waitMs = due === 0 ? Math.max(1, Number((nextAt - elapsed) / 1_000_000n)) : 0;
+    return due;
+  }
 }

@@ -3,19 +3,25 @@
 // capture through the example firewall.
 import { fileURLToPath } from 'node:url';
 import { relative } from 'node:path';
-import { loadObject, XDP_ACTIONS } from '../../runtime.ts';
+import { openSync, writeSync, closeSync } from 'node:fs';
+import { loadObject, XDP_ACTIONS, type XdpObject, type XdpProgram } from '../../runtime.ts';
+import { MapType } from '../../../maps/index.ts';
+import { CALL } from '../../../jit/isa/opcode.ts';
 import { ENGINE_KINDS, type EngineKind } from '../../pipeline/engine.ts';
 import { loadMapJson, writeMapJson } from '../../map-json.ts';
 import { replay, REPLAY_BURST, type ReplayStats } from '../../../drivers/pcap/replay.ts';
 import { helperBindings } from '../../ffi.ts';
 import { type Command, EXIT_FAILURE, EXIT_OK, UsageError, intOption, parseOptions } from '../command.ts';
 
+const BPF_FUNC_trace_printk = 6, BPF_FUNC_trace_vprintk = 177;
+
 const repoFile = (path: string): string => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 export const DEFAULT_OBJECT = repoFile('examples/firewall.o');
 export const DEFAULT_CAPTURE = repoFile('pcaps/demo.pcap');
 
 const USAGE = `Usage: sluice replay [OBJ [IN.pcap]] [--prog NAME] [--out DIR] [--write-drops] [--loop N]
-                     [--map-in FILE.json] [--map-out FILE.json] [--engine jit|interp] [--json]
+                     [--timing | --pps N] [--map-in FILE.json] [--map-out FILE.json]
+                     [--engine jit|interp] [--events FILE] [--json]
 
 Replays a capture (pcap or pcapng) through an XDP program with the pcap driver and
 prints the verdict counts. No root needed. Without OBJ and IN: the demo, the example
@@ -24,6 +30,9 @@ firewall (examples/firewall.o) over pcaps/demo.pcap.
   --out DIR        write pass.pcap, tx.pcap, redirect.pcap: frames as the program left them
   --write-drops    with --out, also drop.pcap and aborted.pcap
   --loop N         replay the capture N times (default 1)
+  --timing         replay at the capture's own pace (timestamps), for demos
+  --pps N          replay at N packets per second
+  --events FILE    write ring buffer events and bpf_printk lines to FILE instead of stdout
   --map-in FILE    set map entries first ({"maps": {"<name>": [{"key": "<hex>", "value": "<hex>"}]}})
   --map-out FILE   write every map's entries afterwards
   --engine E       jit (default) or interp
@@ -32,6 +41,7 @@ firewall (examples/firewall.o) over pcaps/demo.pcap.
 const OPTIONS = {
   prog: { type: 'string' }, out: { type: 'string' }, 'write-drops': { type: 'boolean' }, loop: { type: 'string' },
   'map-in': { type: 'string' }, 'map-out': { type: 'string' }, engine: { type: 'string' }, json: { type: 'boolean' },
+  timing: { type: 'boolean' }, pps: { type: 'string' }, events: { type: 'string' },
 } as const;
 
 async function run(argv: string[]): Promise<number> {
@@ -41,6 +51,10 @@ async function run(argv: string[]): Promise<number> {
   if (positionals.length === 1) throw new UsageError('give both OBJ and IN.pcap, or neither for the demo');
   if (o['write-drops'] && o.out === undefined) throw new UsageError('--write-drops needs --out DIR');
   const loop = intOption(o.loop, 'loop', 1, 1e6);
+  if (o.timing && o.pps !== undefined) throw new UsageError('give --timing or --pps, not both');
+  const pps = o.pps === undefined ? undefined : intOption(o.pps, 'pps', 0, 1e9);
+  if (pps === 0) throw new UsageError('--pps must be at least 1');
+  const pace = o.timing ? 'timing' as const : pps === undefined ? undefined : { pps };
   const objectPath = positionals[0] ?? DEFAULT_OBJECT;
   const capturePath = positionals[1] ?? DEFAULT_CAPTURE;
 
@@ -49,15 +63,17 @@ async function run(argv: string[]): Promise<number> {
     if (o['map-in'] !== undefined) loadMapJson(o['map-in'], obj.maps);
     const prog = obj.program(o.prog);
     const progress = !o.json && process.stdout.isTTY ? progressLine() : undefined;
+    const events = eventSink(obj, prog, o.events, Boolean(o.json));
     const stats = await replay(prog, capturePath, {
       ...(o.out === undefined ? {} : { outDir: o.out }), writeDrops: o['write-drops'] ?? false, loop,
-      ...(progress ? { onBurst: progress.update } : {}),
+      ...(pace ? { pace } : {}),
+      onBurst: (s) => { progress?.update(s); events.drain(); },
     });
     progress?.done();
-    const trace = drainTrace();
+    const eventLines = events.close();
     if (o['map-out'] !== undefined) writeMapJson(o['map-out'], obj.maps);
     const names = { object: display(objectPath), capture: display(capturePath), program: prog.name, engine };
-    process.stdout.write(o.json ? `${JSON.stringify(toJson(stats, names, trace))}\n` : table(stats, names, trace));
+    process.stdout.write(o.json ? `${JSON.stringify(toJson(stats, names, eventLines))}\n` : table(stats, names));
     if (stats.error) {
       process.stderr.write(`sluice replay: ${capturePath}: ${stats.error.message} (the ${stats.packets} frames before it were processed)\n`);
       return EXIT_FAILURE;
@@ -73,20 +89,46 @@ const display = (path: string): string => {
   return rel.startsWith('..') ? path : rel;
 };
 
-/** bpf_printk output the run left in the trace pipe. */
-function drainTrace(): string[] {
+/**
+ * Ring buffer and perf events and bpf_printk lines, as they come (drained after
+ * every burst, only for what the object can produce). With --json or --events
+ * FILE they are collected or written to the file instead of printed.
+ */
+function eventSink(obj: XdpObject, prog: XdpProgram, file: string | undefined, collect: boolean) {
+  const rings = [...obj.maps.values()].filter((m) => m.type === MapType.RingBuf || m.type === MapType.PerfEventArray);
+  const printk = prog.instructions.some((i) => i.opcode === CALL && i.src === 0 && (i.imm === BPF_FUNC_trace_printk || i.imm === BPF_FUNC_trace_vprintk));
+  const fd = file === undefined ? undefined : openSync(file, 'w');
+  const kept: string[] = [];
+  const emit = (line: string) => {
+    if (fd !== undefined) writeSync(fd, `${line}\n`);
+    else if (collect) kept.push(line);
+    else process.stdout.write(`${line}\n`);
+  };
   const buf = new Uint8Array(1 << 16);
-  const lines: string[] = [];
-  for (let n = helperBindings().traceDrain(buf, buf.length); n > 0; n = helperBindings().traceDrain(buf, buf.length)) {
-    lines.push(...new TextDecoder().decode(buf.subarray(0, n)).split('\n').filter((l) => l.length > 0));
-  }
-  return lines;
+  const drain = () => {
+    for (const ring of rings) {
+      const records = ring.type === MapType.RingBuf ? ring.drain().map((data) => ({ cpu: -1, data })) : ring.drainPerf();
+      for (const r of records) emit(`${ring.name}${r.cpu >= 0 ? ` cpu ${r.cpu}` : ''}: ${Buffer.from(r.data).toString('hex')}`);
+    }
+    if (!printk) return;
+    for (let n = helperBindings().traceDrain(buf, buf.length); n > 0; n = helperBindings().traceDrain(buf, buf.length)) {
+      for (const line of new TextDecoder().decode(buf.subarray(0, n)).split('\n')) if (line) emit(`bpf_printk: ${line}`);
+    }
+  };
+  return {
+    drain,
+    close(): string[] {
+      drain();
+      if (fd !== undefined) closeSync(fd);
+      return kept;
+    },
+  };
 }
 
 const mpps = (packets: number, ns: number): string => (ns > 0 ? (packets * 1e3 / ns).toFixed(2) : '-');
 const group = (n: number): string => n.toLocaleString('en-US');
 
-function table(s: ReplayStats, n: { object: string; capture: string; program: string; engine: string }, trace: string[]): string {
+function table(s: ReplayStats, n: { object: string; capture: string; program: string; engine: string }): string {
   const rows: [string, number][] = XDP_ACTIONS.map((name, i): [string, number] => [name, s.verdicts[i]!]).filter(([, c]) => c > 0);
   if (s.other) rows.push(['other', s.other]);
   const share = (c: number) => (s.packets ? `${(100 * c / s.packets).toFixed(1)} %` : '-');
@@ -101,15 +143,14 @@ function table(s: ReplayStats, n: { object: string; capture: string; program: st
       `(${mpps(s.packets, s.runNs)} Mpps, bursts of ${REPLAY_BURST})`,
   ];
   for (const [verdict, file] of Object.entries(s.outputs)) lines.push(`  ${verdict.padEnd(10)} → ${display(file)}`);
-  if (trace.length) lines.push('', 'bpf_printk:', ...trace.map((l) => `  ${l}`));
   return `${lines.join('\n')}\n`;
 }
 
-function toJson(s: ReplayStats, n: object, trace: string[]) {
+function toJson(s: ReplayStats, n: object, events: string[]) {
   const verdicts = Object.fromEntries(XDP_ACTIONS.map((name, i) => [name, s.verdicts[i]!]));
   return {
     ...n, packets: s.packets, bytes: s.bytes, verdicts, other: s.other, run_ns: s.runNs, wall_ns: s.wallNs,
-    outputs: s.outputs, trace, ...(s.error ? { error: s.error.message } : {}),
+    outputs: s.outputs, events, ...(s.error ? { error: s.error.message } : {}),
   };
 }
 
