@@ -4,6 +4,7 @@
 // the loaded object reveals, and per-CPU sums.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { packet, ipv4HeaderChecksum } from '../../../drivers/packet/packet.ts';
 import { loadSpec, parseSpecText, parseSpec, runSpec, SpecError, type SpecResult } from '../index.ts';
@@ -115,6 +116,17 @@ cases:
   assert.equal(r.cases.map((c) => c.status), ['error', 'passed']);
   assert.match(r.cases[0]!.error!, /^map setup fw_reasons: /);
   assert.is(r.errors, 1);
+});
+
+test("the README's full example runs and passes against the router", () => {
+  const readme = readFileSync(`${root}dataplane/spec/README.md`, 'utf8');
+  const yaml = /## A full example\n\n```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(yaml, 'the README has a full example');
+  // As if it sat in examples/specs/, which its relative capture path assumes.
+  const spec = parseSpec(parseSpecText(yaml!, `${root}examples/specs/readme-example.yaml`));
+  const r = runSpec(spec, `${root}examples/router.o`);
+  assert.equal(failures(r), []);
+  assert.is(r.passed, 4);
 });
 
 test('per-CPU values are summed lane by lane, little-endian, wrapping', () => {
