@@ -178,6 +178,17 @@ export class MapHandle {
     return this.records((out, cap) => this.native.ringbufDrain(this.live(), out, cap), maxBytes);
   }
 
+  /** Calls onRecord for each ring buffer record as it arrives (polled every intervalMs,
+   *  default 10); returns a function that stops watching. */
+  watch(onRecord: (record: Uint8Array) => void, intervalMs = 10): () => void {
+    this.requireType(MapType.RingBuf, 'watch');
+    const timer = setInterval(() => {
+      if (this.closed) { clearInterval(timer); return; }
+      for (const r of this.drain()) onRecord(r);
+    }, intervalMs);
+    return () => clearInterval(timer);
+  }
+
   /** bpf_ringbuf_query from the control plane. */
   query(what: RingBufQuery): bigint {
     this.requireType(MapType.RingBuf, 'query');

@@ -69,6 +69,25 @@ if (requires('ringbuf and perf_event_array', hasNativeLibrary())) {
     } finally { rb.close(); mem.free(); }
   });
 
+  test('watch delivers records as events, in order, until stopped', async () => {
+    const rb = createMap({ name: 'rbwatch', type: MapType.RingBuf, keySize: 0, valueSize: 0, maxEntries: 4096 });
+    const mem = new NativeBuf(16);
+    try {
+      const seen: string[] = [];
+      const stop = rb.watch((r) => seen.push(new TextDecoder().decode(r)), 2);
+      mem.bytes.set(text('one'));
+      call(Fn.ringbuf_output, rb.address, mem.address, 3, 0);
+      mem.bytes.set(text('two'));
+      call(Fn.ringbuf_output, rb.address, mem.address, 3, 0);
+      for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+      stop();
+      assert.equal(seen, ['one', 'two']);
+      call(Fn.ringbuf_output, rb.address, mem.address, 3, 0);
+      await new Promise((r) => setTimeout(r, 20));
+      assert.is(seen.length, 2, 'nothing after stop');
+    } finally { rb.close(); mem.free(); }
+  });
+
   test('perf_event_array: output to an open slot (this CPU or an index), with packet bytes', () => {
     const pe = createMap({ name: 'events', type: MapType.PerfEventArray, keySize: 4, valueSize: 4, maxEntries: 2 });
     const mem = new NativeBuf(128);
