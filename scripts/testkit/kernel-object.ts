@@ -9,7 +9,7 @@ import type { Instruction } from '../../jit/isa/instruction.ts';
 import type { ObjectSpec } from '../../jit/object/load.ts';
 import { kernelBatch, KernelHarnessError, KernelStatus, type KernelRequest } from './kernel.ts';
 
-export interface KernelFrameResult { retval: number; dataOut: Uint8Array }
+export interface KernelFrameResult { retval: number; dataOut: Uint8Array; /** Mean ns per run of the kernel's test-run loop. */ durationNs: number }
 
 export interface KernelObjectRun {
   frames: KernelFrameResult[];
@@ -30,7 +30,7 @@ export function withMapIndexes(instructions: readonly Instruction[], spec: Objec
 }
 
 export function kernelRunObject(spec: ObjectSpec, programName: string, frames: readonly Uint8Array[],
-  setup: readonly { map: string; key: Uint8Array; value: Uint8Array }[] = [], lookups: readonly MapKey[] = []): KernelObjectRun {
+  setup: readonly { map: string; key: Uint8Array; value: Uint8Array }[] = [], lookups: readonly MapKey[] = [], repeat = 1): KernelObjectRun {
   const program = spec.programs.find((p) => p.name === programName);
   if (!program) throw new KernelHarnessError(`no program '${programName}' in ${spec.name}`);
   const mapIndex = (name: string) => {
@@ -47,7 +47,7 @@ export function kernelRunObject(spec: ObjectSpec, programName: string, frames: r
   });
   for (const s of setup) requests.push({ kind: 'map-update', map: mapIndex(s.map), key: s.key, value: s.value });
   const insns = encode(withMapIndexes(program.instructions, spec));
-  for (const packet of frames) requests.push({ kind: 'program', insns, packet });
+  for (const packet of frames) requests.push({ kind: 'program', insns, packet, repeat });
   for (const l of lookups) requests.push({ kind: 'map-lookup', map: mapIndex(l.map), key: l.key, valueSize: l.valueSize });
 
   const replies = kernelBatch(requests);
@@ -59,7 +59,7 @@ export function kernelRunObject(spec: ObjectSpec, programName: string, frames: r
   const runs = replies.filter((r) => r.tag === 'P');
   const looked = replies.slice(replies.length - lookups.length);
   return {
-    frames: runs.map((r) => ({ retval: r.value, dataOut: r.a })),
+    frames: runs.map((r) => ({ retval: r.value, dataOut: r.a, durationNs: r.durationNs })),
     lookups: lookups.length ? looked.map((r) => (r.status === KernelStatus.OK ? r.a : undefined)) : [],
   };
 }
