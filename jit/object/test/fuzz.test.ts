@@ -7,7 +7,7 @@ import { hasCommand } from '../../../scripts/testkit/skip.ts';
 import { buildFixture, exampleObjects, read } from './objects.ts';
 import { fuzz } from './mutate.ts';
 
-const PER_OBJECT = Number(process.env.SLUICE_FUZZ_COUNT ?? 300);
+const PER_OBJECT = Number(process.env.SLUICE_FUZZ_COUNT ?? 200);
 
 test('mutated objects load or fail with a SluiceError', () => {
   const files = [...exampleObjects(),
