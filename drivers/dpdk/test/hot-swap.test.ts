@@ -1,0 +1,54 @@
+// Hot swap under traffic (SIGHUP reloads the object): on net_null ports, which
+// receive as fast as the workers poll, every received packet is in exactly one
+// verdict, program B's verdicts appear after the swap and program A's stop.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { requires } from '../../../scripts/testkit/skip.ts';
+import { dpdkRequirements, eal, leftovers, repo, startRun, tempDir, totalsOf, uniquePrefix, type RunEvent } from './harness.ts';
+
+type Stats = { rxPackets: number; verdicts: number[] };
+const statsOf = (e: RunEvent): Stats => e.totals as Stats;
+
+async function swapUnderTraffic(workers: number): Promise<void> {
+  const dir = tempDir();
+  const object = join(dir, 'prog.o');
+  copyFileSync(repo('examples/xdp_drop.o'), object);
+  const prefix = uniquePrefix(`swap${workers}`);
+  const run = startRun([object, '--dpdk', eal(prefix, 'net_null0', 'net_null1'), '--port', '0,1', '--workers', String(workers),
+    '--pass-to', 'none', '--stats', '100ms']);
+  let done;
+  try {
+    await run.waitFor((e) => e.event === 'stats' && statsOf(e).verdicts[1]! > 100_000);
+    copyFileSync(repo('examples/xdp_pass.o'), object);
+    run.signal('SIGHUP');
+    await run.waitFor((e) => e.event === 'reload');
+    const afterReload = run.events.length;
+    await run.waitFor((e) => e.event === 'stats' && run.events.indexOf(e) > afterReload + 1 && statsOf(e).verdicts[2]! > 100_000);
+    const later = run.events.slice(afterReload).filter((e) => e.event === 'stats').map(statsOf);
+    assert.ok(later.length >= 2);
+    // Once the reload is reported (after quiescing), program A runs no more: DROP stays where it was.
+    assert.is(later[later.length - 1]!.verdicts[1], later[0]!.verdicts[1], 'no DROP verdicts after the swap');
+  } finally {
+    run.signal('SIGINT');
+    done = await run.done;
+  }
+  assert.is(done.status, 0, done.stderr);
+  const t = totalsOf(done.events);
+  const sum = t.verdicts.reduce((a, b) => a + b, 0) + t.otherVerdicts;
+  assert.is(sum, t.rxPackets, 'every received packet has exactly one verdict');
+  assert.is(t.verdicts[0], 0);
+  assert.ok(t.verdicts[1]! > 0 && t.verdicts[2]! > 0, 'both programs ran');
+  assert.is(t.verdicts[3]! + t.verdicts[4]!, 0);
+  assert.is(t.passDropped, t.verdicts[2], 'PASS without an exception interface: counted and dropped');
+  assert.is(t.ports.reduce((a, p) => a + p.ipackets, 0), t.rxPackets, 'the ports\' own receive counters agree');
+  assert.equal(leftovers(prefix, run.pid), []);
+}
+
+if (requires('DPDK hot swap under traffic', ...dpdkRequirements())) {
+  test('SIGHUP swaps xdp_drop for xdp_pass under traffic, one worker', () => swapUnderTraffic(1));
+  test('SIGHUP swaps xdp_drop for xdp_pass under traffic, two workers (a queue each per port)', () => swapUnderTraffic(2));
+}
+
+test.run();
