@@ -40,3 +40,10 @@ if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libxdp libbpf; t
 else
   echo "sluice: libxdp not found (pkg-config libxdp): the AF_XDP driver is not built (Debian: apt-get install libxdp-dev libbpf-dev)"
 fi
+
+# ---------------------------------------------------------------------------
+# Optional: the DPDK driver's data path (owner: drivers/dpdk). Only where
+# `pkg-config --exists libdpdk`; without DPDK this says so and succeeds, and a
+# failed DPDK build leaves the rest of sluice usable.
+# ---------------------------------------------------------------------------
+bash scripts/build-dpdk.sh || echo "sluice: the DPDK driver is unavailable (build failed, log above)." >&2
