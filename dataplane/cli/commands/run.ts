@@ -10,6 +10,8 @@ import { loadMapJson } from '../../map-json.ts';
 import { sumStats, type DriverStats, type RunningDriver } from '../../../drivers/driver.ts';
 import { DPDK_OPTIONS, DPDK_USAGE, describeDpdk, dpdkAvailable, startDpdk } from '../../../drivers/dpdk/cli.ts';
 import type { DpdkDriver } from '../../../drivers/dpdk/driver.ts';
+import { AFXDP_OPTIONS, AFXDP_USAGE, afxdpAvailable, describeAfxdp, startAfxdpFromCli } from '../../../drivers/afxdp/cli.ts';
+import type { RunningAfxdp } from '../../../drivers/afxdp/afxdp.ts';
 import { type Command, EXIT_FAILURE, EXIT_OK, UsageError, intOption, parseOptions } from '../command.ts';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -32,6 +34,11 @@ const DRIVERS: DriverFrontEnd[] = [
     start: (program, values, workers) => startDpdk(program, values as Parameters<typeof startDpdk>[1], workers),
     describe: (d) => describeDpdk(d as DpdkDriver),
   },
+  {
+    flag: 'afxdp', options: AFXDP_OPTIONS, usage: AFXDP_USAGE, available: afxdpAvailable,
+    start: (program, values, workers) => startAfxdpFromCli(program, values, workers),
+    describe: (d) => describeAfxdp(d as RunningAfxdp),
+  },
 ];
 
 const COMMON = {
@@ -41,6 +48,7 @@ const COMMON = {
 
 const USAGE = `Usage: sluice run OBJ --dpdk "<EAL args>" --port 0[,1…] [--workers N] [--pass-to tap|none]
                   [--prog NAME] [--stats 1s] [--json] [--per-worker] [--duration S]
+       sluice run OBJ --afxdp IFACE[,IFACE…] [--queues …] [--mode native|skb] [--zero-copy|--copy] [same options]
 
 Runs an XDP program (JIT) on live ports until Ctrl-C (SIGINT) or SIGTERM, then prints
 the totals and releases everything. SIGHUP reloads OBJ and swaps the program in between

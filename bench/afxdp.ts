@@ -1,0 +1,97 @@
+// AF_XDP throughput on veth: Mpps through sluice's AF_XDP driver for
+// examples/xdp_drop.o and examples/xdp_tx.o, beside the kernel running the same
+// objects in native XDP mode (`ip link set dev cli0 xdpdrv obj …`) on the same
+// veth, in the same run. Traffic stays inside the lab namespaces of
+// scripts/netns.sh: a generator (drivers/afxdp/tools/blast.c, AF_PACKET,
+// sendmmsg, qdisc bypass) in NAME-client sends 60-byte UDP frames to cli0 in
+// NAME-sluice for a few seconds per case.
+//
+// Rates are frames the program ran on, per second of sending: sluice's rx
+// counter, the kernel's rx_queue_0_xdp_packets (ethtool -S on the veth), over
+// the same window. The generator's own rate is shown beside them: on veth the
+// sender's CPU also runs the receiving side's NAPI (kernel XDP, and AF_XDP's
+// copy into the UMEM), so both columns share one core with the generator.
+//
+// Usage: node --import tsx bench/afxdp.ts [--seconds S] [--rounds N]   (root)
+// Not a test: figures vary with the machine and its load; medians over rounds.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { example, Lab } from '../drivers/afxdp/test/lab.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const SECONDS = opt('seconds', 4);
+const ROUNDS = opt('rounds', 3);
+const BLAST = `${root}build/afxdp-blast`;
+
+if (process.getuid?.() !== 0) { console.error('bench/afxdp.ts needs root (namespaces, XDP)'); process.exit(1); }
+mkdirSync(`${root}build`, { recursive: true });
+execFileSync('cc', ['-O2', '-o', BLAST, `${root}drivers/afxdp/tools/blast.c`]);
+
+interface Sample { mpps: number; genMpps: number }
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+
+const lab = Lab.up('bench');
+try {
+  // GRO on the generator's veth end: the kernel's XDP_TX (ndo_xdp_xmit into the peer) needs the
+  // peer's NAPI, as AF_XDP's TX needs nothing; reflected frames then reach the client and die there.
+  lab.exec(lab.client, 'ethtool', ['-K', 'eth0', 'gro', 'on']);
+  const dutMac = lab.mac(lab.sluice, 'cli0');
+  const blast = (): number => Number(lab.exec(lab.client, 'taskset', ['-c', '0', BLAST, 'eth0', String(SECONDS), dutMac], (SECONDS + 10) * 1000).trim());
+  const xdpPackets = (): number => {
+    const text = lab.exec(lab.sluice, 'ethtool', ['-S', 'cli0']);
+    return [...text.matchAll(/rx_queue_\d+_xdp_packets: (\d+)/g)].reduce((s, m) => s + Number(m[1]), 0);
+  };
+
+  const kernel = (object: string): Sample => {
+    lab.exec(lab.sluice, 'ip', ['link', 'set', 'dev', 'cli0', 'xdpdrv', 'obj', object, 'sec', 'xdp']);
+    try {
+      const before = xdpPackets();
+      const sent = blast();
+      const after = xdpPackets();
+      return { mpps: (after - before) / SECONDS / 1e6, genMpps: sent / SECONDS / 1e6 };
+    } finally {
+      lab.exec(lab.sluice, 'ip', ['link', 'set', 'dev', 'cli0', 'xdpdrv', 'off']);
+    }
+  };
+
+  const sluice = async (object: string): Promise<Sample> => {
+    const served = await lab.serve(object, ['cli0'], [], { cpus: [1] });
+    try {
+      const before = await served.snapshot();
+      const sent = blast();
+      const after = await served.snapshot();
+      return { mpps: (after.rxPackets - before.rxPackets) / SECONDS / 1e6, genMpps: sent / SECONDS / 1e6 };
+    } finally {
+      await served.stop();
+    }
+  };
+
+  const cases: [string, () => Sample | Promise<Sample>][] = [
+    ['drop — kernel xdpdrv', () => kernel(example('xdp_drop'))],
+    ['drop — sluice AF_XDP', () => sluice(example('xdp_drop'))],
+    ['tx — kernel xdpdrv', () => kernel(example('xdp_tx'))],
+    ['tx — sluice AF_XDP', () => sluice(example('xdp_tx'))],
+  ];
+  const results = new Map<string, Sample[]>(cases.map(([n]) => [n, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, run] of cases) {
+      const s = await run();
+      results.get(name)!.push(s);
+      console.error(`round ${r + 1}: ${name}: ${s.mpps.toFixed(3)} Mpps (generator ${s.genMpps.toFixed(3)} Mpps)`);
+    }
+  }
+  console.log(`\nAF_XDP on veth, 60-byte frames, ${SECONDS} s per case, median of ${ROUNDS} round(s):\n`);
+  console.log('| case | Mpps (program ran) | generator Mpps |');
+  console.log('|---|---:|---:|');
+  for (const [name, samples] of results) {
+    console.log(`| ${name} | ${median(samples.map((s) => s.mpps)).toFixed(3)} | ${median(samples.map((s) => s.genMpps)).toFixed(3)} |`);
+  }
+} finally {
+  lab.down();
+}
