@@ -147,7 +147,6 @@ function pointerArith(env: Env, insn: Instruction, op: number, is64: boolean, ds
     if (Math.abs(k) >= 1 << 29 || Math.abs(off) >= 1 << 29) env.fail(`pointer offset ${off} of r${ptrReg} is too large (the kernel allows less than 2^29)`);
     return { ...ptr, off };
   }
-  if (ptr.type === RegType.CTX) env.fail(`variable offset added to the context pointer r${ptrReg} (${showReg(num)}): ctx accesses need a constant offset`);
   const nv = S.add(ptr.v, v);
   if (ptr.type === RegType.PKT || ptr.type === RegType.PKT_META) {
     // A new variable offset: a new base, with nothing proven about it yet.

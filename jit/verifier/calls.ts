@@ -6,7 +6,7 @@ import { MapType } from '../object/map-types.ts';
 import * as S from './scalar.ts';
 import { Arg, HELPERS, type HelperProto, Ret } from './helpers.ts';
 import { type Reg, RegType, type VState, cur, pointer, scalar, showReg, NOT_INIT } from './state.ts';
-import { type Env, helperMemory } from './memory.ts';
+import { type Env, helperMemory, readStack } from './memory.ts';
 
 export interface CallbackRequest {
   /** pc of the callback subprogram. */
@@ -42,7 +42,7 @@ function helperAllowedForMap(h: HelperProto, m: MapSpec): boolean {
   return true;
 }
 
-export function helperCall(env: Env, st: VState, id: number): { proto: HelperProto; callback?: CallbackRequest } {
+export function helperCall(env: Env, st: VState, id: number, pc: number): { proto: HelperProto; callback?: CallbackRequest } {
   const proto = HELPERS.get(id);
   if (!proto) env.fail(`unknown helper ${id}: not a helper XDP programs may call in sluice`);
   if (proto.privileged && env.strict) env.fail(`${proto.name} needs a privileged loader (refused in strict mode)`);
@@ -51,6 +51,7 @@ export function helperCall(env: Env, st: VState, id: number): { proto: HelperPro
   let callback: CallbackRequest | undefined;
   let allocSize = 0;
   let released = 0;
+  const key = regs[2]!;
   proto.args.forEach((kind, i) => {
     const n = i + 1;
     const r = regs[n]!;
@@ -131,22 +132,31 @@ export function helperCall(env: Env, st: VState, id: number): { proto: HelperPro
   if (released) {
     st.refs = st.refs.filter((x) => x !== released);
     for (const f of st.frames) {
-      f.regs.forEach((r, i) => { if (r.ref === released) f.regs[i] = env.strict ? NOT_INIT : scalar(); });
-      f.stack.forEach((sl, i) => { if (sl?.spilled && sl.spilled.ref === released) f.stack[i] = { ...sl, spilled: scalar() }; });
+      const gone = { ...scalar(), note: `the ring-buffer record it pointed to was released by ${proto.name} at pc ${pc}` };
+      f.regs.forEach((r, i) => { if (r.ref === released) f.regs[i] = gone; });
+      f.stack.forEach((sl, i) => { if (sl?.spilled && sl.spilled.ref === released) f.stack[i] = { ...sl, spilled: gone }; });
     }
   }
   if (proto.changesPacket) {
     for (const f of st.frames) {
       const stale = (r: Reg): boolean => r.type === RegType.PKT || r.type === RegType.PKT_END || r.type === RegType.PKT_META;
-      f.regs.forEach((r, i) => { if (stale(r)) f.regs[i] = env.strict ? NOT_INIT : scalar(); });
-      f.stack.forEach((sl, i) => { if (sl?.spilled && stale(sl.spilled)) f.stack[i] = { ...sl, spilled: scalar() }; });
+      const gone = { ...scalar(), note: `the packet pointer was invalidated by ${proto.name} at pc ${pc} (it may move the packet): load ctx->data and ctx->data_end again and re-check` };
+      f.regs.forEach((r, i) => { if (stale(r)) f.regs[i] = gone; });
+      f.stack.forEach((sl, i) => { if (sl?.spilled && stale(sl.spilled)) f.stack[i] = { ...sl, spilled: gone }; });
     }
   }
   for (let r = 1; r <= 5; r++) regs[r] = NOT_INIT;
   switch (proto.ret) {
     case Ret.INTEGER: regs[0] = scalar(); break;
     case Ret.VOID: regs[0] = NOT_INIT; break;
-    case Ret.MAP_VALUE_OR_NULL: regs[0] = pointer(RegType.MAP_VALUE_OR_NULL, { map: map!, id: env.newId() }); break;
+    case Ret.MAP_VALUE_OR_NULL: {
+      // Kernel 6.14+: an array lookup with a constant key below max_entries cannot fail.
+      const k = map!.type === MapType.ARRAY || map!.type === MapType.PERCPU_ARRAY ? constantKey(env, st, key, map!.keySize) : undefined;
+      regs[0] = k !== undefined && k < BigInt(map!.maxEntries)
+        ? pointer(RegType.MAP_VALUE, { map: map! })
+        : pointer(RegType.MAP_VALUE_OR_NULL, { map: map!, id: env.newId() });
+      break;
+    }
     case Ret.MEM_OR_NULL: {
       const ref = env.newId();
       st.refs = [...st.refs, ref];
@@ -156,6 +166,14 @@ export function helperCall(env: Env, st: VState, id: number): { proto: HelperPro
   }
   if (proto.name === 'tail_call' || proto.name === 'redirect_map' || proto.name === 'redirect') regs[0] = scalar();
   return callback ? { proto, callback } : { proto };
+}
+
+/** The key's value when it is a constant on the stack (a spilled constant or zeroed bytes). */
+function constantKey(env: Env, st: VState, key: Reg, size: number): bigint | undefined {
+  if (key.type !== RegType.STACK || !S.isConst(key.v) || size > 8) return undefined;
+  const pos = key.off + Number(BigInt.asIntN(64, key.v.value));
+  const v = readStack(env, st.frames[key.frame]!.stack, pos, size);
+  return v.type === RegType.SCALAR && S.isConst(v.v) ? v.v.value : undefined;
 }
 
 /** A size argument: a bounded number; returns the largest size the helper may touch. */

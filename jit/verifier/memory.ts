@@ -36,11 +36,14 @@ export interface AccessResult {
 
 /** Checks an access of `size` bytes at `reg + off`; for reads returns what is loaded. */
 export function access(env: Env, st: VState, regno: number, reg: Reg, off: number, size: number, kind: Access, stored?: Reg): AccessResult {
+  if (kind === 'atomic' && isConst(reg.v) && (reg.off + off + Number(BigInt.asIntN(64, reg.v.value))) % size !== 0) {
+    env.fail(`misaligned atomic access: ${bytesWord(size)} at offset ${reg.off + off} of r${regno} (${showReg(reg)})`);
+  }
   const verb = kind === 'read' ? 'reads' : 'writes';
   if (reg.type === RegType.NOT_INIT) env.fail(`r${regno} is read before it is written (uninitialised register used as a pointer)`);
   switch (reg.type) {
     case RegType.SCALAR:
-      return env.fail(`r${regno} is not a pointer (${showReg(reg)}): invalid memory access through a number`);
+      return env.fail(reg.note ? `r${regno} is no longer a pointer: ${reg.note}` : `r${regno} is not a pointer (${showReg(reg)}): invalid memory access through a number`);
     case RegType.MAP_VALUE_OR_NULL:
     case RegType.MEM_OR_NULL:
       return env.fail(`r${regno} may be NULL (${reg.type}): compare it with 0 before the access`);
@@ -108,7 +111,7 @@ function readFrozen(map: MapSpec, reg: Reg, off: number, size: number): Scalar |
 
 function ctxAccess(env: Env, regno: number, reg: Reg, off: number, size: number, kind: Access): AccessResult {
   if (kind !== 'read') env.fail(`writes into the context (xdp_md) through r${regno}: its fields are read-only`);
-  if (!isConst(reg.v) || reg.v.value !== 0n) env.fail(`variable-offset access to the context through r${regno} is not allowed`);
+  if (!isConst(reg.v) || reg.v.value !== 0n) env.fail(`variable-offset access to the context through r${regno} (${showReg(reg)}): ctx fields need a constant offset`);
   const at = reg.off + off;
   const field = XDP_MD_FIELDS.get(at);
   if (field === undefined || size !== 4) {
@@ -141,6 +144,8 @@ function stackAccess(env: Env, st: VState, regno: number, reg: Reg, off: number,
     env.fail(`${verb} ${bytesWord(size)} at stack offset ${lo === hi ? lo : `${lo}..${hi}`} (fp${lo < 0 ? '' : '+'}${lo}), outside the 512-byte frame fp-512..fp-1`);
   }
   frame.depth = Math.max(frame.depth, -lo);
+  // The kernel always requires aligned stack accesses (its spill tracking relies on it).
+  if (lo === hi && lo % size !== 0) env.fail(`misaligned stack access: ${bytesWord(size)} at fp${lo} (offset must be a multiple of ${size})`);
   if (lo !== hi) {
     // A variable offset: reads see any of the bytes, writes may hit any of them.
     for (let b = lo; b < hi + size; b++) markBytes(frame.stack, b, 1, Byte.MISC);

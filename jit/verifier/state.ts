@@ -37,6 +37,8 @@ export interface Reg {
   /** Memory regions (ring-buffer records): their size; also the acquired reference id. */
   readonly size: number;
   readonly ref: number;
+  /** Why a former pointer is now a number (for error messages only). */
+  readonly note?: string;
 }
 
 const base: Reg = { type: RegType.NOT_INIT, v: ZERO, off: 0, id: 0, range: 0, frame: 0, size: 0, ref: 0 };
@@ -83,6 +85,9 @@ export interface Checkpoint {
   readonly pc: number;
   readonly state: VState;
   readonly parent?: Checkpoint;
+  /** Times a later state was (hit) or was not (miss) covered by this one: the kernel's eviction heuristic. */
+  hit: number;
+  miss: number;
 }
 
 export const cloneFrame = (f: Frame): Frame => ({ ...f, regs: f.regs.slice(), stack: f.stack.slice() });
