@@ -309,6 +309,13 @@ export function burstFillBinding(): BurstFill {
   return burstFill;
 }
 
+/** The address of an exported function of libsluice.so (for JIT'd code that calls into the shim). */
+export function shimSymbol(name: string): bigint {
+  const address = toAddress(nativeLibrary().symbol(name));
+  if (address === 0n) throw new NativeError(`libsluice.so does not export ${name} (stale build? run \`npm run build:native\`)`);
+  return address;
+}
+
 let burstRun: BurstRun | undefined;
 
 export function burstRunBinding(): BurstRun {

@@ -2,7 +2,7 @@
 // (sluice_burst_run brackets the burst as a worker read section for the maps).
 import type { Program } from '../../jit/isa/instruction.ts';
 import { JitProgram } from '../jit-program.ts';
-import { burstRunBinding, helperBindings } from '../ffi.ts';
+import { burstRunBinding, helperBindings, shimSymbol } from '../ffi.ts';
 import type { Engine } from './engine.ts';
 
 export function jitEngine(program: Program): Engine {
@@ -10,6 +10,7 @@ export function jitEngine(program: Program): Engine {
   const jit = JitProgram.compile(program, {
     helperAddress: (id) => { const at = helpers.address(id); return at === 0n ? undefined : at; },
     rewriteContext: false, // the pipeline rewrote ctx accesses already, for both engines
+    redirectCommit: shimSymbol('sluice_redirect_commit'),
   });
   const run = burstRunBinding();
   return {

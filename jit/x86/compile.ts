@@ -34,6 +34,7 @@ const STACK_SIZE = STACK_SIZE_, classOf = classOf_, isAluClass = isAluClass_, is
 
 /** sizeof(struct sluice_xdp_buff) (dataplane/shim/xdp.h). */
 export const XDP_BUFF_SIZE = 64;
+const XDP_REDIRECT = 4;
 
 export interface JitOptions {
   /** The native address of a helper by its kernel id; undefined for an unknown id (a compile error). Default: none known. */
@@ -54,6 +55,13 @@ export interface JitOptions {
   arrayMapAt?: (mapAddress: bigint) => ArrayMapLayout | undefined;
   /** Optional instructions the CPU running the code has. Default: none (baseline x86-64). */
   cpu?: { bmi2?: boolean };
+  /**
+   * The address of `uint32_t sluice_redirect_commit(struct sluice_xdp_buff *)` (dataplane/shim/helpers.h).
+   * When given, the burst loop calls it for every packet whose verdict is XDP_REDIRECT, so the
+   * target bpf_redirect*() chose lands in that packet's xdp_buff (egress_ifindex) before the next
+   * packet runs. Default: none (redirect targets are not recorded).
+   */
+  redirectCommit?: bigint;
 }
 
 /** An array map's storage: values[i] at values + i * elemSize for i < maxEntries (maps/map.h). */
@@ -164,6 +172,18 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
       a.bind(next);
       a.load(8, TMP1, { base: X.RSP, disp: VERDICTS });
       a.store(4, { base: TMP1, index: BURST_INDEX, scale: 4, disp: 0 }, X.RAX);
+      if (opts.redirectCommit !== undefined) {
+        // verdict == XDP_REDIRECT: record the target in the packet's xdp_buff (rsp is 16-byte aligned here).
+        const kept = a.newLabel();
+        a.aluRI(Alu.CMP, X.RAX, XDP_REDIRECT, false);
+        a.jcc(Cond.NE, kept);
+        a.movRR(X.RDI, BURST_INDEX, true);
+        a.shiftRI(Shift.SHL, X.RDI, Math.log2(XDP_BUFF_SIZE), true);
+        a.aluRM(Alu.ADD, X.RDI, { base: X.RSP, disp: BUFFS }, true);
+        a.movRI(X.RAX, opts.redirectCommit, true);
+        a.callR(X.RAX);
+        a.bind(kept);
+      }
       a.incR(BURST_INDEX, true);
       a.movRR(X.RDI, BURST_INDEX, true);
       a.shiftRI(Shift.SHL, X.RDI, Math.log2(XDP_BUFF_SIZE), true);
