@@ -1,0 +1,214 @@
+// Runs one packet through a program on the reference interpreter, one
+// instruction at a time, and records a Trace (model.ts). The interpreter is
+// set up exactly as the 'interp' engine sets it up (createInterpVm: native
+// xdp_buff and frame, native helpers, map storage in place), with a hook
+// around helper calls to record their arguments and results.
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import koffi from 'koffi';
+import { RunError } from '../../jit/errors.ts';
+import { Class, JmpOp, classOf, opOf } from '../../jit/isa/opcode.ts';
+import { layout } from '../../jit/isa/instruction.ts';
+import { listingRows } from '../../jit/object/source-listing.ts';
+import type { SourceLine } from '../../jit/object/spec.ts';
+import { dissect, diffPackets, type FieldValue } from '../../drivers/packet/packet.ts';
+import { FRAME_SIZE, FrameArena } from '../frame-arena.ts';
+import { createInterpVm, type HelperHook } from '../pipeline/interp-engine.ts';
+import { verdictName, type PacketMeta, type XdpObject, type XdpProgram } from '../runtime.ts';
+import { describeArgs, describeResult } from './helpers.ts';
+import type { AccessView, HelperCallView, PacketView, SourceFile, SourcePos, Step, Trace, TraceEnd } from './model.ts';
+import { hexBytes, Namer, type PacketState, scalar } from './symbols.ts';
+
+export interface TraceOptions extends PacketMeta {
+  /** Instructions before the run is stopped (a step-limit fault). Default 100,000. */
+  maxSteps?: number;
+  /** Where the packet came from, for the header ("frame 3 of demo.pcap"). Default "packet". */
+  origin?: string;
+  /** The object file's path, to find the C source next to it for the HTML page. Default: none (line info only). */
+  objectPath?: string;
+}
+
+const XDP_REDIRECT = 4;
+
+/** Traces `packet` through `program` (of `object`). Faults end the trace; they are not thrown. */
+export function tracePacket(object: XdpObject, program: XdpProgram, packet: Uint8Array, options: TraceOptions = {}): Trace {
+  const maps = [...object.maps.values()];
+  const rows = listingRows(program.spec);
+  const { indexOf } = layout(program.spec.instructions);
+  const arena = new FrameArena(1);
+  let namer: Namer | undefined;
+  let call: HelperCallView | undefined;
+  let moved = false;
+
+  const hook: HelperHook = (id, ctx, args, invoke) => {
+    const kernel = setup.native.kernelName(id) ?? `helper_${id}`;
+    const name = kernel.startsWith('bpf_') ? kernel : `bpf_${kernel}`;
+    const described = namer ? describeArgs(name, args, namer, ctx.memory) : [];
+    const before = state();
+    const r0 = invoke();
+    const after = state();
+    moved ||= before.data !== after.data || before.dataEnd !== after.dataEnd;
+    if (namer) {
+      namer.packetVersion++; // helpers may write the packet (xdp_store_bytes, adjust_*)
+      call = { id, name, args: described, result: describeResult(name, r0, args, namer, ctx.memory) };
+    }
+    return r0;
+  };
+  const setup = createInterpVm(program.instructions, maps, { maxSteps: options.maxSteps ?? 100_000, hook });
+  const buffView = (): DataView => new DataView(koffi.view(arena.buffs, 64) as ArrayBuffer);
+  function state(): PacketState {
+    const v = buffView();
+    return {
+      data: v.getBigUint64(0, true), dataEnd: v.getBigUint64(8, true),
+      frameStart: arena.frames, frameEnd: arena.frames + BigInt(FRAME_SIZE),
+      bytes: () => arena.packet(0),
+    };
+  }
+
+  const steps: Step[] = [];
+  let end: TraceEnd;
+  let output: Uint8Array | undefined;
+  try {
+    arena.fill([packet], options, 0n);
+    setup.mapArena(arena);
+    namer = new Namer(arena.buffs, state, setup.vm.memory, maps);
+    const names = namer;
+    setup.native.workerBegin();
+    try {
+      const ex = setup.vm.start({ args: [arena.buffs] });
+      let source: SourcePos | undefined;
+      end = { kind: 'fault', message: 'the run did not end', pc: 0, steps: 0 };
+      while (!ex.done) {
+        call = undefined;
+        moved = false;
+        let event;
+        try {
+          event = ex.step();
+        } catch (err) {
+          if (!(err instanceof RunError)) throw err;
+          end = { kind: 'fault', message: err.message, pc: err.pc, steps: steps.length };
+          break;
+        }
+        const index = indexOf[event.pc] ?? -1;
+        const row = rows[index];
+        const line = program.spec.lines[index];
+        if (line) source = sourcePos(line);
+        const accesses = event.accesses.map((a): AccessView => describeAccess(names, a));
+        if (event.accesses.some((a) => a.kind === 'write' && names.packetOffset(a.address) !== undefined)) names.packetVersion++;
+        const step: Step = {
+          n: steps.length, pc: event.pc, depth: event.depth,
+          text: row ? row.text + (row.reference !== undefined ? `  ; ${row.reference}` : '') : event.text,
+          ...(source ? { source } : {}),
+          regs: event.changes.map((c) => ({ reg: c.reg, before: names.value(c.before), after: names.value(c.after) })),
+          accesses,
+        };
+        if (isConditionalJump(event.insn.opcode) && !ex.done) step.branch = ex.pc === event.pc + 1 ? 'not taken' : 'taken';
+        if (call) step.call = call;
+        if (moved) step.packet = packetView(arena.packet(0));
+        steps.push(step);
+        if (ex.done) {
+          const retval = Number(ex.result!.r0 & 0xffffffffn);
+          end = { kind: 'verdict', retval, verdict: `XDP_${verdictName(retval)}`, steps: steps.length };
+        }
+      }
+      const redirectKind = setup.native.redirectCommit(arena.buffs); // also clears the worker's pending redirect
+      if (end.kind === 'verdict') {
+        if (end.retval === XDP_REDIRECT && redirectKind !== 0) end.redirect = arena.egressIfindex(0);
+        output = arena.packet(0).slice();
+      }
+    } finally {
+      setup.native.workerEnd();
+    }
+  } finally {
+    setup.free();
+    arena.free();
+  }
+
+  return {
+    object: object.spec.name,
+    program: program.name,
+    origin: options.origin ?? 'packet',
+    input: packetView(packet),
+    steps,
+    end,
+    ...(output ? { output: packetView(output) } : {}),
+    diff: output ? diffPackets(packet, output).map((d) => ({ name: d.name, offset: d.offset, before: show(d.expected), after: show(d.actual) })) : [],
+    sources: sourceFiles(program.spec.lines, steps, options.objectPath),
+  };
+}
+
+function describeAccess(namer: Namer, a: { kind: 'read' | 'write'; address: bigint; size: number; value: bigint }): AccessView {
+  const base = { kind: a.kind, size: a.size };
+  const offset = namer.packetOffset(a.address);
+  if (offset !== undefined) {
+    let wire = '';
+    for (let i = 0; i < a.size; i++) wire += Number((a.value >> BigInt(8 * i)) & 0xffn).toString(16).padStart(2, '0');
+    return { ...base, where: namer.value(a.address), value: `0x${wire}`, packetOffset: offset, fields: namer.fieldsAt(offset, a.size) };
+  }
+  const ctxField = namer.ctxField(a.address);
+  if (ctxField !== undefined) return { ...base, where: `ctx->${ctxField}`, value: namer.value(a.value), ctxField };
+  return { ...base, where: namer.value(a.address), value: a.size === 8 ? namer.value(a.value) : scalar(a.value) };
+}
+
+function isConditionalJump(opcode: number): boolean {
+  const cls = classOf(opcode);
+  if (cls !== Class.JMP && cls !== Class.JMP32) return false;
+  const op = opOf(opcode);
+  return op !== JmpOp.JA && op !== JmpOp.CALL && op !== JmpOp.EXIT;
+}
+
+const sourcePos = (l: SourceLine): SourcePos => ({ file: l.file, line: l.line, text: l.text });
+
+export function packetView(bytes: Uint8Array): PacketView {
+  return {
+    hex: hexBytes(bytes), length: bytes.length,
+    fields: dissect(bytes).fields.map((f) => ({
+      name: `${f.layer}.${f.field}`, offset: f.offset, length: f.length,
+      value: `${show(f.value)}${f.text !== undefined ? ` ${f.text}` : ''}`,
+    })),
+  };
+}
+
+function show(v: FieldValue | undefined): string {
+  if (v === undefined) return '(absent)';
+  return typeof v === 'number' && v >= 10 ? `${v} (0x${v.toString(16)})` : String(v);
+}
+
+/**
+ * The source files behind the program: every line the line info names, and the
+ * whole file when it can be found (as named, or beside the object) and agrees
+ * with the line info.
+ */
+function sourceFiles(lines: readonly (SourceLine | undefined)[], steps: readonly Step[], objectPath?: string): SourceFile[] {
+  const files = new Map<string, Map<number, string>>();
+  for (const l of lines) {
+    if (!l) continue;
+    let m = files.get(l.file);
+    if (!m) files.set(l.file, m = new Map());
+    if (l.text !== '') m.set(l.line, l.text);
+  }
+  return [...files].map(([file, known]) => {
+    const executed = [...new Set(steps.filter((s) => s.source?.file === file).map((s) => s.source!.line))].sort((a, b) => a - b);
+    const whole = readSource(file, known, objectPath);
+    const entries: [number, string][] = whole
+      ? whole.map((text, i) => [i + 1, text])
+      : [...known].sort((a, b) => a[0] - b[0]);
+    return { file, lines: entries, executed };
+  });
+}
+
+function readSource(file: string, known: Map<number, string>, objectPath?: string): string[] | undefined {
+  const candidates = [file];
+  if (objectPath) candidates.push(join(dirname(objectPath), file), join(dirname(objectPath), basename(file)));
+  for (const path of candidates) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      continue;
+    }
+    const all = text.split('\n');
+    if ([...known].every(([n, t]) => all[n - 1]?.trimEnd() === t.trimEnd())) return all;
+  }
+  return undefined;
+}
