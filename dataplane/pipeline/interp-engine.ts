@@ -18,7 +18,7 @@ import { RunError } from '../../jit/errors.ts';
 import type { MapHandle } from '../../maps/index.ts';
 import { FRAME_SIZE, type FrameArena } from '../frame-arena.ts';
 import { XDP_BUFF_SIZE } from '../../jit/x86/compile.ts';
-import { helperBindings } from '../ffi.ts';
+import { helperBindings, type HelperBindings } from '../ffi.ts';
 import type { Engine } from './engine.ts';
 
 const BPF_FUNC_map_lookup_elem = 1;
@@ -26,7 +26,19 @@ const BPF_FUNC_ringbuf_reserve = 131;
 const XDP_REDIRECT = 4;
 const STACK_END = stackBase(MAX_CALL_FRAMES);
 
-export function interpEngine(program: Program, maps: readonly MapHandle[], maxSteps?: number): Engine {
+/** Wraps a helper call (tracing): gets the helper id, r1..r5 and the call itself; returns r0. */
+export type HelperHook = (id: number, ctx: HelperContext, args: readonly bigint[], call: () => bigint) => bigint;
+
+/** The interpreter set up over native memory and native helpers: what the engine and `sluice trace` share. */
+export interface InterpVm {
+  readonly vm: Interpreter;
+  readonly native: HelperBindings;
+  /** Maps an arena's xdp_buffs and frames into the interpreter (again only when the arena changes). */
+  mapArena(arena: FrameArena): void;
+  free(): void;
+}
+
+export function createInterpVm(program: Program, maps: readonly MapHandle[], options: { maxSteps?: number; hook?: HelperHook } = {}): InterpVm {
   const native = helperBindings();
   const byAddress = new Map(maps.map((m) => [m.address, m]));
   const shadowBase = koffi.alloc('uint8_t', MAX_CALL_FRAMES * STACK_SIZE) as bigint;
@@ -58,8 +70,13 @@ export function interpEngine(program: Program, maps: readonly MapHandle[], maxSt
   };
 
   const helpers = new Map<number, Helper>();
-  for (let id = 1; id < 256; id++) if (native.address(id) !== 0n) helpers.set(id, callNative(id));
-  const vm = new Interpreter(program, { helpers, ...(maxSteps ? { maxSteps } : {}) });
+  const hook = options.hook;
+  for (let id = 1; id < 256; id++) {
+    if (native.address(id) === 0n) continue;
+    const call = callNative(id);
+    helpers.set(id, hook ? (ctx, ...args) => hook(id, ctx, args, () => BigInt(call(ctx, ...args))) : call);
+  }
+  const vm = new Interpreter(program, { helpers, ...(options.maxSteps ? { maxSteps: options.maxSteps } : {}) });
 
   // Direct value access (global data, arrays) reads map storage in place.
   for (const m of maps) {
@@ -68,14 +85,23 @@ export function interpEngine(program: Program, maps: readonly MapHandle[], maxSt
     vm.memory.map(new Uint8Array(koffi.view(m.valueBase, size) as ArrayBuffer), { name: `map '${m.name}'`, at: m.valueBase });
   }
   let mapped: { arena: FrameArena; regions: Region[] } | undefined;
+  return {
+    vm, native,
+    mapArena(arena) {
+      if (mapped?.arena === arena) return;
+      mapped?.regions.forEach((r) => vm.memory.unmap(r));
+      mapped = { arena, regions: mapArena(vm, arena) };
+    },
+    free() { koffi.free(shadowBase); },
+  };
+}
 
+export function interpEngine(program: Program, maps: readonly MapHandle[], maxSteps?: number): Engine {
+  const { vm, native, mapArena: mapInto, free } = createInterpVm(program, maps, maxSteps ? { maxSteps } : {});
   return {
     kind: 'interp',
     runBurst(arena, n) {
-      if (mapped?.arena !== arena) {
-        mapped?.regions.forEach((r) => vm.memory.unmap(r));
-        mapped = { arena, regions: mapArena(vm, arena) };
-      }
+      mapInto(arena);
       const verdicts = new Uint32Array(koffi.view(arena.verdicts, arena.capacity * 4) as ArrayBuffer);
       for (let i = 0; i < n; i++) {
         const buff = arena.buffs + BigInt(i * XDP_BUFF_SIZE);
@@ -89,7 +115,7 @@ export function interpEngine(program: Program, maps: readonly MapHandle[], maxSt
         }
       }
     },
-    free() { koffi.free(shadowBase); },
+    free,
   };
 }
 
