@@ -9,6 +9,7 @@ import type { Expectation, FieldCheck, MapCheck, MapWrite, PacketInput, TestCase
 import { parseDescribedPacket } from './packet-desc.ts';
 import { Cursor, readSpecFile, show, type SpecSource } from './source.ts';
 import { XDP_ACTIONS } from '../runtime.ts';
+import { MAX_PACKET } from '../frame-arena.ts';
 
 const TOP = ['name', 'program', 'pcap', 'maps', 'cases'];
 const CASE = ['name', 'packet', 'hex', 'pcap', 'ifindex', 'rxQueue', 'maps', 'expect'];
@@ -74,12 +75,15 @@ function packetInput(c: Cursor, kind: string, captures: Captures, defaultPcap: s
   const at = c.child(kind);
   if (kind === 'packet') {
     const d = parseDescribedPacket(at);
+    if (d.bytes.length > MAX_PACKET) at.fail(`the packet has ${d.bytes.length} bytes; a frame takes at most ${MAX_PACKET}`);
     return { bytes: d.bytes, origin: { kind: 'described', layers: d.layers }, where: at.where };
   }
   if (kind === 'hex') {
+    if (typeof at.value === 'number') at.fail('hex must be text: quote it ("0800…"), or YAML reads the digits as a number');
     const b = parseHex(at.string());
     if (!b) at.fail(`bad hex ${JSON.stringify(at.value)}: expected pairs of hex digits`);
     if (b!.length === 0) at.fail('an empty packet: give at least one byte');
+    if (b!.length > MAX_PACKET) at.fail(`${b!.length} bytes; a frame takes at most ${MAX_PACKET}`);
     return { bytes: b!, origin: { kind: 'hex' }, where: at.where };
   }
   // pcap: N (with a top-level pcap file) or {file, index}
@@ -96,6 +100,7 @@ function packetInput(c: Cursor, kind: string, captures: Captures, defaultPcap: s
   const frame = frames[index];
   if (!frame) indexAt.fail(`frame index ${index} is out of range: ${file} holds ${frames.length} frame(s) (indexes 0..${frames.length - 1})`);
   if (frame!.linkType !== LinkType.ETHERNET) indexAt.fail(`frame ${index} of ${file} is not Ethernet (link type ${frame!.linkType})`);
+  if (frame!.data.length > MAX_PACKET) indexAt.fail(`frame ${index} of ${file} has ${frame!.data.length} bytes; a frame takes at most ${MAX_PACKET}`);
   return { bytes: frame!.data.slice(), origin: { kind: 'pcap', file: file!, index }, where: at.where };
 }
 
@@ -163,8 +168,7 @@ function expectation(at: Cursor, input: PacketInput): Expectation {
 }
 
 function fieldChecks(at: Cursor): FieldCheck[] {
-  const m = at.mapping(Object.keys(at.isMapping ? (at.value as object) : {}));
-  return Object.keys(m).map((name) => {
+  return at.keys('field names to values, like {ipv4.ttl: 63}').map((name) => {
     const c = at.child(name);
     const parsed = /^([a-z0-9-]+)(?:\[(\d+)\])?\.([A-Za-z]+)$/.exec(name);
     if (!parsed) c.fail(`expected a field name like ipv4.ttl or vlan[1].vid; got '${name}'`);
@@ -193,8 +197,7 @@ function fieldValue(c: Cursor, key: string): FieldCheck['expected'] {
 }
 
 function mapEntries(at: Cursor): { map: string; entry: Cursor }[] {
-  const m = at.mapping(Object.keys(at.isMapping ? (at.value as object) : {}));
-  return Object.keys(m).flatMap((map) => at.child(map).list().map((entry) => ({ map, entry })));
+  return at.keys('map names to lists of entries, like {blocked_v4: [{key: …, value: …}]}').flatMap((map) => at.child(map).list().map((entry) => ({ map, entry })));
 }
 
 function perCpuValues(c: Cursor): Uint8Array[] {

@@ -79,6 +79,10 @@ export function runSpec(spec: TestSpec, object: string | XdpObject, options: Run
 
 function pickProgram(spec: TestSpec, obj: XdpObject, override: string | undefined): XdpProgram {
   const name = override ?? spec.program;
+  if (override !== undefined && !obj.programNames.includes(override)) {
+    throw new SpecError({ file: spec.file, path: 'program (--prog)' },
+      `the object has no XDP program named '${override}' (XDP programs: ${obj.programNames.join(', ') || 'none'})`);
+  }
   if (override === undefined && spec.program !== undefined && !obj.programNames.includes(spec.program)) {
     throw new SpecError(spec.programWhere ?? { file: spec.file, path: 'program' },
       `the object has no XDP program named '${spec.program}' (XDP programs: ${obj.programNames.join(', ') || 'none'})`);

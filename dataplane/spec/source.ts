@@ -128,7 +128,13 @@ export class Cursor {
     return m;
   }
 
-  /** The children that are present, as cursors. */
+  /** A mapping whose keys are names chosen by the writer (map names, field names). */
+  keys(what: string): string[] {
+    if (!this.isMapping) this.fail(`expected a mapping of ${what}; got ${show(this.value)}`);
+    return Object.keys(this.value as object);
+  }
+
+  /** Whether the mapping holds a (non-null) value under key. */
   has(key: string): boolean {
     return this.isMapping && (this.value as Record<string, unknown>)[key] !== undefined;
   }
