@@ -1,0 +1,39 @@
+// Every example object's programs (all of which the kernel loads) pass the verifier,
+// and the ctx facts rewrite the program exactly as the JIT's own ctx pass does.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { loadObjectSpec } from '../../object/load.ts';
+import { rewriteContextAccess } from '../../x86/ctx-rewrite.ts';
+import { verify } from '../verify.ts';
+import { rewriteContextLoads } from '../ctx-facts.ts';
+
+const dir = fileURLToPath(new URL('../../../examples/', import.meta.url));
+const objects = readdirSync(dir).filter((f) => f.endsWith('.o')).sort();
+
+test('there are example objects', () => { assert.ok(objects.length >= 10, objects.join(' ')); });
+
+for (const file of objects) {
+  const spec = loadObjectSpec(readFileSync(join(dir, file)), file);
+  for (const prog of spec.programs.filter((p) => p.type.supported)) {
+    test(`${file} ${prog.name}: accepted, in default and strict mode where the kernel's unprivileged rules allow`, () => {
+      const r = verify(prog, spec.maps);
+      assert.ok(r.stats.insnsProcessed >= prog.instructions.length / 2, JSON.stringify(r.stats));
+      assert.equal(rewriteContextLoads(prog.instructions, r.facts), rewriteContextAccess(prog.instructions));
+      for (const [, field] of r.facts.ctxLoads) assert.ok(['data', 'data_end', 'data_meta', 'ingress_ifindex', 'rx_queue_index', 'egress_ifindex'].includes(field));
+    });
+  }
+}
+
+test('firewall: the log lists every processed instruction with its state', () => {
+  const spec = loadObjectSpec(readFileSync(join(dir, 'firewall.o')), 'firewall.o');
+  const r = verify(spec.programs[0]!, spec.maps, { log: true });
+  const lines = r.log!.split('\n').filter((l) => /^\d+: /.test(l) && !l.includes('safe (state covered'));
+  // As the kernel counts: a visit pruned at a jump target is processed too.
+  assert.is(lines.length + r.stats.pruned, r.stats.insnsProcessed);
+  assert.match(r.log!, /R1=ctx/);
+});
+
+test.run();
