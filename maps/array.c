@@ -103,6 +103,11 @@ static long array_next(struct sluice_map *m, const void *key, void *next)
 	return 0;
 }
 
+static uint64_t array_bytes(struct sluice_map *m)
+{
+	return (uint64_t)m->max_entries * (m->type == BPF_MAP_TYPE_PERCPU_ARRAY ? m->ncpus : 1) * m->elem_size;
+}
+
 static void array_free(struct sluice_map *m)
 {
 	struct array_extra *x = extra(m);
@@ -110,7 +115,7 @@ static void array_free(struct sluice_map *m)
 		for (uint32_t i = 0; i < m->max_entries; i++)
 			sluice_map_release((struct sluice_map *)(uintptr_t)((uint64_t *)m->values)[i]);
 	if (x) { free(x->ids); free(x->present); free(x); }
-	free(m->values);
+	sluice_big_free(m->values, array_bytes(m));
 }
 
 static const struct sluice_map_ops array_ops = {
@@ -318,13 +323,9 @@ int sluice_array_init(struct sluice_map *m, char *err, uint32_t errlen)
 		m->ops = &xsk_ops;
 		break;
 	}
-	uint32_t ncpus = t == BPF_MAP_TYPE_PERCPU_ARRAY ? m->ncpus : 1;
-	if (t != BPF_MAP_TYPE_PERCPU_ARRAY) m->ncpus = m->ncpus; /* kept for the worker count */
-	uint64_t bytes = (uint64_t)m->max_entries * ncpus * m->elem_size;
-	if (t == BPF_MAP_TYPE_PERCPU_ARRAY) bytes = (uint64_t)m->max_entries * m->ncpus * m->elem_size;
-	m->values = aligned_alloc(64, (bytes + 63) & ~63ull);
+	uint64_t bytes = array_bytes(m);
+	m->values = sluice_big_alloc(bytes);
 	if (!m->values) return sluice_map_reject(m, err, errlen, ENOMEM, "cannot allocate %llu bytes", (unsigned long long)bytes);
-	memset(m->values, 0, bytes);
 	if (t == BPF_MAP_TYPE_PROG_ARRAY || t == BPF_MAP_TYPE_ARRAY_OF_MAPS || t == BPF_MAP_TYPE_XSKMAP) {
 		struct array_extra *x = calloc(1, sizeof *x);
 		if (x) {
@@ -333,7 +334,7 @@ int sluice_array_init(struct sluice_map *m, char *err, uint32_t errlen)
 		}
 		if (!x || (!x->present && !x->ids)) {
 			if (x) free(x);
-			free(m->values);
+			sluice_big_free(m->values, bytes);
 			return sluice_map_reject(m, err, errlen, ENOMEM, "cannot allocate slots");
 		}
 		m->impl = x;

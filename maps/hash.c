@@ -465,8 +465,8 @@ static void hash_free(struct sluice_map *m)
 			if (e->overflow) free(e);
 		}
 	for (struct helem *e = h->retired, *n; e; e = n) { n = e->link; if (e->overflow) free(e); }
-	free(h->buckets);
-	free(h->pool);
+	sluice_big_free(h->buckets, (uint64_t)h->n_buckets * sizeof *h->buckets);
+	sluice_big_free(h->pool, (uint64_t)h->pool_n * h->elem_bytes);
 	free(h);
 }
 
@@ -532,13 +532,14 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 	h->pool_n = (uint32_t)((prealloc ? m->max_entries : 0) + spares);
 	h->overflow_cap = (prealloc ? 0 : m->max_entries) + (m->max_entries > (1u << 20) ? m->max_entries : (1u << 20));
 	h->seed = (m->map_flags & BPF_F_ZERO_SEED) ? 0 : mix64((uint64_t)(uintptr_t)h ^ 0x5eed);
-	h->buckets = calloc(h->n_buckets, sizeof *h->buckets);
-	h->pool = aligned_alloc(64, ((uint64_t)h->pool_n * h->elem_bytes + 63) & ~63ull);
+	h->buckets = sluice_big_alloc((uint64_t)h->n_buckets * sizeof *h->buckets);
+	h->pool = sluice_big_alloc((uint64_t)h->pool_n * h->elem_bytes);
 	if (!h->buckets || !h->pool) {
-		free(h->buckets); free(h->pool); free(h);
+		sluice_big_free(h->buckets, (uint64_t)h->n_buckets * sizeof *h->buckets);
+		sluice_big_free(h->pool, (uint64_t)h->pool_n * h->elem_bytes);
+		free(h);
 		return sluice_map_reject(m, err, errlen, ENOMEM, "cannot preallocate %u elements", m->max_entries);
 	}
-	memset(h->pool, 0, (uint64_t)h->pool_n * h->elem_bytes);
 	for (uint32_t i = h->pool_n; i-- > 0;) {
 		struct helem *e = (struct helem *)(h->pool + (uint64_t)i * h->elem_bytes);
 		e->link = h->free;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "map.h"
 #include "worker.h"
 
@@ -248,4 +249,31 @@ long sluice_map_dump(struct sluice_map *m, void *keys, void *values, uint32_t ma
 	}
 	sluice_read_unlock();
 	return rc == 0 || rc == -ENOENT ? n : rc;
+}
+
+#define HUGE_2M (2ull << 20)
+
+void *sluice_big_alloc(uint64_t size)
+{
+	if (size < HUGE_2M) {
+		void *p = aligned_alloc(64, (size + 63) & ~63ull);
+		if (p) memset(p, 0, size);
+		return p;
+	}
+	uint64_t len = (size + HUGE_2M - 1) & ~(HUGE_2M - 1);
+	uint8_t *raw = mmap(NULL, len + HUGE_2M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED) return NULL;
+	uint8_t *p = (uint8_t *)(((uintptr_t)raw + HUGE_2M - 1) & ~(uintptr_t)(HUGE_2M - 1));
+	if (p > raw) munmap(raw, (size_t)(p - raw));
+	uint8_t *end = raw + len + HUGE_2M;
+	if (end > p + len) munmap(p + len, (size_t)(end - (p + len)));
+	madvise(p, len, MADV_HUGEPAGE);
+	return p;
+}
+
+void sluice_big_free(void *p, uint64_t size)
+{
+	if (!p) return;
+	if (size < HUGE_2M) { free(p); return; }
+	munmap(p, (size + HUGE_2M - 1) & ~(HUGE_2M - 1));
 }

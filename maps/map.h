@@ -114,6 +114,12 @@ int sluice_map_reject(struct sluice_map *m, char *err, uint32_t errlen, int errn
 long sluice_prog_register(uint32_t id, uint64_t address);
 long sluice_prog_unregister(uint32_t id);
 
+/* Internal: zeroed, 64-byte aligned storage; allocations of 2 MiB and more
+ * are mmap'ed 2 MiB-aligned and advised to use transparent huge pages (large
+ * maps are TLB-bound otherwise). Free with the same size. */
+void *sluice_big_alloc(uint64_t size);
+void sluice_big_free(void *p, uint64_t size);
+
 /* Internal: spin lock on an int (writers only). */
 static inline void sluice_lock(int *l)
 {
