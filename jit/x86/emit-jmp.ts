@@ -143,7 +143,7 @@ function call(a: Asm, insn: Instruction, pc: number, ctx: JmpContext): void {
         if (array && array.maxEntries <= 0x7fffffff && array.elemSize <= 0x7fffffff) return arrayLookup(a, array);
       }
       const address = ctx.helperAddress(insn.imm);
-      if (address === undefined) return a.fail(`unknown helper ${insn.imm}`);
+      if (address === undefined || address === 0n) return a.fail(`unknown helper ${insn.imm}`);
       a.movabs(X.RAX, address); // r0 is overwritten by the call anyway
       return a.callR(X.RAX);
     }
