@@ -19,6 +19,7 @@ const SPECS: [string, string][] = [
   ['examples/specs/xdp_tx.yaml', 'examples/xdp_tx.o'],
   ['examples/specs/xdp_drop.yaml', 'examples/xdp_drop.o'],
   ['examples/specs/lb.yaml', 'examples/lb.o'],
+  ['examples/specs/vlan.yaml', 'examples/vlan.o'],
 ];
 
 const failures = (r: SpecResult): string[] => r.cases.flatMap((c) => [
