@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { packet, ipv4HeaderChecksum } from '../../../drivers/packet/packet.ts';
 import { loadSpec, parseSpecText, parseSpec, runSpec, SpecError, type SpecResult } from '../index.ts';
 import { sumPerCpu } from '../checks.ts';
+import { firewallCases, firewallRules } from '../../../examples/test/cases.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fixture = (name: string): string => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
@@ -117,6 +118,32 @@ cases:
   assert.equal(r.cases.map((c) => c.status), ['error', 'passed']);
   assert.match(r.cases[0]!.error!, /^map setup fw_reasons: /);
   assert.is(r.errors, 1);
+});
+
+test('examples/test/cases.ts turned into a JSON spec: every documented firewall verdict and reason counter', () => {
+  const r = firewallRules;
+  const u64 = { u64: 0 };
+  const reasonsSoFar = new Map<number, number>();
+  const doc = {
+    program: 'xdp_firewall',
+    maps: {
+      blocked_v4: [{ key: { ipv4: r.blockedV4 }, value: u64 }],
+      blocked_v6: [{ key: { ipv6: r.blockedV6 }, value: u64 }],
+      blocked_net_v4: [{ key: { prefix: `${r.blockedNetV4.addr}/${r.blockedNetV4.len}` }, value: u64 }],
+      blocked_net_v6: [{ key: { prefix: `${r.blockedNetV6.addr}/${r.blockedNetV6.len}` }, value: u64 }],
+      port_rules: [{ key: [{ u8: 6 }, { u8: 0 }, { be16: r.blockedTcpPort }], value: u64 }],
+    },
+    cases: firewallCases.map((c) => {
+      reasonsSoFar.set(c.reason, (reasonsSoFar.get(c.reason) ?? 0) + 1);
+      return {
+        name: c.what, hex: c.frame.toString('hex'),
+        expect: { verdict: c.verdict, maps: { fw_reasons: [{ key: { u32: c.reason }, value: { u64: reasonsSoFar.get(c.reason) } }] } },
+      };
+    }),
+  };
+  const result = runSpec(parseSpec(parseSpecText(JSON.stringify(doc, null, 1), 'cases.json')), `${root}examples/firewall.o`);
+  assert.equal(failures(result), []);
+  assert.is(result.passed, firewallCases.length);
 });
 
 test("the README's full example runs and passes against the router", () => {
