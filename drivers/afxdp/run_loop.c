@@ -20,7 +20,6 @@
 #include <unistd.h>
 #include "afxdp_int.h"
 #include "../../maps/worker.h"
-#include "../../dataplane/shim/helpers.h"
 
 #define FILL_RESERVE 256u   /* chunks kept off the fill ring for copies */
 #define SPIN_BEFORE_POLL 256u
@@ -110,6 +109,8 @@ static struct afxdp_sock *sock_for_ifindex(struct afxdp_worker *w, uint32_t ifin
 	return NULL;
 }
 
+/* The JIT's burst loop has stored each REDIRECT's target in its buff
+ * (sluice_redirect_commit): an ifindex from bpf_redirect or a devmap slot. */
 static void do_redirect(struct afxdp_worker *w, struct afxdp_sock *s, struct sluice_xdp_buff *b, uint64_t base)
 {
 	uint32_t len = (uint32_t)(b->data_end - b->data);
@@ -176,13 +177,6 @@ static uint32_t rx_burst(struct afxdp_worker *w, struct afxdp_sock *s)
 	STAT_ADD(w, AFXDP_RX_PACKETS, n);
 	STAT_ADD(w, AFXDP_RX_BYTES, bytes);
 	STAT_ADD(w, AFXDP_BURSTS, 1);
-	/* The burst loop commits each REDIRECT's target into its buff. Where it
-	 * did not (a JIT without the commit), the worker's pending redirect is
-	 * still that of the burst's last redirect helper call: exact for the last
-	 * packet, so commit it here (with --burst 1 that covers every packet). */
-	struct sluice_xdp_buff *last = &w->buffs[n - 1];
-	if (w->verdicts[n - 1] == SLUICE_REDIRECT && last->egress_ifindex == 0)
-		sluice_redirect_commit(last);
 	for (uint32_t i = 0; i < n; i++) {
 		struct sluice_xdp_buff *b = &w->buffs[i];
 		uint64_t base = w->addrs[i];
