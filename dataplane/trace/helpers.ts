@@ -10,7 +10,8 @@ import type { MapHandle } from '../../maps/index.ts';
 import { hexBytes, type Namer, scalar } from './symbols.ts';
 
 /** How to show one argument. */
-type Arg = 'map' | 'key' | 'value' | 'ctx' | 'int' | 'flags' | 'ptr' | 'size';
+/** 'int' is a C int (the low 32 bits, signed); 'u64' a full register. */
+type Arg = 'map' | 'key' | 'value' | 'ctx' | 'int' | 'u64' | 'flags' | 'ptr' | 'size';
 
 /** By kernel name without the bpf_ prefix: the arguments (prototypes in linux/bpf.h). */
 const PROTOTYPES: Record<string, readonly Arg[]> = {
@@ -22,11 +23,11 @@ const PROTOTYPES: Record<string, readonly Arg[]> = {
   map_peek_elem: ['map', 'ptr'],
   ktime_get_ns: [], ktime_get_boot_ns: [], ktime_get_coarse_ns: [], jiffies64: [],
   get_prandom_u32: [], get_smp_processor_id: [], get_numa_node_id: [],
-  trace_printk: ['ptr', 'size', 'int', 'int', 'int'],
+  trace_printk: ['ptr', 'size', 'u64', 'u64', 'u64'],
   tail_call: ['ctx', 'map', 'int'],
   redirect: ['int', 'flags'],
   redirect_map: ['map', 'int', 'flags'],
-  csum_diff: ['ptr', 'size', 'ptr', 'size', 'int'],
+  csum_diff: ['ptr', 'size', 'ptr', 'size', 'u64'],
   xdp_adjust_head: ['ctx', 'int'],
   xdp_adjust_meta: ['ctx', 'int'],
   xdp_adjust_tail: ['ctx', 'int'],
@@ -72,7 +73,8 @@ export function describeArgs(name: string, args: readonly bigint[], namer: Namer
       case 'key': return map ? `key ${bytesAt(memory, v, map.keySize) ?? namer.value(v)}` : namer.value(v);
       case 'value': return map ? `value ${bytesAt(memory, v, map.valueSize) ?? namer.value(v)}` : namer.value(v);
       case 'ctx': return namer.value(v);
-      case 'int': return signed(v);
+      case 'int': return BigInt.asIntN(32, v).toString();
+      case 'u64': return signed(v);
       case 'size': return v.toString();
       case 'flags': return v === 0n ? '0' : `0x${v.toString(16)}`;
       case 'ptr': return namer.value(v);
