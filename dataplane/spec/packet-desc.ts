@@ -11,7 +11,7 @@ import {
 import { parseHex } from './bytes.ts';
 import { Cursor, show } from './source.ts';
 
-type Kind = 'int' | 'mac' | 'ipv4' | 'ipv6' | 'ip' | 'text-or-int' | 'bytes' | 'tcp-options' | 'bool-or-int';
+type Kind = 'int' | 'mac' | 'ipv4' | 'ipv6' | 'text-or-int' | 'bytes' | 'tcp-options' | 'bool-or-int';
 
 /** Every field the builder knows, with how to read it (spec.ts documents the defaults). */
 const LAYERS: Record<string, Record<string, Kind>> = {
@@ -44,7 +44,6 @@ function field(at: Cursor, kind: Kind): unknown {
     case 'mac': return addr(parseMac);
     case 'ipv4': return addr(parseIPv4);
     case 'ipv6': return addr(parseIPv6);
-    case 'ip': return addr((s) => (s.includes(':') ? parseIPv6(s) : parseIPv4(s)));
     case 'text-or-int': return typeof v === 'string' && !/^0x/i.test(v) ? v : at.int(0, 0xffffffff);
     case 'bool-or-int': return typeof v === 'boolean' ? v : at.int(0, 1);
     case 'bytes': {

@@ -159,8 +159,8 @@ function expectation(at: Cursor, input: PacketInput): Expectation {
   if (m.length !== undefined) out.length = at.child('length').int(0, 65535);
   if (m.redirect !== undefined) {
     const c = at.child('redirect');
-    const r = c.isMapping ? c.child((c.mapping(['ifindex'], ['ifindex']), 'ifindex')).int(0, 0xffffffff) : c.int(0, 0xffffffff);
-    out.redirect = r;
+    if (c.isMapping) c.mapping(['ifindex'], ['ifindex']); // redirect: {ifindex: N} reads as well as redirect: N
+    out.redirect = (c.isMapping ? c.child('ifindex') : c).int(0, 0xffffffff);
     if (out.verdict === undefined) out.verdict = XDP_ACTIONS.indexOf('REDIRECT');
   }
   if (m.maps !== undefined) out.maps = mapChecks(at.child('maps'));

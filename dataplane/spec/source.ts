@@ -134,11 +134,6 @@ export class Cursor {
     return Object.keys(this.value as object);
   }
 
-  /** Whether the mapping holds a (non-null) value under key. */
-  has(key: string): boolean {
-    return this.isMapping && (this.value as Record<string, unknown>)[key] !== undefined;
-  }
-
   list(): Cursor[] {
     if (!Array.isArray(this.value)) this.fail(`expected a list; got ${show(this.value)}`);
     return (this.value as unknown[]).map((_, i) => this.child(i));
