@@ -215,7 +215,7 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
     { name: burst ? 'burst' : 'function', offset: out.offsetOf(entry) },
     ...(burst ? [{ name: 'burst.next', offset: out.offsetOf(next) }, { name: 'burst.done', offset: out.offsetOf(done) }] : []),
     ...functions.slice(1).map((f) => ({ name: `subprogram@pc${f.start}`, offset: out.offsetOf(subLabels.get(f.start)!) })),
-    { name: 'subprogram.exit', offset: out.offsetOf(subExit) },
+    ...(functions.length > 1 || !burst ? [{ name: 'subprogram.exit', offset: out.offsetOf(subExit) }] : []),
   ];
   return { code: out.code, entryOffset: out.offsetOf(entry), pcMap, tailCallEntry: burst ? pcMap[0]! : -1, labels };
 }
