@@ -42,12 +42,11 @@ export function checkRun(expect: Expectation, run: RunOutcome): CaseFailure[] {
     out.push({ kind: 'length', message: `output length: expected ${expect.length} bytes, got ${run.output.length}`, details: [] });
   }
   if (expect.output) {
-    const diffs = diffPackets(expect.output.bytes, run.output);
-    if (diffs.length > 0) {
+    const details = packetDiff(expect.output.bytes, run.output);
+    if (details.length > 0) {
       const what = expect.unchanged ? 'the output differs from the input' : 'the output packet differs from the expected one';
-      const details = formatDiff(diffs).split('\n');
       if (!expect.output.described) details.push(`expected ${toHex(expect.output.bytes)}`, `got      ${toHex(run.output)}`);
-      out.push({ kind: 'output', message: `output: ${what} (${diffs.length} field(s))`, details });
+      out.push({ kind: 'output', message: `output: ${what}`, details });
     }
   }
   if (expect.fields.length > 0) {
@@ -64,6 +63,31 @@ export function checkRun(expect: Expectation, run: RunOutcome): CaseFailure[] {
     }
   }
   return out;
+}
+
+const MAX_DIFF_LINES = 24;
+
+/**
+ * Field-by-field differences. Where the layers themselves differ (an added
+ * header, a different protocol), fields past that point no longer line up:
+ * they are counted, not listed, and the two layer stacks are shown instead.
+ */
+export function packetDiff(expected: Uint8Array, actual: Uint8Array): string[] {
+  const diffs = diffPackets(expected, actual);
+  if (diffs.length === 0) return [];
+  const split = diffs.find((d) => d.name.startsWith('layer '));
+  const lines: string[] = [];
+  let shown = diffs;
+  if (split) {
+    const stack = (b: Uint8Array): string => dissect(b).layers.map((l) => l.layer).join('/') || '(nothing)';
+    lines.push(`layers differ from offset ${split.offset}: expected ${stack(expected)}, got ${stack(actual)}`);
+    shown = diffs.filter((d) => d !== split && (d.name === 'length' || d.offset < split.offset));
+  }
+  const listed = shown.slice(0, MAX_DIFF_LINES);
+  if (listed.length) lines.push(...formatDiff(listed).split('\n'));
+  const hidden = diffs.length - (split ? 1 : 0) - listed.length;
+  if (hidden > 0) lines.push(`… and ${hidden} more field difference(s)${split ? ` past offset ${split.offset}` : ''}`);
+  return lines;
 }
 
 function fieldFailures(checks: readonly FieldCheck[], output: Uint8Array): string[] {

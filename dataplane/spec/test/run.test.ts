@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { packet, ipv4HeaderChecksum } from '../../../drivers/packet/packet.ts';
 import { loadSpec, parseSpecText, parseSpec, runSpec, SpecError, type SpecResult } from '../index.ts';
-import { sumPerCpu } from '../checks.ts';
+import { packetDiff, sumPerCpu } from '../checks.ts';
 import { firewallCases, firewallRules } from '../../../examples/test/cases.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -155,6 +155,19 @@ test("the README's full example runs and passes against the router", () => {
   const r = runSpec(spec, `${root}examples/router.o`);
   assert.equal(failures(r), []);
   assert.is(r.passed, 4);
+});
+
+test('a packet diff stops listing fields where the layers part ways (an added header)', () => {
+  const plain = packet().eth().ipv4({ dst: '10.0.0.100' }).tcp().build();
+  const wrapped = packet().eth().ipv4({ dst: '10.1.0.5', src: '10.0.0.1' }).ipv4({ dst: '10.0.0.100' }).tcp().build();
+  const lines = packetDiff(plain, wrapped);
+  // The second header starts after Ethernet (14) and one IPv4 header (20).
+  assert.is(lines[0], 'layers differ from offset 34: expected eth/ipv4/tcp, got eth/ipv4/ipv4/tcp');
+  assert.ok(lines.includes(`length (offset 0): expected ${plain.length} (0x${plain.length.toString(16)}), got ${wrapped.length} (0x${wrapped.length.toString(16)})`));
+  assert.ok(lines.includes('ipv4.dst (offset 30): expected 10.0.0.100, got 10.1.0.5'));
+  assert.match(lines.at(-1)!, /^… and \d+ more field difference\(s\) past offset 34$/);
+  for (const l of lines.slice(1, -1)) assert.ok(Number(/\(offset (\d+)\)/.exec(l)?.[1]) < 34, l);
+  assert.equal(packetDiff(plain, plain), []);
 });
 
 test('per-CPU values are summed lane by lane, little-endian, wrapping', () => {
