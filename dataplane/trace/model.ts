@@ -66,6 +66,8 @@ export interface Step {
   call?: HelperCallView;
   /** The packet after this step, when the step moved its start or end (bpf_xdp_adjust_head/tail/meta). */
   packet?: PacketView;
+  /** The header fields after this step, when it wrote packet bytes (values, and the layout when a type field changed). */
+  fields?: FieldSpan[];
 }
 
 export interface RegChange {

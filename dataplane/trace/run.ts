@@ -94,7 +94,8 @@ export function tracePacket(object: XdpObject, program: XdpProgram, packet: Uint
         const line = program.spec.lines[index];
         if (line) source = sourcePos(line);
         const accesses = event.accesses.map((a): AccessView => describeAccess(names, a));
-        if (event.accesses.some((a) => a.kind === 'write' && names.packetOffset(a.address) !== undefined)) names.packetVersion++;
+        const wrote = event.accesses.some((a) => a.kind === 'write' && names.packetOffset(a.address) !== undefined);
+        if (wrote) names.packetVersion++;
         const step: Step = {
           n: steps.length, pc: event.pc, depth: event.depth,
           text: row ? row.text + (row.reference !== undefined ? `  ; ${row.reference}` : '') : event.text,
@@ -105,6 +106,7 @@ export function tracePacket(object: XdpObject, program: XdpProgram, packet: Uint
         if (isConditionalJump(event.insn.opcode) && !ex.done) step.branch = ex.pc === event.pc + 1 ? 'not taken' : 'taken';
         if (call) step.call = call;
         if (moved) step.packet = packetView(arena.packet(0));
+        else if (wrote) step.fields = packetView(arena.packet(0)).fields;
         steps.push(step);
         if (ex.done) {
           const retval = Number(ex.result!.r0 & 0xffffffffn);

@@ -11,6 +11,8 @@ import type { AccessView, PacketView, Step, Trace } from './model.ts';
 
 /** Effects start in this column; longer instruction texts push them to the next line. */
 const EFFECT_COLUMN = 48;
+/** A packet whose layers moved (encapsulation) differs in every field after the move: show the first ones. */
+const MAX_DIFF_LINES = 16;
 
 export function renderText(trace: Trace): string {
   const out: string[] = [];
@@ -40,7 +42,9 @@ export function renderText(trace: Trace): string {
     if (trace.diff.length === 0) out.push(`output: ${trace.output.length} bytes, unchanged`);
     else {
       out.push(`output: ${describePacket(trace.output)}, changed:`);
-      for (const d of trace.diff) out.push(`  ${d.name} (offset ${d.offset}): ${d.before} → ${d.after}`);
+      const shown = trace.diff.slice(0, MAX_DIFF_LINES);
+      for (const d of shown) out.push(`  ${d.name} (offset ${d.offset}): ${d.before} → ${d.after}`);
+      if (trace.diff.length > shown.length) out.push(`  … and ${trace.diff.length - shown.length} more fields (--json has them all)`);
       out.push(...hexDump(trace.output.hex).map((l) => `  ${l}`));
     }
   }

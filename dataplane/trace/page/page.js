@@ -26,9 +26,10 @@
         s.regs.forEach(function (c) { regs[c.reg] = c.after; });
       }
       if (s.packet) packet = { bytes: pairs(s.packet.hex), fields: s.packet.fields };
+      var layout = s.fields || packet.fields;
       var writes = s.accesses.filter(function (a) { return a.kind === 'write' && a.packetOffset !== undefined; });
       if (writes.length) {
-        packet = { bytes: packet.bytes.slice(), fields: packet.fields };
+        packet = { bytes: packet.bytes.slice(), fields: layout };
         writes.forEach(function (a) {
           var b = pairs(a.value.slice(2));
           for (var i = 0; i < b.length; i++) packet.bytes[a.packetOffset + i] = b[i];
@@ -250,6 +251,15 @@
     if (steps.length) {
       var shown = Array.prototype.map.call(document.querySelectorAll('.byte'), function (b) { return b.textContent; }).join('');
       if (T.output) expect(shown === T.output.hex, 'the last step shows the output packet');
+      if (T.output) {
+        var rows = Array.prototype.map.call(document.querySelectorAll('#fields tr'), function (tr) {
+          return tr.firstChild.textContent + '=' + tr.lastChild.textContent;
+        }).join('|');
+        var want = T.output.fields.map(function (f) {
+          return f.name + '=' + (f.value.length > 40 ? f.value.slice(0, 40) + '\u2026' : f.value);
+        }).join('|');
+        expect(rows === want, 'the last step shows the output packet\'s header fields');
+      }
       if (T.end.kind === 'verdict') expect(reg(0) === String(T.end.retval), 'r0 at the end is the verdict ' + T.end.retval + ', shows ' + reg(0));
       show(0);
       key('ArrowRight');
