@@ -35,6 +35,8 @@ const STACK_SIZE = STACK_SIZE_, classOf = classOf_, isAluClass = isAluClass_, is
 /** sizeof(struct sluice_xdp_buff) (dataplane/shim/xdp.h). */
 export const XDP_BUFF_SIZE = 64;
 const XDP_REDIRECT = 4;
+/** How many packets ahead the burst loop prefetches (memory latency is many packets' work). */
+const PREFETCH_AHEAD = 4;
 
 export interface JitOptions {
   /** The native address of a helper by its kernel id; undefined for an unknown id (a compile error). Default: none known. */
@@ -62,6 +64,11 @@ export interface JitOptions {
    * packet runs. Default: none (redirect targets are not recorded).
    */
   redirectCommit?: bigint;
+  /**
+   * Prefetch the first cache line of the packet 4 ahead while the current one runs. Default false:
+   * measured here it saves ~0.25 ns a packet on cold, scattered frames and costs ~0.3 ns on hot ones.
+   */
+  prefetch?: boolean;
 }
 
 /** An array map's storage: values[i] at values + i * elemSize for i < maxEntries (maps/map.h). */
@@ -125,6 +132,14 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
     a.movRI(BURST_INDEX, 0, false);
     a.testRR(X.RDX, X.RDX, true);
     a.jcc(Cond.E, done);
+    if (opts.prefetch) {
+      const skip = a.newLabel();
+      a.aluRI(Alu.CMP, X.RDX, 1, true);
+      a.jcc(Cond.BE, skip);
+      a.load(8, TMP1, { base: X.RDI, disp: XDP_BUFF_SIZE }); // buffs[1].data
+      a.prefetch({ base: TMP1, disp: 0 });
+      a.bind(skip);
+    }
   }
 
   for (const f of functions) {
@@ -190,6 +205,15 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
       a.aluRM(Alu.ADD, X.RDI, { base: X.RSP, disp: BUFFS }, true);
       a.aluRM(Alu.CMP, BURST_INDEX, { base: X.RSP, disp: COUNT }, true);
       a.jcc(Cond.AE, done);
+      if (opts.prefetch) { // packet i+1 runs next: start loading packet i+1+PREFETCH_AHEAD if there is one
+        const skip = a.newLabel();
+        a.lea(TMP1, { base: BURST_INDEX, disp: PREFETCH_AHEAD });
+        a.aluRM(Alu.CMP, TMP1, { base: X.RSP, disp: COUNT }, true);
+        a.jcc(Cond.AE, skip);
+        a.load(8, TMP1, { base: X.RDI, disp: PREFETCH_AHEAD * XDP_BUFF_SIZE });
+        a.prefetch({ base: TMP1, disp: 0 });
+        a.bind(skip);
+      }
       a.storeImm(4, { base: X.RSP, disp: TAIL_CALLS }, 0);
       a.jmpIndirect({ base: X.RSP, disp: BODY }); // the burst's own program, even after a tail call
       a.bind(done);

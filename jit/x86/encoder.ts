@@ -272,6 +272,11 @@ export class Asm extends CodeBuffer {
     this.encode({ w, op: [0x87], reg: src, rm: mem });
   }
 
+  /** prefetcht0 [mem]: start loading a cache line we will read soon. */
+  prefetch(mem: Mem): void {
+    this.encode({ op: [0x0f, 0x18], reg: 1, rm: mem });
+  }
+
   // --- control flow ---------------------------------------------------------
 
   callR(target: X): void {

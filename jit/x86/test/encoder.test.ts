@@ -79,6 +79,7 @@ const CASES: Case[] = [
   ['indirect jumps', (a) => { a.jmpIndirect(X.R11); a.jmpIndirect({ base: X.RSP, disp: 24 }); }, ['jmp *%r11', 'jmp *0x18(%rsp)']],
   ['inc and cmp of a 32-bit memory operand', (a) => { a.incR({ base: X.RSP, disp: 32 }, false); a.aluRI(Alu.CMP, { base: X.RSP, disp: 32 }, 33, false); },
     ['incl 0x20(%rsp)', 'cmpl $0x21,0x20(%rsp)']],
+  ['prefetch', (a) => a.prefetch({ base: X.R11, disp: 0 }), ['prefetcht0 (%r11)']],
   ['push pop', (a) => { a.push(X.RBP); a.push(X.R15); a.pop(X.R12); a.pop(X.RBX); }, ['push %rbp', 'push %r15', 'pop %r12', 'pop %rbx']],
 ];
 

@@ -94,8 +94,14 @@ if (requires('XDP programs through the burst entry', hasNativeLibrary())) {
       r0 += r7
       exit`);
     const lengths = Array.from({ length: 300 }, (_, i) => 14 + ((i * 37) % 1400));
-    const { verdicts } = runBurst(prog, lengths.map((n) => frame(n)), { helperAddress: (id) => (id === 5 ? identityHelper() : undefined) });
-    assert.equal(verdicts, lengths.map((n) => n + 1000));
+    for (const prefetch of [false, true]) {
+      const { verdicts } = runBurst(prog, lengths.map((n) => frame(n)), { prefetch, helperAddress: (id) => (id === 5 ? identityHelper() : undefined) });
+      assert.equal(verdicts, lengths.map((n) => n + 1000), `prefetch: ${prefetch}`);
+    }
+    for (const n of [1, 2, 4, 5, 6]) { // around the prefetch distance: never reads past the last xdp_buff
+      assert.equal(runBurst(prog, lengths.slice(0, n).map((k) => frame(k)), { prefetch: true, helperAddress: () => identityHelper() }).verdicts,
+        lengths.slice(0, n).map((k) => k + 1000));
+    }
   });
 
   test('an empty burst runs nothing; the same code runs many bursts; free() unmaps', () => {
