@@ -88,6 +88,11 @@ export interface Checkpoint {
   /** Times a later state was (hit) or was not (miss) covered by this one: the kernel's eviction heuristic. */
   hit: number;
   miss: number;
+  /**
+   * Paths still being explored below this checkpoint (the kernel's `branches`): while
+   * it is above zero the checkpoint's exploration is unfinished and it prunes nothing.
+   */
+  branches: number;
 }
 
 export const cloneFrame = (f: Frame): Frame => ({ ...f, regs: f.regs.slice(), stack: f.stack.slice() });

@@ -79,6 +79,9 @@ class Verifier implements Env {
   private peak = 0;
   private pruned = 0;
   private total = 0;
+  private jumps = 0;
+  private lastAdd = 0;
+  private lastAddJumps = 0;
   private readonly explored = new Map<number, Checkpoint[]>();
   private readonly ctxLoads = new Map<number, CtxField>();
   private readonly depth: number[] = [];
@@ -146,11 +149,11 @@ class Verifier implements Env {
       if (++this.processed > this.limit) {
         this.fail(`the program is too complex: more than ${this.limit} instructions processed (a loop whose bound the verifier cannot see?)`);
       }
-      if (this.st.jumpTargets[pc] && this.visit(pc, st)) return;
+      if (this.st.jumpTargets[pc] && this.visit(pc, st)) return this.release(st.parent);
       const insn = this.prog.instructions[this.st.layout.indexOf[pc]!]!;
       if (this.logLines) this.logLines.push(`${pc}: ${disassemble(insn)}    ; ${showState(st)}`);
       const next = this.step(pc, insn, st, work);
-      if (next < 0) return;
+      if (next < 0) return this.release(st.parent);
       pc = next;
     }
   }
@@ -166,11 +169,10 @@ class Verifier implements Env {
           if (++cp.miss > cp.hit * 3 + 3) { list.splice(k, 1); k--; this.stored--; }
           continue;
         }
-        if (this.onPath(st, cp)) {
-          // An ancestor of this very path: its exploration is not finished, so it proves
-          // nothing (the kernel does not prune on it either). The same state again is a loop
-          // that can run forever.
-          if (stateWithin(st, cp.state, this.strict)) {
+        if (cp.branches > 0) {
+          // Its exploration is not finished, so it proves nothing (the kernel does not prune
+          // on it either). The same state again on this very path is a loop that can run forever.
+          if (stateWithin(st, cp.state, this.strict) && this.onPath(st, cp)) {
             const pcs: number[] = [];
             for (let b = st.parent; b && b !== cp; b = b.parent) pcs.push(b.pc);
             this.fail(`infinite loop: the state at pc ${pc} comes back unchanged (loop through pcs ${[cp.pc, ...pcs.reverse(), pc].join(' -> ')}); nothing bounds the iterations`);
@@ -183,13 +185,22 @@ class Verifier implements Env {
         return true;
       }
     }
-    const cp: Checkpoint = { pc, state: cloneState(st), parent: st.parent, hit: 0, miss: 0 };
+    // Inside a loop, a state every few instructions only costs memory (the kernel's heuristic).
+    if (list && this.processed - this.lastAdd < 100 && this.jumps - this.lastAddJumps < 20 && list.some((c) => c.branches > 0)) return false;
+    this.lastAdd = this.processed;
+    this.lastAddJumps = this.jumps;
+    const cp: Checkpoint = { pc, state: cloneState(st), parent: st.parent, hit: 0, miss: 0, branches: 1 };
     this.total++;
     if (list) list.push(cp); else this.explored.set(pc, [cp]);
     st.parent = cp;
     this.stored++;
     this.peak = Math.max(this.peak, this.stored);
     return false;
+  }
+
+  /** A path below `cp` ended: when none is left, cp's exploration is complete, and so on upwards. */
+  private release(cp: Checkpoint | undefined): void {
+    for (; cp; cp = cp.parent) if (--cp.branches > 0) return;
   }
 
   private onPath(st: VState, cp: Checkpoint): boolean {
@@ -233,12 +244,14 @@ class Verifier implements Env {
         const op = opOf(insn.opcode);
         if (isExit(insn)) return this.exit(st);
         if (isCall(insn)) return this.call(pc, insn, st, work);
+        this.jumps++;
         if (op === JmpOp.JA) return jumpTarget(insn, pc)!;
         const out = condJump(this, st, insn);
         const target = jumpTarget(insn, pc)!;
         if (out.taken && out.fall) {
           // The path object goes on as the fall-through; the queued side must be its own copy.
           work.push({ pc: target, st: out.taken === st ? cloneState(st) : out.taken });
+          if (st.parent) st.parent.branches++;
           return this.continueWith(st, out.fall, pc + 1);
         }
         if (out.taken) return this.continueWith(st, out.taken, target);
