@@ -78,7 +78,8 @@ function kernel(kind: MapType, n: number, dir: string): Pick<Row, 'kLookup' | 'k
   const kindIndex = (KINDS as readonly MapType[]).indexOf(kind);
   const obj = join(dir, `k${kindIndex}.o`);
   execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-D__x86_64__', `-DKIND=${kindIndex}`, '-c', join(here, 'maps-kern.c'), '-o', obj]);
-  const pins = { m: '/sys/fs/bpf/slb_m', cfg: '/sys/fs/bpf/slb_cfg', progs: '/sys/fs/bpf/slb_p' };
+  const tag = `sluice_bench_${process.pid}`; // pins of our own: other runs may clean theirs
+  const pins = { m: `/sys/fs/bpf/${tag}_m`, cfg: `/sys/fs/bpf/${tag}_cfg`, progs: `/sys/fs/bpf/${tag}_p` };
   const clean = () => { for (const p of Object.values(pins)) rmSync(p, { recursive: true, force: true }); };
   clean();
   try {

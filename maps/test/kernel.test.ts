@@ -21,7 +21,7 @@ const FLAG_WORD = { [UpdateFlag.Any]: 'any', [UpdateFlag.NoExist]: 'noexist', [U
 type Outcome = string; // 'ok' or an errno name
 interface Step { op: 'update' | 'delete' | 'lookup' | 'push' | 'pop'; key?: Uint8Array; value?: Uint8Array; flags?: UpdateFlag }
 
-const pin = (name: string) => `/sys/fs/bpf/${name}`;
+const pin = (name: string) => `/sys/fs/bpf/sluice_maps_test_${process.pid}_${name}`; // ours alone
 const hexArgs = (b: Uint8Array) => hex(b).split(' ').filter(Boolean);
 
 function bpftool(args: string[]): { ok: boolean; out: string; error: Outcome } {
@@ -187,7 +187,9 @@ if (requires('map semantics against the kernel (bpftool)', isRoot(), hasCommand(
     }
   });
 
-  test.after(() => { try { execFileSync('sh', ['-c', 'rm -f /sys/fs/bpf/sl_k_* /sys/fs/bpf/sl_c*']); } catch { /* best effort */ } });
+  test.after(() => {
+    try { execFileSync('sh', ['-c', `rm -f /sys/fs/bpf/sluice_maps_test_${process.pid}_*`]); } catch { /* best effort */ }
+  });
 }
 
 test.run();

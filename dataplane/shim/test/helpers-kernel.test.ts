@@ -15,7 +15,7 @@ import { Fn, NativeBuf, call, hasNativeLibrary } from '../../../maps/test/native
 
 const HEADROOM = 256, MAX_DATA = 3520;
 const source = fileURLToPath(new URL('./helpers-kern.c', import.meta.url));
-const pinDir = '/sys/fs/bpf/sl_helpers_test';
+const pinDir = `/sys/fs/bpf/sluice_helpers_test_${process.pid}`;
 
 function kernelRun(dir: string, prog: string, input: Uint8Array): { verdict: number; out: Uint8Array } {
   const inPath = join(dir, 'in'), outPath = join(dir, 'out');
