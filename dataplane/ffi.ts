@@ -348,6 +348,8 @@ export interface AfxdpBindings {
   stats(h: bigint, worker: number, out: BigUint64Array): number;
   /** bit 0 zero-copy, bit 1 native; ifindex in the upper 32 bits; -1n for a bad index. */
   ifaceInfo(h: bigint, i: number): bigint;
+  /** The kernel's XDP_STATISTICS of every socket summed (afxdp.h order) into out; how many, or -errno. */
+  xskStats(h: bigint, out: BigUint64Array): number;
   /** Publishes a new burst entry, waits until no worker runs the old one; returns the old entry. */
   swap(h: bigint, entry: bigint): bigint;
   stop(h: bigint): number;
@@ -382,6 +384,7 @@ export function afxdpBindings(): AfxdpBindings {
   const workers = fn('uint32_t sluice_afxdp_workers(void *h)');
   const stats = fn('int sluice_afxdp_stats(void *h, uint32_t w, void *out, uint32_t n)');
   const ifaceInfo = fn('int64_t sluice_afxdp_iface_info(void *h, uint32_t i)');
+  const xskStats = fn('int sluice_afxdp_xsk_stats(void *h, void *out, uint32_t n)');
   const swap = fn('uint64_t sluice_afxdp_swap(void *h, uint64_t entry)');
   const stop = fn('int sluice_afxdp_stop(void *h)');
   const free = fn('void sluice_afxdp_free(void *h)');
@@ -395,6 +398,7 @@ export function afxdpBindings(): AfxdpBindings {
     workers: (h) => num(workers(h)),
     stats: (h, w, out) => num(stats(h, w, out, out.length)),
     ifaceInfo: (h, i) => BigInt(ifaceInfo(h, i) as number | bigint),
+    xskStats: (h, out) => num(xskStats(h, out, out.length)),
     swap: (h, entry) => BigInt.asUintN(64, BigInt(swap(h, entry) as number | bigint)),
     stop: (h) => num(stop(h)),
     free: (h) => { free(h); },

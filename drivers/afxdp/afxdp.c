@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <linux/if_xdp.h>
 #include <unistd.h>
 #include "afxdp_int.h"
 
@@ -156,6 +158,25 @@ int64_t sluice_afxdp_iface_info(struct sluice_afxdp *h, uint32_t i)
 	if (i >= h->n_ifaces) return -1;
 	struct afxdp_iface *ifc = &h->ifaces[i];
 	return ((int64_t)ifc->ifindex << 32) | (ifc->zero_copy ? 1 : 0) | (ifc->native ? 2 : 0);
+}
+
+int sluice_afxdp_xsk_stats(struct sluice_afxdp *h, uint64_t *out, uint32_t n)
+{
+	uint64_t sum[6] = { 0 };
+	for (uint32_t q = 0; q < h->n_workers && h->running; q++) {
+		for (uint32_t i = 0; i < h->n_ifaces; i++) {
+			struct afxdp_sock *s = h->workers[q].socks[i];
+			struct xdp_statistics st;
+			socklen_t len = sizeof(st);
+			memset(&st, 0, sizeof(st));
+			if (!s || s->fd < 0 || getsockopt(s->fd, SOL_XDP, XDP_STATISTICS, &st, &len)) continue;
+			sum[0] += st.rx_dropped; sum[1] += st.rx_invalid_descs; sum[2] += st.tx_invalid_descs;
+			sum[3] += st.rx_ring_full; sum[4] += st.rx_fill_ring_empty_descs; sum[5] += st.tx_ring_empty_descs;
+		}
+	}
+	if (n > 6) n = 6;
+	memcpy(out, sum, n * sizeof(uint64_t));
+	return (int)n;
 }
 
 uint64_t sluice_afxdp_swap(struct sluice_afxdp *h, uint64_t entry)

@@ -60,6 +60,10 @@ int sluice_afxdp_stats(struct sluice_afxdp *h, uint32_t w, uint64_t *out, uint32
 /* What interface i ended up with: bit 0 zero-copy, bit 1 native (else skb);
  * its ifindex in the upper 32 bits. -1 for a bad index. */
 int64_t sluice_afxdp_iface_info(struct sluice_afxdp *h, uint32_t i);
+/* The kernel's counters of every socket summed (getsockopt XDP_STATISTICS), in
+ * this order: rx_dropped, rx_invalid_descs, tx_invalid_descs, rx_ring_full,
+ * rx_fill_ring_empty_descs, tx_ring_empty_descs. Returns how many were copied. */
+int sluice_afxdp_xsk_stats(struct sluice_afxdp *h, uint64_t *out, uint32_t n);
 /* Publishes a new burst entry and waits until no worker runs the old one; returns the old one. */
 uint64_t sluice_afxdp_swap(struct sluice_afxdp *h, uint64_t entry);
 /* Stops the workers, detaches the steering programs, closes sockets and TAPs. Idempotent. */

@@ -62,6 +62,19 @@ export interface AfxdpStats extends DriverStats {
 
 const STAT_COUNT = 15; // enum sluice_afxdp_stat in afxdp.h
 
+/** The kernel's own counters of the sockets (getsockopt XDP_STATISTICS), summed. */
+export interface XskKernelStats {
+  /** Frames the kernel dropped before the RX ring (e.g. too big for a frame). */
+  rxDropped: number;
+  rxInvalidDescs: number;
+  txInvalidDescs: number;
+  /** Frames lost because the RX ring was full (the workers did not keep up). */
+  rxRingFull: number;
+  /** Times the kernel found the fill ring empty. */
+  rxFillRingEmpty: number;
+  txRingEmpty: number;
+}
+
 export const defaultTapName = (iface: string): string => `p-${iface}`.slice(0, 15);
 
 export interface RunningAfxdp extends RunningDriver {
@@ -69,6 +82,8 @@ export interface RunningAfxdp extends RunningDriver {
   readonly queues: readonly number[];
   /** Counters per worker with the AF_XDP extras. */
   afxdpStats(): AfxdpStats[];
+  /** The kernel's counters of the sockets (frames lost before sluice saw them). */
+  kernelStats(): XskKernelStats;
   /** The program running now. */
   readonly program: XdpProgram;
 }
@@ -144,6 +159,13 @@ export function startAfxdp(program: XdpProgram, options: AfxdpOptions): RunningA
     return all;
   };
   let final: AfxdpStats[] | undefined;
+  const rawXsk = new BigUint64Array(6);
+  const readXsk = (): XskKernelStats => {
+    native.xskStats(h, rawXsk);
+    const n = (i: number): number => Number(rawXsk[i]);
+    return { rxDropped: n(0), rxInvalidDescs: n(1), txInvalidDescs: n(2), rxRingFull: n(3), rxFillRingEmpty: n(4), txRingEmpty: n(5) };
+  };
+  let finalXsk: XskKernelStats | undefined;
 
   return {
     name: 'afxdp',
@@ -152,6 +174,7 @@ export function startAfxdp(program: XdpProgram, options: AfxdpOptions): RunningA
     get program() { return current; },
     afxdpStats: () => final ?? readAll(),
     workerStats: () => final ?? readAll(),
+    kernelStats: () => finalXsk ?? readXsk(),
     async swap(next) {
       if (stopped) throw new AfxdpError('the driver was stopped');
       native.swap(h, entryOf(next)); // returns once no worker is inside a burst of the old program
@@ -159,6 +182,7 @@ export function startAfxdp(program: XdpProgram, options: AfxdpOptions): RunningA
     },
     async stop() {
       if (stopped) return stopped;
+      finalXsk = readXsk(); // the sockets close with the stop
       native.stop(h);
       final = readAll();
       native.free(h);

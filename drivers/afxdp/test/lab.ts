@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hasCommand, isRoot, type Requirement } from '../../../scripts/testkit/skip.ts';
-import type { AfxdpInterface, AfxdpStats } from '../afxdp.ts';
+import type { AfxdpInterface, AfxdpStats, XskKernelStats } from '../afxdp.ts';
 import type { DriverStats } from '../../driver.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -64,7 +64,7 @@ export class Lab {
 
   /** Starts the driver on the sluice namespace's interfaces; resolves when traffic can flow. */
   async serve(object: string, ifaces: string[], updates: { map: string; key: string; value: string }[] = [],
-    options: { burst?: number; cpus?: number[]; swapTo?: string } = {}): Promise<Served> {
+    options: { burst?: number; cpus?: number[]; mode?: 'native' | 'skb'; swapTo?: string } = {}): Promise<Served> {
     const child = this.spawn(this.sluice, process.execPath, ['--import', 'tsx', SERVE, object, ifaces.join(','), JSON.stringify(updates), JSON.stringify(options)]);
     const served = new Served(child);
     await served.ready();
@@ -107,12 +107,12 @@ export class Served {
   }
 
   /** The totals so far, without stopping (SIGUSR2 → a SNAP line). */
-  async snapshot(): Promise<DriverStats> {
+  async snapshot(): Promise<DriverStats & { kernel: XskKernelStats }> {
     const before = (this.out.match(/^SNAP /gm) ?? []).length;
     this.child.kill('SIGUSR2');
     for (let i = 0; i < 200; i++) {
       const all = [...this.out.matchAll(/^SNAP (.*)$/gm)];
-      if (all.length > before) return JSON.parse(all[all.length - 1]![1]!) as DriverStats;
+      if (all.length > before) return JSON.parse(all[all.length - 1]![1]!) as DriverStats & { kernel: XskKernelStats };
       await sleep(10);
     }
     throw new Error('no SNAP line from the driver');
