@@ -8,7 +8,8 @@ import { assemble } from '../../isa/asm.ts';
 import { requires } from '../../../scripts/testkit/skip.ts';
 import { JitError } from '../errors.ts';
 import { jitCompile } from '../compile.ts';
-import { hasNativeLibrary, runWithMemory } from './native.ts';
+import { hasNativeLibrary, runBurst, runWithMemory } from './native.ts';
+import { execBindings } from '../../../dataplane/ffi.ts';
 
 const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 const le64 = (...vs: bigint[]): Uint8Array => {
@@ -110,6 +111,23 @@ if (requires('memory, atomics and calls run natively', hasNativeLibrary())) {
 
   test('helper calls: arguments in r1-r5, result in r0, r6-r9 preserved', () => {
     assert.is(run('r6 = 1\nr7 = 2\nr8 = 3\nr9 = 4\nr1 = 40\ncall 5\nr0 += r6\nr0 += r7\nr0 += r8\nr0 += r9\nexit').r0, 50n);
+  });
+
+  test('helpers are called with the stack 16-byte aligned (System V), from the main program and from subprograms', () => {
+    // A native "helper" returning rsp % 16 at its entry: 8 when the caller had rsp aligned before `call`.
+    const exec = execBindings();
+    const code = Uint8Array.from([0x48, 0x89, 0xe0, 0x83, 0xe0, 0x0f, 0xc3]); // mov rax, rsp; and eax, 15; ret
+    const probe = exec.install(code);
+    try {
+      const opts = { helperAddress: (id: number) => (id === 7 ? probe : undefined) };
+      assert.is(runWithMemory(assemble('call 7\nexit'), new Uint8Array(0), opts).r0, 8n);
+      assert.is(runWithMemory(assemble('call f\nexit\nf:\ncall g\nexit\ng:\ncall 7\nexit'), new Uint8Array(0), opts).r0, 8n);
+      const burst = runBurst(assemble('call f\nexit\nf:\ncall 7\nexit'), [new Uint8Array(20)], opts);
+      assert.equal(burst.verdicts, [8]);
+      assert.equal(runBurst(assemble('call 7\nexit'), [new Uint8Array(20)], opts).verdicts, [8]);
+    } finally {
+      exec.free(probe, code.length);
+    }
   });
 
   test('bpf-to-bpf calls: own stack frames, r6-r9 preserved, nested', () => {
