@@ -9,7 +9,7 @@ import { verdictName } from '../runtime.ts';
 import { toHex } from './bytes.ts';
 import type { Expectation, FieldCheck, MapCheck } from './format.ts';
 
-export type FailureKind = 'verdict' | 'output' | 'fields' | 'checksums' | 'length' | 'redirect' | 'map';
+export type FailureKind = 'verdict' | 'output' | 'fields' | 'checksums' | 'length' | 'redirect' | 'map' | 'trace';
 
 export interface CaseFailure {
   kind: FailureKind;
@@ -25,7 +25,12 @@ export interface RunOutcome {
   input: Uint8Array;
   /** REDIRECT target ifindex (0 when none). */
   redirect: number;
+  /** bpf_trace_printk lines of this run, as the trace pipe gives them ("[cpu] text"). */
+  trace: string[];
 }
+
+/** A trace line without its "[cpu] " prefix. */
+export const traceText = (line: string): string => line.replace(/^\[\d+\] /, '');
 
 const num = (v: number): string => `${v} (0x${v.toString(16)})`;
 
@@ -52,6 +57,14 @@ export function checkRun(expect: Expectation, run: RunOutcome): CaseFailure[] {
   if (expect.fields.length > 0) {
     const details = fieldFailures(expect.fields, run.output);
     if (details.length > 0) out.push({ kind: 'fields', message: `fields: ${details.length} of ${expect.fields.length} differ`, details });
+  }
+  if (expect.trace) {
+    const got = run.trace.map(traceText);
+    const want = expect.trace;
+    if (got.length !== want.length || got.some((l, i) => l !== want[i])) {
+      const details = [...want.map((l) => `expected: ${JSON.stringify(l)}`), ...(got.length ? got.map((l) => `got:      ${JSON.stringify(l)}`) : ['got:      nothing'])];
+      out.push({ kind: 'trace', message: `trace: expected ${want.length} line(s) from bpf_trace_printk, got ${got.length}${got.length === want.length ? ' that differ' : ''}`, details });
+    }
   }
   if (expect.checksums) {
     const bad = checkChecksums(run.output).filter((c) => !c.ok);

@@ -64,6 +64,8 @@ export interface Expectation {
   /** REDIRECT target: the ifindex (a devmap slot's value, or bpf_redirect's argument). */
   redirect?: number;
   maps: MapCheck[];
+  /** The lines bpf_trace_printk printed during the case (without the "[cpu] " prefix), in order. */
+  trace?: string[];
 }
 
 export interface TestCase {

@@ -13,7 +13,7 @@ import { MAX_PACKET } from '../frame-arena.ts';
 
 const TOP = ['name', 'program', 'pcap', 'maps', 'cases'];
 const CASE = ['name', 'packet', 'hex', 'pcap', 'ifindex', 'rxQueue', 'maps', 'expect'];
-const EXPECT = ['verdict', 'output', 'packet', 'unchanged', 'fields', 'checksums', 'length', 'redirect', 'maps'];
+const EXPECT = ['verdict', 'output', 'packet', 'unchanged', 'fields', 'checksums', 'length', 'redirect', 'maps', 'trace'];
 
 /** The header fields the dissector names (drivers/packet/dissect.ts), by layer. */
 const DISSECTED: Record<string, string[]> = {
@@ -164,6 +164,10 @@ function expectation(at: Cursor, input: PacketInput): Expectation {
     if (out.verdict === undefined) out.verdict = XDP_ACTIONS.indexOf('REDIRECT');
   }
   if (m.maps !== undefined) out.maps = mapChecks(at.child('maps'));
+  if (m.trace !== undefined) {
+    const c = at.child('trace');
+    out.trace = typeof c.value === 'string' ? [c.value] : c.list().map((l) => l.string());
+  }
   return out;
 }
 

@@ -20,6 +20,8 @@ export function formatResult(r: SpecResult, options: { verbose?: boolean } = {})
       lines.push(`${pad}${f.message}`);
       for (const d of f.details) lines.push(`${pad}  ${d}`);
     }
+    const show = options.verbose || c.status !== 'passed';
+    if (show && c.trace.length && !c.failures.some((f) => f.kind === 'trace')) lines.push(...c.trace.map((t) => `${pad}bpf_trace_printk: ${t}`));
     if (options.verbose && c.output && c.status !== 'passed') lines.push(`${pad}output ${toHex(c.output)}`);
   }
   lines.push(summary(r));
@@ -38,7 +40,7 @@ export function caseJson(c: CaseResult) {
     ...(c.verdict === undefined ? {} : { verdict: verdictName(c.verdict) }),
     ...(c.redirect === undefined ? {} : { redirect: c.redirect }),
     ...(c.output === undefined ? {} : { output: toHex(c.output) }),
-    failures: c.failures, ...(c.error === undefined ? {} : { error: c.error }), duration_ns: c.durationNs,
+    trace: c.trace, failures: c.failures, ...(c.error === undefined ? {} : { error: c.error }), duration_ns: c.durationNs,
   };
 }
 

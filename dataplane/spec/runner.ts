@@ -27,6 +27,8 @@ export interface CaseResult {
   input: Uint8Array;
   output?: Uint8Array;
   redirect?: number;
+  /** bpf_trace_printk lines printed during the case ("[cpu] text"). */
+  trace: string[];
   failures: CaseFailure[];
   error?: string;
   durationNs: number;
@@ -64,6 +66,7 @@ export function runSpec(spec: TestSpec, object: string | XdpObject, options: Run
       throw w ? new SpecError(w.where, messageOf((err as { cause?: unknown }).cause ?? err), { cause: err }) : err;
     }
     const started = process.hrtime.bigint();
+    drainTrace(); // lines left by whatever ran before belong to no case
     const arena = program.arenaFor(1);
     const cases = spec.cases.map((c) => runCase(c, program, obj.maps, arena));
     const count = (s: CaseResult['status']) => cases.filter((c) => c.status === s).length;
@@ -112,7 +115,7 @@ function write(maps: ReadonlyMap<string, MapHandle>, w: MapWrite): void {
 }
 
 function runCase(c: TestCase, program: XdpProgram, maps: ReadonlyMap<string, MapHandle>, arena: FrameArena): CaseResult {
-  const base = { index: c.index, name: c.name, input: c.packet.bytes };
+  const base = { index: c.index, name: c.name, input: c.packet.bytes, trace: [] as string[] };
   const started = process.hrtime.bigint();
   const elapsed = () => Number(process.hrtime.bigint() - started);
   try {
@@ -125,11 +128,11 @@ function runCase(c: TestCase, program: XdpProgram, maps: ReadonlyMap<string, Map
   try {
     run = runOne(program, arena, c);
   } catch (err) {
-    return { ...base, status: 'error', failures: [], error: `run: ${messageOf(err)}`, durationNs: elapsed() };
+    return { ...base, trace: drainTrace(), status: 'error', failures: [], error: `run: ${messageOf(err)}`, durationNs: elapsed() };
   }
   const failures = [...checkRun(c.expect, run), ...checkMaps(c.expect.maps, maps)];
   return {
-    ...base, status: failures.length ? 'failed' : 'passed', verdict: run.verdict, output: run.output,
+    ...base, trace: run.trace, status: failures.length ? 'failed' : 'passed', verdict: run.verdict, output: run.output,
     ...(run.verdict === XDP_REDIRECT ? { redirect: run.redirect } : {}), failures, durationNs: elapsed(),
   };
 }
@@ -153,5 +156,15 @@ function runOne(program: XdpProgram, arena: FrameArena, c: TestCase): RunOutcome
       redirect = arena.egressIfindex(0);
     }
   }
-  return { verdict, output: arena.packet(0).slice(), input: c.packet.bytes, redirect };
+  return { verdict, output: arena.packet(0).slice(), input: c.packet.bytes, redirect, trace: drainTrace() };
+}
+
+/** What bpf_trace_printk wrote since the last call, one entry a line. */
+function drainTrace(): string[] {
+  const buf = new Uint8Array(1 << 16);
+  const lines: string[] = [];
+  for (let n = helperBindings().traceDrain(buf, buf.length); n > 0; n = helperBindings().traceDrain(buf, buf.length)) {
+    lines.push(...new TextDecoder().decode(buf.subarray(0, n)).split('\n').filter((l) => l.length > 0));
+  }
+  return lines;
 }

@@ -21,6 +21,7 @@ const SPECS: [string, string][] = [
   ['examples/specs/xdp_drop.yaml', 'examples/xdp_drop.o'],
   ['examples/specs/lb.yaml', 'examples/lb.o'],
   ['examples/specs/vlan.yaml', 'examples/vlan.o'],
+  ['examples/specs/globals.yaml', 'examples/globals.o'],
 ];
 
 const failures = (r: SpecResult): string[] => r.cases.flatMap((c) => [
@@ -168,6 +169,25 @@ test('a packet diff stops listing fields where the layers part ways (an added he
   assert.match(lines.at(-1)!, /^… and \d+ more field difference\(s\) past offset 34$/);
   for (const l of lines.slice(1, -1)) assert.ok(Number(/\(offset (\d+)\)/.exec(l)?.[1]) < 34, l);
   assert.equal(packetDiff(plain, plain), []);
+});
+
+test('trace: the bpf_trace_printk lines of each case, compared in order', () => {
+  const r = runSpec(inline(`
+cases:
+  - name: wrong length in the message
+    hex: "0200000000020200000000010800000000000000"
+    expect: {trace: "globals: runt frame of 21 bytes"}
+  - name: a line where none is expected
+    maps: {.data: [{key: {u32: 0}, value: {u32: 1}}]}
+    hex: "02000000000202000000000108000000000000000000"
+    expect: {verdict: DROP, trace: []}
+`), `${root}examples/globals.o`);
+  assert.equal(r.cases.map((c) => c.status), ['failed', 'failed']);
+  // globals.c formats "globals: runt frame of %u bytes" with the frame length (20 and 22 here).
+  assert.equal(r.cases[0]!.failures[0]!.details, ['expected: "globals: runt frame of 21 bytes"', 'got:      "globals: runt frame of 20 bytes"']);
+  assert.is(r.cases[0]!.failures[0]!.message, 'trace: expected 1 line(s) from bpf_trace_printk, got 1 that differ');
+  assert.equal(r.cases[1]!.failures.map((f) => f.message), ['trace: expected 0 line(s) from bpf_trace_printk, got 1']);
+  assert.match(r.cases[1]!.trace[0]!, /^\[\d+\] globals: runt frame of 22 bytes$/);
 });
 
 test('per-CPU values are summed lane by lane, little-endian, wrapping', () => {
