@@ -34,6 +34,27 @@ if (requires('AF_XDP teardown', ...afxdpRequirements())) {
       lab.down();
     }
   });
+
+  test('an interface that already has an XDP program is refused by name, and the other is left clean', async () => {
+    const lab = Lab.up('tb');
+    try {
+      lab.exec(lab.sluice, 'ip', ['link', 'set', 'dev', 'srv0', 'xdpdrv', 'obj', example('xdp_pass'), 'sec', 'xdp']);
+      let message = '';
+      try {
+        const served = await lab.serve(example('xdp_pass'), ['cli0', 'srv0']);
+        await served.stop();
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      assert.match(message, /srv0: attaching the steering program .*another XDP program is attached/);
+      const links = lab.links();
+      assert.is(attached(links), 1, `only the program put there by hand stays:\n${links}`);
+      assert.match(links, /srv0[^\n]*\n[^\n]*\n\s*prog\/xdp/);
+      assert.not.match(links, /p-cli0|p-srv0/);
+    } finally {
+      lab.down();
+    }
+  });
 }
 
 test.run();
