@@ -130,6 +130,21 @@ if (requires('memory, atomics and calls run natively', hasNativeLibrary())) {
     }
   });
 
+  test('a subprogram is a System V function: a native helper can call it back (as bpf_loop does)', () => {
+    // helper 8 (r1 = callback, r2 = argument): sub rsp, 8; mov rax, rdi; mov rdi, rsi; call rax; add rsp, 8; ret
+    const exec = execBindings();
+    const code = Uint8Array.from([0x48, 0x83, 0xec, 0x08, 0x48, 0x89, 0xf8, 0x48, 0x89, 0xf7, 0xff, 0xd0, 0x48, 0x83, 0xc4, 0x08, 0xc3]);
+    const caller = exec.install(code);
+    try {
+      const opts = { helperAddress: (id: number) => (id === 8 ? caller : undefined) };
+      const text = 'r6 = 3\n*(u64 *)(r10 - 8) = 100\nr1 = func(cb) ll\nr2 = 20\ncall 8\nr0 += r6\nr1 = *(u64 *)(r10 - 8)\nr0 += r1\nexit\n' +
+        'cb:\nr6 = 1000\n*(u64 *)(r10 - 8) = 7\nr0 = r1\nr0 *= 2\nexit';
+      assert.is(runWithMemory(assemble(text), new Uint8Array(0), opts).r0, 40n + 3n + 100n);
+    } finally {
+      exec.free(caller, code.length);
+    }
+  });
+
   test('bpf-to-bpf calls: own stack frames, r6-r9 preserved, nested', () => {
     const text = `
       r6 = 1
