@@ -54,11 +54,29 @@ test('a spec that must fail: exit 1 and a field-by-field diff under each failed 
   assert.match(r.stdout, /\n5 cases: 1 passed, 4 failed \([\d.]+ ms\)\n$/);
 });
 
+// One run feeds both the --json and the --junit checks.
+const xml = join(tmp, 'junit.xml');
+let both: ReturnType<typeof sluice> | undefined;
+const jsonAndJunit = () => (both ??= sluice('examples/router.o', FAILING, 'examples/specs/router.yaml', '--json', '--junit', xml));
+const routerCases = (readFileSync(`${root}examples/specs/router.yaml`, 'utf8').match(/^ {2}- name:/gm) ?? []).length;
+
+test('--json: counts and each case with its verdict and failures', () => {
+  const r = jsonAndJunit();
+  assert.is(r.status, 1);
+  const j = JSON.parse(r.stdout);
+  assert.is(j.passed, 1 + routerCases);
+  assert.is(j.failed, 4);
+  const cases = j.specs[0].cases;
+  assert.equal(cases.map((c: { status: string }) => c.status), ['passed', 'failed', 'failed', 'failed', 'failed']);
+  assert.is(cases[0].verdict, 'REDIRECT');
+  assert.is(cases[0].redirect, 7);
+  assert.is(cases[3].failures[0].kind, 'verdict');
+  assert.is(j.specs[1].passed, routerCases);
+});
+
 if (requires('JUnit XML read back by a real XML parser', hasCommand('python3'))) {
   test('--junit writes XML that parses, with one testcase per case and the right counts', () => {
-    const xml = join(tmp, 'junit.xml');
-    const r = sluice('examples/router.o', FAILING, 'examples/specs/router.yaml', '--junit', xml);
-    assert.is(r.status, 1);
+    assert.is(jsonAndJunit().status, 1);
     const py = [
       'import sys, json, xml.etree.ElementTree as ET',
       'root = ET.parse(sys.argv[1]).getroot()',
@@ -71,7 +89,6 @@ if (requires('JUnit XML read back by a real XML parser', hasCommand('python3')))
     const parsed = spawnSync('python3', ['-c', py, xml], { encoding: 'utf8' });
     assert.is(parsed.status, 0, parsed.stderr);
     const j = JSON.parse(parsed.stdout);
-    const routerCases = (readFileSync(`${root}examples/specs/router.yaml`, 'utf8').match(/^ {2}- name:/gm) ?? []).length;
     assert.is(j.tag, 'testsuites');
     assert.is(j.tests, 5 + routerCases);
     assert.is(j.failures, 4);
@@ -86,19 +103,6 @@ if (requires('JUnit XML read back by a real XML parser', hasCommand('python3')))
     assert.equal({ ...j.suites[1], text: [] }, { name: 'router', tests: routerCases, failures: 0, errors: 0, cases: routerCases, failed: [], types: [], text: [] });
   });
 }
-
-test('--json: counts and each case with its verdict and failures', () => {
-  const r = sluice('examples/router.o', FAILING, '--json');
-  assert.is(r.status, 1);
-  const j = JSON.parse(r.stdout);
-  assert.is(j.passed, 1);
-  assert.is(j.failed, 4);
-  const cases = j.specs[0].cases;
-  assert.equal(cases.map((c: { status: string }) => c.status), ['passed', 'failed', 'failed', 'failed', 'failed']);
-  assert.is(cases[0].verdict, 'REDIRECT');
-  assert.is(cases[0].redirect, 7);
-  assert.is(cases[3].failures[0].kind, 'verdict');
-});
 
 test('a bad spec: exit 2 before anything runs, naming file, line, path, case and field', () => {
   const bad = join(tmp, 'bad.yaml');
