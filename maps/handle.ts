@@ -124,16 +124,25 @@ export class MapHandle {
 
   [Symbol.iterator](): IterableIterator<Uint8Array> { return this.keys(); }
 
-  /** Every entry, in get_next_key order (bpftool map dump), in one native batch. */
-  dump(): Entry[] {
-    const max = this.maxEntries;
-    const keys = new Uint8Array(max * this.keySize), values = new Uint8Array(max * this.valueSizeSys);
-    const n = this.native.dump(this.live(), keys, values, max);
-    if (n < 0) throw new MapOpError(this.name, 'dump', n);
-    return Array.from({ length: n }, (_, i) => ({
-      key: keys.slice(i * this.keySize, (i + 1) * this.keySize),
-      value: values.slice(i * this.valueSizeSys, (i + 1) * this.valueSizeSys),
-    }));
+  /** Every entry, in get_next_key order (bpftool map dump), in native batches of up to `batch` entries
+   *  (default: what fits in 16 MiB). */
+  dump(batch = Math.max(1, Math.floor((16 << 20) / (this.keySize + this.valueSizeSys)))): Entry[] {
+    const size = Math.min(batch, this.maxEntries);
+    const keys = new Uint8Array(size * this.keySize), values = new Uint8Array(size * this.valueSizeSys);
+    const out: Entry[] = [];
+    let after: Uint8Array | null = null;
+    for (;;) {
+      const n = this.native.dump(this.live(), after, keys, values, size);
+      if (n < 0) throw new MapOpError(this.name, 'dump', n);
+      for (let i = 0; i < n; i++) {
+        out.push({
+          key: keys.slice(i * this.keySize, (i + 1) * this.keySize),
+          value: values.slice(i * this.valueSizeSys, (i + 1) * this.valueSizeSys),
+        });
+      }
+      if (n < size || out.length > 4 * this.maxEntries) return out; // (a map churning under us: stop)
+      after = out[out.length - 1]!.key;
+    }
   }
 
   dumpPerCpu(): PerCpuEntry[] {

@@ -240,7 +240,7 @@ static long lpm_next(struct sluice_map *m, const void *key, void *next)
 	return rc;
 }
 
-struct dump { struct sluice_map *m; uint8_t *keys, *values; uint32_t max, n; };
+struct dump { struct sluice_map *m; const void *after; int seen; uint8_t *keys, *values; uint32_t max, n; };
 
 static void dump_walk(struct lnode *n, struct dump *d)
 {
@@ -249,6 +249,11 @@ static void dump_walk(struct lnode *n, struct dump *d)
 	dump_walk(n->child[1], d);
 	if ((n->flags & NODE_IM) || d->n >= d->max) return;
 	struct trie *t = T(d->m);
+	if (d->after && !d->seen) { /* skip up to and including `after` */
+		if (n->prefixlen == key_plen(d->after) && match_len(n, key_data(d->after), t->max_prefixlen) == n->prefixlen)
+			d->seen = 1;
+		return;
+	}
 	uint8_t *key = d->keys + (uint64_t)d->n * d->m->key_size;
 	memcpy(key, &n->prefixlen, 4);
 	memcpy(key + 4, n->data, t->data_size);
@@ -257,11 +262,16 @@ static void dump_walk(struct lnode *n, struct dump *d)
 }
 
 /* One postorder walk (get_next_key's order) instead of one walk per key. */
-static long lpm_dump(struct sluice_map *m, uint8_t *keys, uint8_t *values, uint32_t max)
+static long lpm_dump(struct sluice_map *m, const void *after, uint8_t *keys, uint8_t *values, uint32_t max)
 {
-	struct dump d = { m, keys, values, max, 0 };
+	struct dump d = { m, after, 0, keys, values, max, 0 };
+	if (after && key_plen(after) > T(m)->max_prefixlen) d.after = NULL;
 	sluice_lock(&m->lock);
 	dump_walk(T(m)->root, &d);
+	if (d.after && !d.seen) { /* `after` is absent: from the first, as get_next_key */
+		d.after = NULL;
+		dump_walk(T(m)->root, &d);
+	}
 	sluice_unlock(&m->lock);
 	return d.n;
 }

@@ -227,19 +227,20 @@ uint64_t sluice_map_memory(struct sluice_map *m)
 	}
 }
 
-long sluice_map_dump(struct sluice_map *m, void *keys, void *values, uint32_t max)
+long sluice_map_dump(struct sluice_map *m, const void *after, void *keys, void *values, uint32_t max)
 {
 	uint8_t *k = keys, *v = values;
 	uint32_t vsize = sluice_map_value_size_sys(m);
 	long n = 0, rc;
 	if (!m->ops->get_next_key || !m->ops->lookup_sys) return -EINVAL;
+	if (max == 0) return 0;
 	sluice_read_lock();
 	if (m->ops->dump) {
-		n = m->ops->dump(m, k, v, max);
+		n = m->ops->dump(m, after, k, v, max);
 		sluice_read_unlock();
 		return n;
 	}
-	for (rc = m->ops->get_next_key(m, NULL, k); rc == 0 && (uint32_t)n < max;) {
+	for (rc = m->ops->get_next_key(m, after, k); rc == 0;) {
 		uint8_t *key = k + (uint64_t)n * m->key_size;
 		if (m->ops->lookup_sys(m, key, v + (uint64_t)n * vsize) == 0) n++;
 		if ((uint32_t)n >= max) break;

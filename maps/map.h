@@ -55,7 +55,7 @@ struct sluice_map_ops {
 	uint64_t (*memory)(struct sluice_map *m); /* bytes held (optional) */
 	/* all entries in get_next_key order, up to max (optional; the generic
 	 * version follows get_next_key) */
-	long (*dump)(struct sluice_map *m, uint8_t *keys, uint8_t *values, uint32_t max);
+	long (*dump)(struct sluice_map *m, const void *after, uint8_t *keys, uint8_t *values, uint32_t max);
 };
 
 struct sluice_map {
@@ -101,8 +101,9 @@ uint32_t sluice_map_value_size_sys(struct sluice_map *m);
 /* Bytes of native memory the map holds (storage, pools, nodes), for benchmarks. */
 uint64_t sluice_map_memory(struct sluice_map *m);
 /* Batch dump: writes up to max keys (key_size each) and values (the control
- * plane's value size each) in get_next_key order; returns the count or -errno. */
-long sluice_map_dump(struct sluice_map *m, void *keys, void *values, uint32_t max);
+ * plane's value size each) in get_next_key order, starting after key `after`
+ * (NULL: from the first); returns the count or -errno. */
+long sluice_map_dump(struct sluice_map *m, const void *after, void *keys, void *values, uint32_t max);
 
 /* Internal: fills err with "map 'NAME': RULE (kernel: -EXXX)" and returns -errnum. */
 int sluice_map_reject(struct sluice_map *m, char *err, uint32_t errlen, int errnum, const char *fmt, ...)

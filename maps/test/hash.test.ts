@@ -49,6 +49,7 @@ if (requires('hash maps', hasNativeLibrary())) {
       assert.equal(m.nextKey(u64(123456789)), m.nextKey());
       const dump = m.dump();
       assert.is(dump.length, 100);
+      assert.equal(m.dump(7).map((e) => e.key), dump.map((e) => e.key), 'batches of 7 give the same entries in the same order');
       for (const { key, value } of dump) {
         assert.is(new DataView(key.buffer).getBigUint64(0, true), BigInt(new DataView(value.buffer).getUint32(0, true) * 7919));
       }

@@ -139,6 +139,7 @@ if (requires('lpm_trie', hasNativeLibrary())) {
         assert.is(val(m, k), best?.v, `lookup ${addr}`);
       }
       assert.is([...m.keys()].length, routes.size);
+      assert.equal(m.dump(13).map((e) => e.key), [...m.keys()], 'batched dump follows get_next_key');
     } finally { m.close(); }
   });
 }
