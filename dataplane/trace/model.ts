@@ -86,6 +86,8 @@ export interface AccessView {
   /** Packet accesses: the offset from the packet's current start and the header fields the bytes belong to. */
   packetOffset?: number;
   fields?: string[];
+  /** When the access covers exactly one field: its value as dissect() reads it ("tcp.dport = 445", "eth.type: IPv4"). */
+  reading?: string;
   /** ctx accesses: the xdp_md field. */
   ctxField?: string;
 }

@@ -145,7 +145,11 @@ function describeAccess(namer: Namer, a: { kind: 'read' | 'write'; address: bigi
   if (offset !== undefined) {
     let wire = '';
     for (let i = 0; i < a.size; i++) wire += Number((a.value >> BigInt(8 * i)) & 0xffn).toString(16).padStart(2, '0');
-    return { ...base, where: namer.value(a.address), value: `0x${wire}`, packetOffset: offset, fields: namer.fieldsAt(offset, a.size) };
+    const reading = namer.fieldReading(offset, a.size);
+    return {
+      ...base, where: namer.value(a.address), value: `0x${wire}`, packetOffset: offset, fields: namer.fieldsAt(offset, a.size),
+      ...(reading !== undefined ? { reading } : {}),
+    };
   }
   const ctxField = namer.ctxField(a.address);
   if (ctxField !== undefined) return { ...base, where: `ctx->${ctxField}`, value: namer.value(a.value), ctxField };

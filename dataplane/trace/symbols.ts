@@ -118,6 +118,17 @@ export class Namer {
     return names;
   }
 
+  /**
+   * A reading of the field an access covers exactly (`ipv4.src = 192.0.2.1`,
+   * `tcp.dport = 445`, `eth.type: IPv4`), or undefined when it covers none or several.
+   */
+  fieldReading(offset: number, size: number): string | undefined {
+    const exact = fieldsAt(this.currentDissection(), offset, size).filter((f) => f.offset === offset && f.length === size && !f.bits && !isBulk(f));
+    if (exact.length !== 1) return undefined;
+    const f = exact[0]!;
+    return f.text !== undefined ? `${fieldName(f)}: ${f.text}` : `${fieldName(f)} = ${f.value}`;
+  }
+
   private currentDissection(): Dissection {
     const p = this.packet();
     const c = this.dissection;

@@ -70,7 +70,7 @@ function stepLines(step: Step, end?: Trace['end']): string[] {
 function accessText(a: AccessView): string {
   if (a.ctxField !== undefined) return `${a.kind} ${a.where} = ${a.value}`;
   const bytes = `${a.size} byte${a.size === 1 ? '' : 's'}`;
-  const fields = a.fields && a.fields.length > 0 ? ` (${a.fields.join(', ')})` : '';
+  const fields = a.reading !== undefined ? ` (${a.reading})` : a.fields && a.fields.length > 0 ? ` (${a.fields.join(', ')})` : '';
   return `${a.kind} ${bytes} at ${a.where} = ${a.value}${fields}`;
 }
 

@@ -2,7 +2,7 @@
 // against the C source (dataplane/trace/).
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { readCaptureFile } from '../../../drivers/pcap/capture.ts';
+import { LinkType, linkTypeName, readCaptureFile } from '../../../drivers/pcap/capture.ts';
 import { MAX_PACKET } from '../../frame-arena.ts';
 import { loadMapJson } from '../../map-json.ts';
 import { loadObject } from '../../runtime.ts';
@@ -73,7 +73,10 @@ function inputPacket(o: { pcap?: string; frame?: string; packet?: string }): { b
     let count = 0;
     for (let r = reader.next(); r !== null; r = reader.next()) {
       count = r.frame;
-      if (r.frame === n) { found = r.data.slice(); break; }
+      if (r.frame !== n) continue;
+      if (r.linkType !== LinkType.ETHERNET) throw new UsageError(`frame ${n} of ${o.pcap} has link type ${linkTypeName(r.linkType)}; XDP programs see Ethernet frames`);
+      found = r.data.slice();
+      break;
     }
     if (!found) throw new UsageError(`${o.pcap} has ${count} frame${count === 1 ? '' : 's'}; there is no frame ${n}`);
     bytes = found;

@@ -140,7 +140,7 @@
     s.regs.forEach(function (c) { out.push({ cls: 'reg', text: 'r' + c.reg + ': ' + c.before + ' \u2192 ' + c.after }); });
     s.accesses.forEach(function (a) {
       var what = a.ctxField !== undefined ? a.where : a.size + ' byte' + (a.size === 1 ? '' : 's') + ' at ' + a.where;
-      out.push({ cls: a.kind, text: a.kind + ' ' + what + ' = ' + a.value + (a.fields && a.fields.length ? ' (' + a.fields.join(', ') + ')' : '') });
+      out.push({ cls: a.kind, text: a.kind + ' ' + what + ' = ' + a.value + (a.reading ? ' (' + a.reading + ')' : a.fields && a.fields.length ? ' (' + a.fields.join(', ') + ')' : '') });
     });
     if (s.branch) out.push({ cls: 'branch', text: s.branch });
     if (k === steps.length - 1 && T.end.kind === 'verdict') out.push({ cls: 'end', text: 'return ' + T.end.verdict });

@@ -47,6 +47,7 @@ test('firewall, source in 192.0.2.0/24 (a default blocked network): DROP, after 
   assert.is(access.packetOffset, 14 + 12);
   assert.is(access.where, 'pkt+26');
   assert.is(access.value, `0x${hex(parseIPv4('192.0.2.77'))}`);
+  assert.is(access.reading, 'ipv4.src = 192.0.2.77');
   // bpf_map_lookup_elem(&blocked_v4, &saddr): the key is the address as on the wire; the map is empty.
   const lookup = calls(t, 'bpf_map_lookup_elem').find((s) => s.call!.args[0] === "map 'blocked_v4'")!;
   assert.equal(lookup.call!.args, ["map 'blocked_v4'", `key ${hex(parseIPv4('192.0.2.77'))}`]);
