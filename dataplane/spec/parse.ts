@@ -58,6 +58,7 @@ function testCase(at: Cursor, index: number, captures: Captures, defaultPcap: st
   const name = at.isMapping && typeof (at.value as { name?: unknown }).name === 'string' ? (at.value as { name: string }).name : `case ${index + 1}`;
   const c = at.named(name);
   const m = c.mapping(CASE, ['expect']);
+  if (m.name !== undefined) c.child('name').string();
   const sources = ['packet', 'hex', 'pcap'].filter((k) => m[k] !== undefined);
   if (sources.length !== 1) c.fail(`give the packet exactly one way: packet (described), hex, or pcap; got ${sources.length ? sources.join(' and ') : 'none'}`);
   const packet = packetInput(c, sources[0]!, captures, defaultPcap);

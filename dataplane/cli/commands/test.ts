@@ -47,6 +47,11 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ object: objectPath, engine, passed: total('passed'), failed: total('failed'), errors: total('errors'), specs: results.map(resultJson) })}\n`);
   } else {
     process.stdout.write(results.map((r) => formatResult(r, { verbose: o.verbose ?? false })).join('\n'));
+    if (results.length > 1) {
+      const total = (k: 'passed' | 'failed' | 'errors') => results.reduce((n, r) => n + r[k], 0);
+      const cases = results.reduce((n, r) => n + r.cases.length, 0);
+      process.stdout.write(`\n${results.length} specs, ${cases} cases: ${total('passed')} passed, ${total('failed')} failed${total('errors') ? `, ${total('errors')} errors` : ''}\n`);
+    }
   }
   if (o.junit !== undefined) writeFileSync(o.junit, junitXml(results));
   return results.every((r) => r.failed === 0 && r.errors === 0) ? EXIT_OK : EXIT_FAILURE;
