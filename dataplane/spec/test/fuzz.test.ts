@@ -40,7 +40,7 @@ test('mutated specs run or fail with a SpecError', () => {
     const text = readFileSync(`${root}examples/specs/${spec}.yaml`, 'utf8');
     const object = loadObject(`${root}examples/${obj}.o`);
     try {
-      for (let i = 0; i < 150; i++) {
+      for (let i = 0; i < 100; i++) {
         const mutated = mutate(text, rnd);
         try {
           runSpec(parseSpec(parseSpecText(mutated, `${root}examples/specs/${spec}-mutated.yaml`)), object);
@@ -55,7 +55,7 @@ test('mutated specs run or fail with a SpecError', () => {
       object.close();
     }
   }
-  assert.ok(refused > 50 && ran > 20, `both outcomes exercised (refused ${refused}, ran ${ran})`);
+  assert.ok(refused > 40 && ran > 15, `both outcomes exercised (refused ${refused}, ran ${ran})`);
 });
 
 test.run();
