@@ -10,9 +10,9 @@ import { loadObjectSpec, type ObjectSpec, type ProgramSpec } from '../jit/object
 import { ProgType } from '../jit/object/prog-types.ts';
 import { rewriteContextAccess } from '../jit/x86/ctx-rewrite.ts';
 import type { Instruction } from '../jit/isa/instruction.ts';
-import type { MapHandle } from '../maps/index.ts';
+import { MapType, registerProgram, unregisterProgram, type MapHandle } from '../maps/index.ts';
 import { FrameArena } from './frame-arena.ts';
-import { createMaps } from './pipeline/create-maps.ts';
+import { createMaps, u32 } from './pipeline/create-maps.ts';
 import { type Engine, type EngineKind } from './pipeline/engine.ts';
 import { PipelineError, step } from './pipeline/errors.ts';
 import { interpEngine } from './pipeline/interp-engine.ts';
@@ -66,6 +66,7 @@ export function loadObjectBytes(bytes: Uint8Array, name: string, options: LoadOp
 export class XdpObject {
   readonly maps: ReadonlyMap<string, MapHandle>;
   private readonly programs = new Map<string, XdpProgram>();
+  private progArraysFilled = false;
   private closed = false;
 
   constructor(readonly spec: ObjectSpec, private readonly options: LoadOptions = {}) {
@@ -85,8 +86,26 @@ export class XdpObject {
     if (!prog) {
       prog = new XdpProgram(spec, prepare(spec, this.maps, this.options));
       this.programs.set(spec.name, prog);
+      this.fillProgArrays();
     }
     return prog;
+  }
+
+  /**
+   * prog_array slots from `.values = { … }` (as libbpf applies them): once the first
+   * program runs, every program a slot names is installed and its slot filled, so
+   * bpf_tail_call finds it. The interpreter has no tail calls; its slots stay empty.
+   */
+  private fillProgArrays(): void {
+    if (this.options.engine === 'interp' || this.progArraysFilled) return;
+    this.progArraysFilled = true;
+    for (const m of this.spec.maps) {
+      if (Number(m.type) !== MapType.ProgArray || !m.slots) continue;
+      for (const slot of m.slots) {
+        const target = this.program(slot.name);
+        this.map(m.name).update(u32(slot.index), u32(target.id));
+      }
+    }
   }
 
   map(name: string): MapHandle {
@@ -123,12 +142,17 @@ function prepare(spec: ProgramSpec, maps: ReadonlyMap<string, MapHandle>, option
   const instructions = step('verify', subject, () => rewriteContextAccess(relocated));
   const engine = step('jit', subject, () => options.engine === 'interp'
     ? interpEngine(instructions, [...maps.values()], options.maxSteps)
-    : jitEngine(instructions));
+    : jitEngine(instructions, [...maps.values()]));
   return { engine, instructions };
 }
 
+/** Program ids are what prog_array values hold (registerProgram maps an id to an entry). */
+let nextProgramId = 1;
+
 export class XdpProgram {
   readonly name: string;
+  /** The id prog_array slots use to name this program (process-wide). */
+  readonly id = nextProgramId++;
   readonly engine: Engine;
   /** The program as it runs: relocated and with ctx accesses rewritten. */
   readonly instructions: readonly Instruction[];
@@ -138,6 +162,7 @@ export class XdpProgram {
     this.name = spec.name;
     this.engine = prepared.engine;
     this.instructions = prepared.instructions;
+    if (this.engine.tailCallEntry !== undefined) registerProgram(this.id, this.engine.tailCallEntry);
   }
 
   /** Runs one packet, like BPF_PROG_TEST_RUN. */
@@ -194,6 +219,7 @@ export class XdpProgram {
   }
 
   close(): void {
+    if (this.engine.tailCallEntry !== undefined) unregisterProgram(this.id);
     this.engine.free();
     this.arena?.free();
     this.arena = undefined;

@@ -11,6 +11,8 @@ export interface Engine {
   readonly kind: EngineKind;
   /** JIT only: the installed burst entry, uint64_t burst(struct sluice_xdp_buff *, uint32_t *, uint64_t), for live drivers' C run loops. */
   readonly entry?: bigint;
+  /** JIT only: where a tail call into this program jumps (what prog_array slots hold, through registerProgram). */
+  readonly tailCallEntry?: bigint;
   /**
    * Runs the program over the filled buffers 0..n-1 of the arena and writes their verdicts.
    * (The JIT is usually run by FrameArena.fillFrom with `entry`, filling and running in one FFI call.)

@@ -38,7 +38,15 @@ export interface InterpVm {
   free(): void;
 }
 
-export function createInterpVm(program: Program, maps: readonly MapHandle[], options: { maxSteps?: number; hook?: HelperHook } = {}): InterpVm {
+export interface InterpVmOptions {
+  maxSteps?: number;
+  /** Wraps every native helper call (tracing). */
+  hook?: HelperHook;
+  /** Helpers with no native implementation, by id, used as they are (the tracer's bpf_tail_call). */
+  extraHelpers?: ReadonlyMap<number, Helper>;
+}
+
+export function createInterpVm(program: Program, maps: readonly MapHandle[], options: InterpVmOptions = {}): InterpVm {
   const native = helperBindings();
   const byAddress = new Map(maps.map((m) => [m.address, m]));
   const shadowBase = koffi.alloc('uint8_t', MAX_CALL_FRAMES * STACK_SIZE) as bigint;
@@ -76,6 +84,7 @@ export function createInterpVm(program: Program, maps: readonly MapHandle[], opt
     const call = callNative(id);
     helpers.set(id, hook ? (ctx, ...args) => hook(id, ctx, args, () => BigInt(call(ctx, ...args))) : call);
   }
+  for (const [id, helper] of options.extraHelpers ?? []) if (!helpers.has(id)) helpers.set(id, helper);
   const vm = new Interpreter(program, { helpers, ...(options.maxSteps ? { maxSteps: options.maxSteps } : {}) });
 
   // Direct value access (global data, arrays) reads map storage in place.

@@ -1,21 +1,33 @@
 // The JIT engine: compile once, install W^X, then one FFI call per burst
 // (sluice_burst_run brackets the burst as a worker read section for the maps).
 import type { Program } from '../../jit/isa/instruction.ts';
+import type { ArrayMapLayout } from '../../jit/x86/compile.ts';
+import { MapType, type MapHandle } from '../../maps/index.ts';
 import { JitProgram } from '../jit-program.ts';
 import { burstRunBinding, helperBindings, shimSymbol } from '../ffi.ts';
 import type { Engine } from './engine.ts';
 
-export function jitEngine(program: Program): Engine {
+/**
+ * Compiles and installs a relocated program. `maps` lets the JIT inline lookups in
+ * plain array maps as the kernel does (a bounds check and an address computation
+ * instead of a helper call); their storage never moves once created.
+ */
+export function jitEngine(program: Program, maps: readonly MapHandle[] = []): Engine {
   const helpers = helperBindings();
+  const arrays = new Map<bigint, ArrayMapLayout>(maps
+    .filter((m) => m.type === MapType.Array)
+    .map((m) => [m.address, { maxEntries: m.maxEntries, elemSize: (m.valueSize + 7) & ~7, values: m.valueBase }]));
   const jit = JitProgram.compile(program, {
     helperAddress: (id) => { const at = helpers.address(id); return at === 0n ? undefined : at; },
     rewriteContext: false, // the pipeline rewrote ctx accesses already, for both engines
     redirectCommit: shimSymbol('sluice_redirect_commit'),
+    arrayMapAt: (address) => arrays.get(address),
   });
   const run = burstRunBinding();
   return {
     kind: 'jit',
     entry: jit.entry,
+    tailCallEntry: jit.tailCallEntry,
     runBurst(arena, n) { run(jit.entry, arena.buffs, arena.verdicts, n); },
     free() { jit.free(); },
   };

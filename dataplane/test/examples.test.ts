@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { loadObject, verdictName, type XdpObject } from '../runtime.ts';
 import { ENGINE_KINDS } from '../pipeline/engine.ts';
 import {
-  firewallCases, firewallRules, FW, FW_REASON_COUNT, plainTcp, verdictCounterCases, vlanCases, type VerdictCase,
+  firewallCases, firewallRules, FW, FW_REASON_COUNT, plainTcp, tailcallCases, tailcallProtoCounts, verdictCounterCases,
+  vlanCases, type VerdictCase,
 } from '../../examples/test/cases.ts';
 import { ipv4Addr, ipv6Addr } from '../../examples/test/frames.ts';
 import { u32, u64 } from '../../examples/test/bpftool.ts';
@@ -65,6 +66,21 @@ for (const engine of ENGINE_KINDS) {
     }
   });
 }
+
+test('jit: tail calls through the prog_array that .values fills (tailcall.c)', () => {
+  const obj = loadObject(example('tailcall'), { cpus: 1 });
+  try {
+    expectVerdicts(obj, tailcallCases, 'jit');
+    // Each handler counts its packets by IP protocol: proof the tail calls were taken, not fallen through.
+    const counts = obj.map('proto_packets');
+    for (const [proto, n] of tailcallProtoCounts) {
+      const v = counts.perCpu ? counts.lookupPerCpu(u32(proto))! : [counts.lookup(u32(proto))!];
+      assert.is(v.reduce((a, b) => a + Buffer.from(b).readBigUInt64LE(0), 0n), BigInt(n), `proto ${proto}`);
+    }
+  } finally {
+    obj.close();
+  }
+});
 
 test('the JIT and the interpreter leave the same bytes and counters', () => {
   const out = ENGINE_KINDS.map((engine) => {
