@@ -62,8 +62,9 @@ export function runSpec(spec: TestSpec, object: string | XdpObject, options: Run
     try {
       for (const w of spec.setup) write(obj.maps, w);
     } catch (err) {
-      const w = (err as { write?: MapWrite }).write;
-      throw w ? new SpecError(w.where, messageOf((err as { cause?: unknown }).cause ?? err), { cause: err }) : err;
+      // Before any case: a write the map refuses (an array index out of range) is the spec's fault.
+      if (err instanceof WriteError) throw new SpecError(err.write.where, err.message, { cause: err.cause });
+      throw err;
     }
     const started = process.hrtime.bigint();
     drainTrace(); // lines left by whatever ran before belong to no case
@@ -121,8 +122,8 @@ function runCase(c: TestCase, program: XdpProgram, maps: ReadonlyMap<string, Map
   try {
     for (const w of c.setup) write(maps, w);
   } catch (err) {
-    const w = (err as WriteError).write;
-    return { ...base, status: 'error', failures: [], error: `map setup ${w ? `${w.map}: ` : ''}${messageOf((err as Error).cause ?? err)}`, durationNs: elapsed() };
+    const what = err instanceof WriteError ? `map setup ${err.write.map}: ${err.message}` : `map setup: ${messageOf(err)}`;
+    return { ...base, status: 'error', failures: [], error: what, durationNs: elapsed() };
   }
   let run: RunOutcome;
   try {
