@@ -1,6 +1,7 @@
 // AF_XDP throughput on veth: Mpps through sluice's AF_XDP driver for
 // examples/xdp_drop.o and examples/xdp_tx.o, beside the kernel running the same
-// objects in native XDP mode (`ip link set dev cli0 xdpdrv obj …`) on the same
+// objects in native XDP mode (`ip link set dev cli0 xdpdrv obj …`) and DPDK's
+// net_af_xdp PMD (dpdk-testpmd rxonly / macswap, when installed) on the same
 // veth, in the same run. Traffic stays inside the lab namespaces of
 // scripts/netns.sh: a generator (drivers/afxdp/tools/blast.c, AF_PACKET,
 // sendmmsg, qdisc bypass) in NAME-client sends 60-byte UDP frames to cli0 in
@@ -18,6 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { example, Lab } from '../drivers/afxdp/test/lab.ts';
+import { hasCommand } from '../scripts/testkit/skip.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -76,6 +78,27 @@ try {
     }
   };
 
+  // DPDK's net_af_xdp PMD on the same veth: testpmd's rxonly (receive and free: the drop
+  // equivalent) and macswap (swap MACs, send back: the xdp_tx equivalent), forwarding on lcore 1.
+  const dpdk = async (mode: 'rxonly' | 'macswap'): Promise<Sample> => {
+    const child = lab.spawnWithStdin(lab.sluice, 'stdbuf', ['-oL', 'dpdk-testpmd', '-l', '0-1', '--no-huge', '-m', '1024', '--no-pci',
+      '--file-prefix', `sxbench${process.pid}`, '--vdev', 'net_af_xdp0,iface=cli0', '--',
+      '--total-num-mbufs=16384', `--forward-mode=${mode}`, '--auto-start']);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    const exited = new Promise((r) => child.on('exit', r));
+    for (let i = 0; i < 400 && !out.includes('Press enter to exit'); i++) await new Promise((r) => setTimeout(r, 50));
+    if (!out.includes('Press enter to exit')) { child.kill('SIGKILL'); throw new Error(`testpmd did not start:\n${out}`); }
+    const sent = blast();
+    child.stdin!.end('\n');
+    await exited;
+    const m = /Accumulated forward statistics[\s\S]*?RX-packets:\s+(\d+)\s+RX-dropped:\s+(\d+)/.exec(out);
+    if (!m) throw new Error(`no totals from testpmd:\n${out}`);
+    return { mpps: Number(m[1]) / SECONDS / 1e6, genMpps: sent / SECONDS / 1e6, lostMpps: Number(m[2]) / SECONDS / 1e6 };
+  };
+  const haveTestpmd = hasCommand('dpdk-testpmd').ok;
+
   // The generator alone: frames into the veth with no XDP program (the kernel's stack drops them).
   const baseline = (): Sample => { const sent = blast(); return { mpps: NaN, genMpps: sent / SECONDS / 1e6 }; };
 
@@ -84,8 +107,10 @@ try {
     ['drop — kernel xdpdrv', () => kernel(example('xdp_drop'))],
     ['drop — sluice AF_XDP (native steering, copy)', () => sluice(example('xdp_drop'))],
     ['drop — sluice AF_XDP (skb steering, copy)', () => sluice(example('xdp_drop'), 'skb')],
+    ...(haveTestpmd ? [['drop — DPDK net_af_xdp (testpmd rxonly)', () => dpdk('rxonly')] as [string, () => Promise<Sample>]] : []),
     ['tx — kernel xdpdrv', () => kernel(example('xdp_tx'))],
     ['tx — sluice AF_XDP (native steering, copy)', () => sluice(example('xdp_tx'))],
+    ...(haveTestpmd ? [['tx — DPDK net_af_xdp (testpmd macswap)', () => dpdk('macswap')] as [string, () => Promise<Sample>]] : []),
   ];
   const results = new Map<string, Sample[]>(cases.map(([n]) => [n, []]));
   for (let r = 0; r < ROUNDS; r++) {

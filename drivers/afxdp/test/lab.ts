@@ -54,6 +54,11 @@ export class Lab {
     return spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
+  /** Like spawn, with stdin open for writing. */
+  spawnWithStdin(ns: string, cmd: string, args: string[]): ChildProcess {
+    return spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  }
+
   mac(ns: string, iface: string): string {
     const [link] = JSON.parse(this.exec(ns, 'ip', ['-j', 'link', 'show', iface])) as { address: string }[];
     return link!.address;
