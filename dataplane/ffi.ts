@@ -409,3 +409,57 @@ export function afxdpBindings(): AfxdpBindings {
 // ---------------------------------------------------------------------------
 // (end of the AF_XDP section)
 // ---------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------
+// `sluice bench`'s timed run loop (owner: dataplane/bench; C in dataplane/shim/bench_loop.c).
+// Use dataplane/bench/measure.ts rather than these raw calls.
+// ---------------------------------------------------------------------------
+
+/** Counters per worker, in the order sluice_bench_poll copies them (enum bench_stat). */
+export const BENCH_STATS = ['packets', 'bursts', 'runCycles', 'fillCycles', 'ns', 'tsc', 'helperCalls', 'helperCycles', 'done',
+  'ABORTED', 'DROP', 'PASS', 'TX', 'REDIRECT', 'v5', 'v6', 'other'] as const;
+
+export interface BenchBindings {
+  /** Starts worker threads over a trace (src at offs/lens); 0n on failure. cpuBase < 0: no pinning. */
+  start(entry: bigint, workers: number, src: Uint8Array, offs: Uint32Array, lens: Uint32Array, count: number, burst: number,
+    durationNs: bigint, warmupNs: bigint, samples: Uint32Array | null, sampleCap: number, cpuBase: number): bigint;
+  /** Copies BENCH_STATS.length counters per worker into out. */
+  poll(h: bigint, out: BigUint64Array): void;
+  stop(h: bigint): void;
+  /** Joins the workers and frees the run (after poll shows them done). */
+  join(h: bigint): void;
+  /** TSC ticks per second, calibrated against CLOCK_MONOTONIC over `ms`. */
+  tscHz(ms: number): number;
+  /** Cycles of an empty rdtsc pair. */
+  rdtscCost(): number;
+  /** The counting trampoline for a helper id (profiling mode), 0n when there is no such helper. */
+  trampoline(id: number): bigint;
+}
+
+let bench: BenchBindings | undefined;
+
+export function benchBindings(): BenchBindings {
+  if (bench) return bench;
+  const start = declare('void *sluice_bench_start(void *entry, uint32_t workers, const uint8_t *src, const uint32_t *offs, const uint32_t *lens, uint64_t count, uint32_t burst, uint64_t duration_ns, uint64_t warmup_ns, uint32_t *samples, uint32_t sample_cap, int32_t cpu_base)');
+  const poll = declare('uint32_t sluice_bench_poll(void *h, uint64_t *out)');
+  const stop = declare('void sluice_bench_stop(void *h)');
+  const join = declare('void sluice_bench_join(void *h)');
+  const tscHz = declare('double sluice_bench_tsc_hz(uint32_t ms)');
+  const rdtscCost = declare('uint64_t sluice_bench_rdtsc_cost(void)');
+  const trampoline = declare('uint64_t sluice_bench_trampoline(uint32_t id)');
+  bench = {
+    start: (e, w, src, offs, lens, count, burst, d, wu, samples, cap, cpu) =>
+      toAddress(start(e, w, src, offs, lens, count, burst, d, wu, samples, cap, cpu)),
+    poll: (h, out) => { poll(h, out); },
+    stop: (h) => { stop(h); },
+    join: (h) => { join(h); },
+    tscHz: (ms) => Number(tscHz(ms)),
+    rdtscCost: () => Number(rdtscCost()),
+    trampoline: (id) => BigInt(trampoline(id) as number | bigint),
+  };
+  return bench;
+}
+
+// ---------------------------------------------------------------------------
+// (end of the bench section)
+// ---------------------------------------------------------------------------
