@@ -3,6 +3,7 @@
 // the reference interpreter over the same native buffers (for tracing, and as
 // the oracle the JIT is checked against).
 import type { FrameArena } from '../frame-arena.ts';
+import type { JitResult } from '../../jit/x86/compile.ts';
 
 export type EngineKind = 'jit' | 'interp';
 export const ENGINE_KINDS: readonly EngineKind[] = ['jit', 'interp'];
@@ -13,6 +14,8 @@ export interface Engine {
   readonly entry?: bigint;
   /** JIT only: where a tail call into this program jumps (what prog_array slots hold, through registerProgram). */
   readonly tailCallEntry?: bigint;
+  /** JIT only: the generated code and where each eBPF pc landed in it (`sluice jit dump`). */
+  readonly native?: JitResult;
   /**
    * Runs the program over the filled buffers 0..n-1 of the arena and writes their verdicts.
    * (The JIT is usually run by FrameArena.fillFrom with `entry`, filling and running in one FFI call.)

@@ -28,6 +28,7 @@ export function jitEngine(program: Program, maps: readonly MapHandle[] = []): En
     kind: 'jit',
     entry: jit.entry,
     tailCallEntry: jit.tailCallEntry,
+    native: jit.jit,
     runBurst(arena, n) { run(jit.entry, arena.buffs, arena.verdicts, n); },
     free() { jit.free(); },
   };
