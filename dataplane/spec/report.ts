@@ -7,11 +7,12 @@ import type { CaseResult, SpecResult } from './runner.ts';
 const ms = (ns: number): string => `${(ns / 1e6).toFixed(2)} ms`;
 
 /** "  ok   3 name (DROP)" lines, the diffs under failures, and a summary line. */
-export function formatResult(r: SpecResult, options: { verbose?: boolean } = {}): string {
+export function formatResult(r: SpecResult, options: { verbose?: boolean; color?: boolean } = {}): string {
+  const paint = (code: number, s: string): string => (options.color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const lines = [`${r.file} → ${r.object} (${r.program}, ${r.engine})`];
   const width = String(r.cases.length).length;
   for (const c of r.cases) {
-    const mark = c.status === 'passed' ? 'ok  ' : c.status === 'failed' ? 'FAIL' : 'ERR ';
+    const mark = c.status === 'passed' ? paint(32, 'ok  ') : c.status === 'failed' ? paint(31, 'FAIL') : paint(33, 'ERR ');
     const got = c.verdict === undefined ? '' : ` (${verdictName(c.verdict)}${c.redirect ? ` → ifindex ${c.redirect}` : ''})`;
     lines.push(`  ${mark} ${String(c.index + 1).padStart(width)} ${c.name}${got}`);
     const pad = ' '.repeat(8 + width);

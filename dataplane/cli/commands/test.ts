@@ -46,7 +46,8 @@ async function run(argv: string[]): Promise<number> {
     const total = (k: 'passed' | 'failed' | 'errors') => results.reduce((n, r) => n + r[k], 0);
     process.stdout.write(`${JSON.stringify({ object: objectPath, engine, passed: total('passed'), failed: total('failed'), errors: total('errors'), specs: results.map(resultJson) })}\n`);
   } else {
-    process.stdout.write(results.map((r) => formatResult(r, { verbose: o.verbose ?? false })).join('\n'));
+    const color = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
+    process.stdout.write(results.map((r) => formatResult(r, { verbose: o.verbose ?? false, color })).join('\n'));
     if (results.length > 1) {
       const total = (k: 'passed' | 'failed' | 'errors') => results.reduce((n, r) => n + r[k], 0);
       const cases = results.reduce((n, r) => n + r.cases.length, 0);
