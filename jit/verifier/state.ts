@@ -134,9 +134,10 @@ export function showState(st: VState): string {
 
 /**
  * Pruning: every concrete state `inner` describes is one `outer` describes, so the
- * already-explored `outer` proves `inner` safe. Ids must correspond one to one.
+ * already-explored `outer` proves `inner` safe. Ids must correspond one to one. Only
+ * registers in each frame's `live` mask matter: the others are written before any read.
  */
-export function stateWithin(outer: VState, inner: VState, strict: boolean): boolean {
+export function stateWithin(outer: VState, inner: VState, strict: boolean, live: readonly number[]): boolean {
   if (outer.frames.length !== inner.frames.length) return false;
   if (outer.refs.length !== inner.refs.length) return false;
   const idmap = new Map<number, number>();
@@ -149,7 +150,8 @@ export function stateWithin(outer: VState, inner: VState, strict: boolean): bool
   for (let i = 0; i < outer.frames.length; i++) {
     const o = outer.frames[i]!, n = inner.frames[i]!;
     if (o.callsite !== n.callsite) return false;
-    for (let r = 0; r < 11; r++) if (!regWithin(o.regs[r]!, n.regs[r]!, ids)) return false;
+    const mask = live[i]!;
+    for (let r = 0; r < 11; r++) if ((mask >> r) & 1 && !regWithin(o.regs[r]!, n.regs[r]!, ids)) return false;
     for (let k = 0; k < 64; k++) {
       const os = o.stack[k], ns = n.stack[k];
       if (os === ns || os === undefined) {

@@ -19,6 +19,8 @@ export interface Structure {
   readonly callees: readonly Set<number>[];
   /** pcs that are the target of a jump (pruning points). */
   readonly jumpTargets: Uint8Array;
+  /** Registers live on entry to each pc (bit r): read on some path before being written. */
+  readonly live: Uint16Array;
 }
 
 export type Fail = (pc: number, message: string) => never;
@@ -104,7 +106,63 @@ export function analyseStructure(insns: readonly Instruction[], funcInfo: readon
     const pc = lay.pcOf[n]!;
     if (!seen[pc]) fail(pc, 'unreachable instruction: no path from the entry reaches it');
   }
-  return { insns, layout: lay, slots, subprogs, subprogOf, callees, jumpTargets };
+  return { insns, layout: lay, slots, subprogs, subprogOf, callees, jumpTargets, live: liveness(insns, lay, slots) };
+}
+
+const ARGS = 0b111110; // r1..r5
+const CALLER_SAVED = 0b111111; // r0..r5
+const FP = 1 << 10;
+
+/** Registers each instruction reads and writes. */
+function useDef(i: Instruction): [number, number] {
+  const cls = classOf(i.opcode);
+  const x = sourceOf(i.opcode) === Source.X;
+  const op = opOf(i.opcode);
+  switch (cls) {
+    case Class.ALU: case Class.ALU64:
+      if (op === 0xb0) return [x ? 1 << i.src : 0, 1 << i.dst]; // mov
+      return [(1 << i.dst) | (x ? 1 << i.src : 0), 1 << i.dst];
+    case Class.LD: return [i.opcode === LDDW ? 0 : 1 << 6, i.opcode === LDDW ? 1 << i.dst : CALLER_SAVED];
+    case Class.LDX: return [1 << i.src, 1 << i.dst];
+    case Class.ST: return [1 << i.dst, 0];
+    case Class.STX:
+      if ((i.opcode & 0xe0) === 0xc0) { // atomics: fetch forms write src (cmpxchg: r0, which it also reads)
+        if (i.imm === 0xf1) return [(1 << i.dst) | (1 << i.src) | 1, 1];
+        return [(1 << i.dst) | (1 << i.src), i.imm & 1 ? 1 << i.src : 0];
+      }
+      return [(1 << i.dst) | (1 << i.src), 0];
+    default:
+      if (isExit(i)) return [1, 0];
+      if (isCall(i)) return [ARGS, CALLER_SAVED];
+      if (op === JmpOp.JA) return [0, 0];
+      return [(1 << i.dst) | (x ? 1 << i.src : 0), 0];
+  }
+}
+
+/** Backward dataflow to a fixed point: what each pc may still read. r10 is always live. */
+function liveness(insns: readonly Instruction[], lay: Layout, slots: number): Uint16Array {
+  const live = new Uint16Array(slots);
+  const ud = insns.map(useDef);
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let n = insns.length - 1; n >= 0; n--) {
+      const i = insns[n]!;
+      const pc = lay.pcOf[n]!;
+      let out = 0;
+      if (!isExit(i)) {
+        const t = jumpTarget(i, pc);
+        if (t !== undefined && t >= 0 && t < slots) out |= live[t]!;
+        const fallThrough = t === undefined || opOf(i.opcode) !== JmpOp.JA;
+        const next = pc + (i.opcode === LDDW ? 2 : 1);
+        if (fallThrough && next < slots) out |= live[next]!;
+      }
+      const [use, def] = ud[n]!;
+      const v = (use | (out & ~def) | FP) & 0x7ff;
+      if (v !== live[pc]) { live[pc] = v; changed = true; }
+    }
+  }
+  return live;
 }
 
 /**

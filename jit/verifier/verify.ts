@@ -162,9 +162,11 @@ class Verifier implements Env {
   private visit(pc: number, st: VState): boolean {
     const list = this.explored.get(pc);
     if (list) {
+      // Live registers per frame: the innermost at this pc; callers' r6-r9 after their call returns.
+      const live = st.frames.map((_, i) => (i === st.frames.length - 1 ? this.st.live[pc]! : this.st.live[st.frames[i + 1]!.callsite + 1]! & 0x7c0));
       for (let k = 0; k < list.length; k++) {
         const cp = list[k]!;
-        if (!stateWithin(cp.state, st, this.strict)) {
+        if (!stateWithin(cp.state, st, this.strict, live)) {
           // States that keep failing to cover anything only cost time (the kernel evicts them too).
           if (++cp.miss > cp.hit * 3 + 3) { list.splice(k, 1); k--; this.stored--; }
           continue;
@@ -172,7 +174,7 @@ class Verifier implements Env {
         if (cp.branches > 0) {
           // Its exploration is not finished, so it proves nothing (the kernel does not prune
           // on it either). The same state again on this very path is a loop that can run forever.
-          if (stateWithin(st, cp.state, this.strict) && this.onPath(st, cp)) {
+          if (stateWithin(st, cp.state, this.strict, live) && this.onPath(st, cp)) {
             const pcs: number[] = [];
             for (let b = st.parent; b && b !== cp; b = b.parent) pcs.push(b.pc);
             this.fail(`infinite loop: the state at pc ${pc} comes back unchanged (loop through pcs ${[cp.pc, ...pcs.reverse(), pc].join(' -> ')}); nothing bounds the iterations`);

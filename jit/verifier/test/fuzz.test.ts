@@ -127,4 +127,45 @@ test('every program the verifier accepts runs without a memory fault on random p
   assert.ok(rejected > COUNT / 10, `only ${rejected} rejected`);
 });
 
+
+test('random instruction streams never crash the verifier: accepted, or a VerifierError', async () => {
+  const { decode } = await import('../../isa/codec.ts');
+  const { generate } = await import('../../fuzz/generate.ts');
+  const { frame } = await import('../../fuzz/frame.ts');
+  const crashes: string[] = [];
+  let accepted = 0;
+  const check = (seed: number, insns: readonly import('../../isa/instruction.ts').Instruction[]): void => {
+    const p = { ...spec('r0 = 0\nexit'), instructions: insns, lines: insns.map(() => undefined), origins: insns.map(() => ({ section: 'xdp', offset: 0 })) };
+    try {
+      verify(p, [], { insnLimit: 20_000 });
+      accepted++;
+    } catch (err) {
+      if (!(err instanceof VerifierError)) crashes.push(`seed ${seed}: ${(err as Error).stack?.split('\n').slice(0, 3).join(' | ')}`);
+    }
+  };
+  for (let seed = 1; seed <= 300; seed++) {
+    // Raw bytes: mostly invalid encodings.
+    const rng = new Rng(seed);
+    const bytes = rng.bytes(8 * rng.between(1, 40));
+    let insns;
+    try { insns = decode(bytes); } catch { insns = undefined; }
+    if (insns) check(seed, insns);
+    // The differential fuzzer's ALU/jump programs (valid, with their kernel frame).
+    check(seed, frame(generate(seed), 'kernel'));
+    // Mutations of a corpus-like program: random single-field changes.
+    const base = spec(program(seed)).instructions.slice();
+    const i = rng.below(base.length);
+    const insn = base[i]!;
+    base[i] = rng.pick([
+      { ...insn, off: rng.i32() & 0x7fff },
+      { ...insn, imm: rng.i32() },
+      { ...insn, dst: rng.below(11) },
+      { ...insn, src: rng.below(11) },
+    ]);
+    check(seed, base);
+  }
+  assert.equal(crashes.slice(0, 5), []);
+  assert.ok(accepted > 50, `${accepted} accepted`);
+});
+
 test.run();
