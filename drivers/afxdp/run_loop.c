@@ -232,7 +232,10 @@ static uint32_t tap_drain(struct afxdp_worker *w, struct afxdp_sock *s)
 	return n;
 }
 
-static void idle_wait(struct afxdp_worker *w)
+/* Sleeps until a socket (or, for worker 0, a TAP) has frames: 10 ms at most,
+ * 1 ms while frames wait on a TX ring for the kernel (copy mode sends them
+ * only when kicked). */
+static void idle_wait(struct afxdp_worker *w, bool unsent)
 {
 	struct pollfd fds[SLUICE_AFXDP_MAX_IFACES * 2];
 	nfds_t n = 0;
@@ -241,7 +244,7 @@ static void idle_wait(struct afxdp_worker *w)
 		if (w->index == 0 && w->socks[i]->iface->tap_fd >= 0)
 			fds[n++] = (struct pollfd){ .fd = w->socks[i]->iface->tap_fd, .events = POLLIN };
 	}
-	poll(fds, n, 10);
+	poll(fds, n, unsent ? 1 : 10);
 	STAT_ADD(w, AFXDP_IDLE_POLLS, 1);
 }
 
@@ -259,18 +262,19 @@ void *afxdp_worker_main(void *arg)
 	uint32_t idle = 0;
 	while (!atomic_load_explicit(&h->stop, memory_order_relaxed)) {
 		uint32_t work = 0;
+		bool unsent = false;
 		for (uint32_t i = 0; i < h->n_ifaces; i++) work += rx_burst(w, w->socks[i]);
 		if (w->index == 0)
 			for (uint32_t i = 0; i < h->n_ifaces; i++) work += tap_drain(w, w->socks[i]);
 		for (uint32_t i = 0; i < h->n_ifaces; i++) {
 			struct afxdp_sock *s = w->socks[i];
 			if (s->n_pending) flush_tx(w, s);
-			else if (xsk_prod_nb_free(&s->tx, AFXDP_RING_SIZE) < AFXDP_RING_SIZE) kick_tx(s); /* unsent */
+			else if (xsk_prod_nb_free(&s->tx, AFXDP_RING_SIZE) < AFXDP_RING_SIZE) { kick_tx(s); unsent = true; }
 			reap_completions(s);
 			refill(s);
 		}
 		if (work) idle = 0;
-		else if (++idle >= SPIN_BEFORE_POLL) idle_wait(w);
+		else if (++idle >= SPIN_BEFORE_POLL) idle_wait(w, unsent);
 	}
 	return NULL;
 }
