@@ -50,6 +50,8 @@ export interface Step {
   /** 0-based step number. */
   n: number;
   pc: number;
+  /** The program this step ran in, when a tail call left the traced one. */
+  program?: string;
   /** Call depth (0 = the entry function). */
   depth: number;
   /** The instruction's disassembly. */

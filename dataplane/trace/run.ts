@@ -13,7 +13,10 @@ import { listingRows } from '../../jit/object/source-listing.ts';
 import type { SourceLine } from '../../jit/object/spec.ts';
 import { dissect, diffPackets, type FieldValue } from '../../drivers/packet/packet.ts';
 import { FRAME_SIZE, FrameArena } from '../frame-arena.ts';
-import { createInterpVm, type HelperHook } from '../pipeline/interp-engine.ts';
+import { createInterpVm, type HelperHook, type InterpVm } from '../pipeline/interp-engine.ts';
+import { helperBindings } from '../ffi.ts';
+import type { Helper } from '../../jit/interp/interpreter.ts';
+import type { Memory } from '../../jit/interp/memory.ts';
 import { verdictName, type PacketMeta, type XdpObject, type XdpProgram } from '../runtime.ts';
 import { describeArgs, describeResult } from './helpers.ts';
 import type { AccessView, HelperCallView, PacketView, SourceFile, SourcePos, Step, Trace, TraceEnd } from './model.ts';
@@ -29,19 +32,33 @@ export interface TraceOptions extends PacketMeta {
 }
 
 const XDP_REDIRECT = 4;
+const BPF_FUNC_tail_call = 12;
+/** The kernel's MAX_TAIL_CALL_CNT. */
+const MAX_TAIL_CALLS = 33;
 
-/** Traces `packet` through `program` (of `object`). Faults end the trace; they are not thrown. */
+/** Thrown by the tracer's bpf_tail_call to end the running program's execution; the trace goes on in `target`. */
+class TailCall extends Error {
+  constructor(readonly target: string) {
+    super(`tail call into ${target}`);
+  }
+}
+
+/**
+ * Traces `packet` through `program` (of `object`), following tail calls into the
+ * programs a prog_array's `.values` names. Faults end the trace; they are not thrown.
+ */
 export function tracePacket(object: XdpObject, program: XdpProgram, packet: Uint8Array, options: TraceOptions = {}): Trace {
   const maps = [...object.maps.values()];
-  const rows = listingRows(program.spec);
-  const { indexOf } = layout(program.spec.instructions);
+  const native = helperBindings();
   const arena = new FrameArena(1);
   let namer: Namer | undefined;
+  let memory: Memory | undefined;
   let call: HelperCallView | undefined;
   let moved = false;
+  let tailCalls = 0;
 
   const hook: HelperHook = (id, ctx, args, invoke) => {
-    const kernel = setup.native.kernelName(id) ?? `helper_${id}`;
+    const kernel = native.kernelName(id) ?? `helper_${id}`;
     const name = kernel.startsWith('bpf_') ? kernel : `bpf_${kernel}`;
     const described = namer ? describeArgs(name, args, namer, ctx.memory) : [];
     const before = state();
@@ -54,7 +71,27 @@ export function tracePacket(object: XdpObject, program: XdpProgram, packet: Uint
     }
     return r0;
   };
-  const setup = createInterpVm(program.instructions, maps, { maxSteps: options.maxSteps ?? 100_000, hook });
+  // bpf_tail_call(ctx, prog_array, index): the kernel jumps to the slot's program and never
+  // returns; an empty slot, an index out of range or the 33rd tail call falls through.
+  const tailCall: Helper = (ctx, r1, r2, r3) => {
+    const map = namer?.map(r2);
+    const index = Number(r3 & 0xffffffffn);
+    const target = map && tailCalls < MAX_TAIL_CALLS ? slotProgram(object, map.name, index) : undefined;
+    call = {
+      id: BPF_FUNC_tail_call, name: 'bpf_tail_call', args: [namer?.value(r1) ?? 'ctx', map ? `map '${map.name}'` : namer?.value(r2) ?? '?', String(index)],
+      result: target ? `tail call into ${target}` : 'no program there: falls through',
+    };
+    if (!target) return BigInt.asUintN(64, -2n); // -ENOENT
+    tailCalls++;
+    throw new TailCall(target);
+  };
+  const vms: InterpVm[] = [];
+  const vmFor = (p: XdpProgram): InterpVm => {
+    const vm = createInterpVm(p.instructions, maps, { maxSteps: options.maxSteps ?? 100_000, hook, extraHelpers: new Map([[BPF_FUNC_tail_call, tailCall]]) });
+    vms.push(vm);
+    vm.mapArena(arena);
+    return vm;
+  };
   const buffView = (): DataView => new DataView(koffi.view(arena.buffs, 64) as ArrayBuffer);
   function state(): PacketState {
     const v = buffView();
@@ -66,63 +103,79 @@ export function tracePacket(object: XdpObject, program: XdpProgram, packet: Uint
   }
 
   const steps: Step[] = [];
-  let end: TraceEnd;
+  const traced: XdpProgram[] = [program];
+  let end: TraceEnd = { kind: 'fault', message: 'the run did not end', pc: 0, steps: 0 };
   let output: Uint8Array | undefined;
   try {
     arena.fill([packet], options, 0n);
-    setup.mapArena(arena);
-    namer = new Namer(arena.buffs, state, setup.vm.memory, maps);
+    namer = new Namer(arena.buffs, state, () => memory!, maps);
     const names = namer;
-    setup.native.workerBegin();
+    native.workerBegin();
     try {
-      const ex = setup.vm.start({ args: [arena.buffs] });
+      let current: XdpProgram | undefined = program;
       let source: SourcePos | undefined;
-      end = { kind: 'fault', message: 'the run did not end', pc: 0, steps: 0 };
-      while (!ex.done) {
-        call = undefined;
-        moved = false;
-        let event;
-        try {
-          event = ex.step();
-        } catch (err) {
-          if (!(err instanceof RunError)) throw err;
-          end = { kind: 'fault', message: err.message, pc: err.pc, steps: steps.length };
-          break;
-        }
-        const index = indexOf[event.pc] ?? -1;
-        const row = rows[index];
-        const line = program.spec.lines[index];
-        if (line) source = sourcePos(line);
-        const accesses = event.accesses.map((a): AccessView => describeAccess(names, a));
-        const wrote = event.accesses.some((a) => a.kind === 'write' && names.packetOffset(a.address) !== undefined);
-        if (wrote) names.packetVersion++;
-        const step: Step = {
-          n: steps.length, pc: event.pc, depth: event.depth,
-          text: row ? row.text + (row.reference !== undefined ? `  ; ${row.reference}` : '') : event.text,
-          ...(source ? { source } : {}),
-          regs: event.changes.map((c) => ({ reg: c.reg, before: names.value(c.before), after: names.value(c.after) })),
-          accesses,
+      while (current) {
+        const prog: XdpProgram = current;
+        current = undefined;
+        const vm = vmFor(prog);
+        memory = vm.vm.memory;
+        const rows = listingRows(prog.spec);
+        const { indexOf } = layout(prog.spec.instructions);
+        const ex = vm.vm.start({ args: [arena.buffs] });
+        const where = (pc: number): { text: string; source?: SourcePos } => {
+          const index = indexOf[pc] ?? -1;
+          const row = rows[index];
+          const line = prog.spec.lines[index];
+          if (line) source = sourcePos(line);
+          return { text: row ? row.text + (row.reference !== undefined ? `  ; ${row.reference}` : '') : '?', ...(source ? { source } : {}) };
         };
-        if (isConditionalJump(event.insn.opcode) && !ex.done) step.branch = ex.pc === event.pc + 1 ? 'not taken' : 'taken';
-        if (call) step.call = call;
-        if (moved) step.packet = packetView(arena.packet(0));
-        else if (wrote) step.fields = packetView(arena.packet(0)).fields;
-        steps.push(step);
-        if (ex.done) {
-          const retval = Number(ex.result!.r0 & 0xffffffffn);
-          end = { kind: 'verdict', retval, verdict: `XDP_${verdictName(retval)}`, steps: steps.length };
+        const inProgram = prog === program ? {} : { program: prog.name };
+        while (!ex.done) {
+          call = undefined;
+          moved = false;
+          let event;
+          try {
+            event = ex.step();
+          } catch (err) {
+            if (!(err instanceof RunError)) throw err;
+            if (err.cause instanceof TailCall && call) {
+              steps.push({ n: steps.length, pc: err.pc, depth: ex.depth, ...where(err.pc), ...inProgram, regs: [], accesses: [], call });
+              current = object.program(err.cause.target);
+              traced.push(current);
+              break;
+            }
+            end = { kind: 'fault', message: err.message, pc: err.pc, steps: steps.length };
+            break;
+          }
+          const accesses = event.accesses.map((a): AccessView => describeAccess(names, a));
+          const wrote = event.accesses.some((a) => a.kind === 'write' && names.packetOffset(a.address) !== undefined);
+          if (wrote) names.packetVersion++;
+          const step: Step = {
+            n: steps.length, pc: event.pc, depth: event.depth, ...where(event.pc), ...inProgram,
+            regs: event.changes.map((c) => ({ reg: c.reg, before: names.value(c.before), after: names.value(c.after) })),
+            accesses,
+          };
+          if (isConditionalJump(event.insn.opcode) && !ex.done) step.branch = ex.pc === event.pc + 1 ? 'not taken' : 'taken';
+          if (call) step.call = call;
+          if (moved) step.packet = packetView(arena.packet(0));
+          else if (wrote) step.fields = packetView(arena.packet(0)).fields;
+          steps.push(step);
+          if (ex.done) {
+            const retval = Number(ex.result!.r0 & 0xffffffffn);
+            end = { kind: 'verdict', retval, verdict: `XDP_${verdictName(retval)}`, steps: steps.length };
+          }
         }
       }
-      const redirectKind = setup.native.redirectCommit(arena.buffs); // also clears the worker's pending redirect
+      const redirectKind = native.redirectCommit(arena.buffs); // also clears the worker's pending redirect
       if (end.kind === 'verdict') {
         if (end.retval === XDP_REDIRECT && redirectKind !== 0) end.redirect = arena.egressIfindex(0);
         output = arena.packet(0).slice();
       }
     } finally {
-      setup.native.workerEnd();
+      native.workerEnd();
     }
   } finally {
-    setup.free();
+    vms.forEach((vm) => vm.free());
     arena.free();
   }
 
@@ -135,8 +188,13 @@ export function tracePacket(object: XdpObject, program: XdpProgram, packet: Uint
     end,
     ...(output ? { output: packetView(output) } : {}),
     diff: output ? diffPackets(packet, output).map((d) => ({ name: d.name, offset: d.offset, before: show(d.expected), after: show(d.actual) })) : [],
-    sources: sourceFiles(program.spec.lines, steps, options.objectPath),
+    sources: sourceFiles(traced.flatMap((p) => p.spec.lines), steps, options.objectPath),
   };
+}
+
+/** The program a prog_array slot names in the object's `.values` initialisation. */
+function slotProgram(object: XdpObject, mapName: string, index: number): string | undefined {
+  return object.spec.maps.find((m) => m.name === mapName)?.slots?.find((s) => s.index === index)?.name;
 }
 
 function describeAccess(namer: Namer, a: { kind: 'read' | 'write'; address: bigint; size: number; value: bigint }): AccessView {

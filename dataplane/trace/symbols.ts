@@ -47,7 +47,7 @@ export class Namer {
   constructor(
     private readonly ctx: bigint,
     private readonly packet: () => PacketState,
-    private readonly memory: Memory,
+    private readonly memory: () => Memory,
     maps: readonly MapHandle[],
   ) {
     this.mapsByAddress = new Map(maps.map((m) => [m.address, m]));
@@ -79,7 +79,7 @@ export class Namer {
     }
     const map = this.mapsByAddress.get(v);
     if (map) return `map '${map.name}'`;
-    for (const r of this.memory.list()) {
+    for (const r of this.memory().list()) {
       if (v < r.start || v > r.end) continue;
       const named = /^map value of '(.*)'$/.exec(r.name) ?? /^map '(.*)'$/.exec(r.name);
       if (named) return plus(`map_value(${named[1]})`, v - r.start);

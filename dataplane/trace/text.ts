@@ -21,7 +21,13 @@ export function renderText(trace: Trace): string {
   out.push(...hexDump(trace.input.hex).map((l) => `  ${l}`));
   out.push('');
   let last: string | undefined;
+  let inProgram = trace.program;
   for (const step of trace.steps) {
+    if ((step.program ?? trace.program) !== inProgram) {
+      inProgram = step.program ?? trace.program;
+      out.push(`; ---- program ${inProgram} (tail call) ----`);
+      last = undefined;
+    }
     const src = step.source;
     const key = src && `${src.file}:${src.line}`;
     if (src && key !== last) {

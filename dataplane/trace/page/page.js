@@ -17,10 +17,13 @@
   var regsAt = [];
   var packetAt = []; // { bytes: [hex pairs], fields: [...] } shared between steps until a write
   (function () {
-    var regs = ['0', 'ctx', '0', '0', '0', '0', '0', '0', '0', '0', 'fp'];
+    var initial = ['0', 'ctx', '0', '0', '0', '0', '0', '0', '0', '0', 'fp'];
+    var regs = initial;
     var packet = { bytes: pairs(T.input.hex), fields: T.input.fields };
     for (var k = 0; k < steps.length; k++) {
       var s = steps[k];
+      // A tail call starts the next program with fresh registers (r1 = ctx, r10 = fp).
+      if (k > 0 && s.program !== steps[k - 1].program) regs = initial;
       if (s.regs.length) {
         regs = regs.slice();
         s.regs.forEach(function (c) { regs[c.reg] = c.after; });
@@ -94,7 +97,7 @@
     current = k;
     slider.value = String(k);
     var s = steps[k];
-    $('where').textContent = 'step ' + (k + 1) + ' / ' + steps.length + '  pc ' + s.pc +
+    $('where').textContent = 'step ' + (k + 1) + ' / ' + steps.length + (s.program ? '  ' + s.program : '') + '  pc ' + s.pc +
       (s.source ? '  ' + basename(s.source.file) + ':' + s.source.line : '');
 
     var old = document.querySelector('.src-line.current');

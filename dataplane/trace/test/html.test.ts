@@ -63,6 +63,7 @@ if (requires('the trace page in headless Chromium', hasCommand('chromium'))) {
     ['firewall (DROP, default network)', () => traceOf('firewall.o', packet().eth().ipv4({ src: '192.0.2.9' }).tcp({ dport: 80 }).build())],
     ['firewall (DROP, blocked_v4 hit)', () => traceOf('firewall.o', packet().eth().ipv4({ src: '10.9.9.9' }).udp().build(),
       (obj) => obj.map('blocked_v4').update(parseIPv4('10.9.9.9'), new Uint8Array(8)))],
+    ['tailcall (a tail call into handle_ipv4, DROP)', () => traceOf('tailcall.o', packet().eth().ipv4().icmp({ type: 8 }).build())],
     ['xdp_tx (TX, MACs swapped)', () => traceOf('xdp_tx.o', packet().eth({ dst: '02:00:00:00:00:0b', src: '02:00:00:00:00:0a' }).ipv4().udp().payload(6).build())],
   ];
   pages.forEach(([name, make], i) => {

@@ -131,6 +131,21 @@ test('lb: bpf_xdp_adjust_head(ctx, -20) grows the packet by an IPv4 header; poin
   assert.ok(t.diff.some((d) => d.name === 'ipv4.protocol'), 'the outer header is IPIP');
 });
 
+test('tailcall: bpf_tail_call is followed into the program the prog_array slot names (.values in tailcall.c)', () => {
+  // An ICMP echo request: xdp_dispatch sends IPv4 to slot 0 (handle_ipv4), which drops echo requests.
+  const t = traced('tailcall.o', packet().eth().ipv4().icmp({ type: 8 }).build());
+  assert.equal(t.end.kind === 'verdict' && t.end.verdict, 'XDP_DROP');
+  const jump = calls(t, 'bpf_tail_call');
+  assert.is(jump.length, 1);
+  assert.equal(jump[0]!.call!.args, ['ctx', "map 'jump_table'", '0']);
+  assert.is(jump[0]!.call!.result, 'tail call into handle_ipv4');
+  const after = t.steps.slice(jump[0]!.n + 1);
+  assert.ok(after.length > 0 && after.every((s) => s.program === 'handle_ipv4'));
+  assert.ok(t.steps.slice(0, jump[0]!.n + 1).every((s) => s.program === undefined));
+  assert.is(after[0]!.pc, 0, 'the tail-called program starts at its first instruction');
+  assert.ok(reads(t, 'icmp.type').some((s) => s.program === 'handle_ipv4'));
+});
+
 test('a run stopped by the step limit ends the trace with a fault, not an exception', () => {
   const t = traced('firewall.o', packet().eth().ipv4().tcp().build(), undefined, { maxSteps: 5 });
   assert.is(t.end.kind, 'fault');
