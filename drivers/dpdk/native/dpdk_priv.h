@@ -26,6 +26,8 @@ struct sd_worker {
 	int started;
 	struct sd_txbuf out[SLUICE_DPDK_MAX_PORTS];   /* TX and REDIRECT, per destination port */
 	struct sd_txbuf pass[SLUICE_DPDK_MAX_PORTS];  /* PASS, per exception TAP */
+	/* xdp_buffs per receiving port, their constant fields filled once */
+	struct sluice_xdp_buff buffs[SLUICE_DPDK_MAX_PORTS][SLUICE_DPDK_BURST] __rte_cache_aligned;
 	_Atomic uint64_t counters[SD_COUNTERS] __rte_cache_aligned;
 } __rte_cache_aligned;
 
@@ -44,5 +46,6 @@ struct sluice_dpdk {
 };
 
 void *sd_worker_main(void *arg);
+void sd_prepare_buffs(struct sd_worker *w);
 
 #endif

@@ -1,0 +1,153 @@
+// DPDK throughput on net_null ports (no NIC, no hugepages): Mpps through
+// `sluice run --dpdk` with one worker pinned to CPU 1 for examples/xdp_drop.o,
+// xdp_tx.o and firewall.o, beside dpdk-testpmd's io forwarding on the same
+// virtual ports with its forwarding lcore on CPU 1, in the same run, rounds
+// interleaved (the machine is shared: compare within a round, not across runs).
+//
+// net_null hands out mbufs without writing their data, so the sluice runs fill
+// every mbuf of the pool once with a real frame (--pool-fill: IPv4 TCP
+// 10.0.0.1 → 10.0.0.2 port 80, which walks the firewall's whole rule chain to
+// PASS_ALLOWED; PASS is counted and dropped with --pass-to none). Rates are
+// frames received per second, both ports together, median of the per-second
+// samples after the first.
+//
+// Usage: node --import tsx bench/dpdk.ts [--seconds S] [--rounds N] [--no-readme]   (root, DPDK)
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { eth4 } from '../examples/test/frames.ts';
+import { fmt, median, table, writeSection } from './lib/report.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const SECONDS = opt('seconds', 5);
+const ROUNDS = opt('rounds', 3);
+const VDEVS = '--no-huge -m 1024 --no-pci --vdev=net_null0 --vdev=net_null1';
+const FRAME = eth4({ src: '10.0.0.1', dst: '10.0.0.2' }, { kind: 'tcp', sport: 40000, dport: 80 }).toString('hex');
+
+if (process.getuid?.() !== 0) { console.error('bench/dpdk.ts needs root'); process.exit(1); }
+
+/** Runs a command for `seconds` (then SIGINT) and collects its stdout; onLine sees each line as it arrives. */
+function runFor(cmd: string, argv: string[], seconds: number, onLine?: (line: string, pid: number) => void,
+  beforeStop?: (pid: number) => void): Promise<{ out: string; stoppedAt: bigint }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] }); // stdin stays open: testpmd exits on EOF
+    let out = '', err = '', partial = '', stoppedAt = 0n;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      partial += d.toString();
+      const lines = partial.split('\n');
+      partial = lines.pop()!;
+      if (onLine) for (const l of lines) onLine(l, child.pid!);
+    });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const stopAt = setTimeout(() => { beforeStop?.(child.pid!); stoppedAt = process.hrtime.bigint(); child.kill('SIGINT'); }, seconds * 1000);
+    const killAt = setTimeout(() => child.kill('SIGKILL'), (seconds + 20) * 1000);
+    child.on('exit', (code) => {
+      clearTimeout(stopAt); clearTimeout(killAt);
+      if (code !== 0 && code !== null && code !== 130) reject(new Error(`${cmd} exited ${code}: ${err.slice(-2000)}`));
+      else resolve({ out, stoppedAt });
+    });
+  });
+}
+
+const steady = (samples: number[]): number => median(samples.slice(1));
+
+/** CPU time (ns) a thread of `pid` named `comm` has run so far (/proc/…/schedstat), NaN if not found. */
+function threadCpuNs(pid: number, comm: string): number {
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      if (readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim() === comm) return Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+    }
+  } catch { /* gone */ }
+  return Number.NaN;
+}
+
+/** Wall rate, and rate per CPU-second of the forwarding thread (what the shared machine's other load does not change much). */
+interface Rate { wall: number; perCpu: number }
+
+/** testpmd's accumulated RX-packets over the time between its "Press enter to exit"
+ *  line (line-buffered through stdbuf, timestamped as it arrives) and the SIGINT that stops it. */
+async function testpmd(round: number): Promise<Rate> {
+  const prefix = `sluice-bench-testpmd-${process.pid}-${round}`;
+  let startedAt = 0n, cpu0 = Number.NaN, cpu1 = Number.NaN;
+  try {
+    const { out, stoppedAt } = await runFor('stdbuf', ['-oL', 'dpdk-testpmd', '-l', '0-1', ...VDEVS.split(' '), `--file-prefix=${prefix}`, '--',
+      '--total-num-mbufs=16384', '--forward-mode=io', '--auto-start'], SECONDS + 2, (line, pid) => {
+      if (!startedAt && /Start automatic packet forwarding|Press enter to exit/.test(line)) {
+        startedAt = process.hrtime.bigint();
+        cpu0 = threadCpuNs(pid, 'rte-worker-1');
+      }
+    }, (pid) => { cpu1 = threadCpuNs(pid, 'rte-worker-1'); });
+    const total = /Accumulated forward statistics[\s\S]*?RX-packets:\s+(\d+)/.exec(out);
+    if (!total || !startedAt) throw new Error(`testpmd printed no forwarding statistics:\n${out.slice(-2000)}`);
+    const packets = Number(total[1]);
+    return { wall: packets / (Number(stoppedAt - startedAt) / 1e9) / 1e6, perCpu: packets / (cpu1 - cpu0) * 1e3 };
+  } finally {
+    rmSync(`/var/run/dpdk/${prefix}`, { recursive: true, force: true }); // testpmd leaves its runtime directory
+  }
+}
+
+async function sluice(object: string, round: number, workers = 1): Promise<Rate> {
+  const cpus = workers === 1 ? '1' : '1,0';
+  const cpuAt: { packets: number; cpu: number }[] = [];
+  const workersCpu = (pid: number): number => Array.from({ length: workers }, (_, w) => threadCpuNs(pid, `sluice-w${w}`)).reduce((a, b) => a + b, 0);
+  const { out } = await runFor(process.execPath, [`${root}dataplane/cli/bin.mjs`, 'run', `${root}examples/${object}`,
+    '--dpdk', `-l 0 ${VDEVS} --file-prefix=sluice-bench-${process.pid}-${round}`, '--port', '0,1', '--pass-to', 'none',
+    '--workers', String(workers), '--worker-cpus', cpus, '--pool-fill', FRAME, '--stats', '1s', '--json', '--duration', String(SECONDS + 1)], SECONDS + 5, (line, pid) => {
+    if (line.startsWith('{"event":"stats"')) cpuAt.push({ packets: (JSON.parse(line) as { totals: { rxPackets: number } }).totals.rxPackets, cpu: workersCpu(pid) });
+  });
+  const rates = out.split('\n').filter((l) => l.startsWith('{"event":"stats"'))
+    .map((l) => (JSON.parse(l) as { rates: { rx_pps: number } }).rates.rx_pps);
+  const a = cpuAt[1], b = cpuAt[cpuAt.length - 1];
+  const perCpu = a && b && b.cpu > a.cpu ? (b.packets - a.packets) / (b.cpu - a.cpu) * 1e3 : Number.NaN;
+  return { wall: steady(rates) / 1e6, perCpu };
+}
+
+const CASES = [
+  { name: 'dpdk-testpmd io forward', run: testpmd, target: undefined },
+  { name: 'sluice xdp_drop.o', run: (r: number) => sluice('xdp_drop.o', r), target: 0.9 },
+  { name: 'sluice xdp_tx.o', run: (r: number) => sluice('xdp_tx.o', r), target: 0.9 },
+  { name: 'sluice firewall.o (PASS_ALLOWED path)', run: (r: number) => sluice('firewall.o', r), target: 0.6 },
+  { name: 'sluice xdp_drop.o, 2 workers', run: (r: number) => sluice('xdp_drop.o', r, 2), target: undefined },
+];
+
+const wall = CASES.map(() => [] as number[]), perCpu = CASES.map(() => [] as number[]);
+const wallRatio = CASES.map(() => [] as number[]), cpuRatio = CASES.map(() => [] as number[]);
+for (let round = 0; round < ROUNDS; round++) {
+  const inRound: Rate[] = [];
+  for (const [i, c] of CASES.entries()) {
+    const r = await c.run(round);
+    inRound.push(r);
+    wall[i]!.push(r.wall); perCpu[i]!.push(r.perCpu);
+    wallRatio[i]!.push(r.wall / inRound[0]!.wall); cpuRatio[i]!.push(r.perCpu / inRound[0]!.perCpu);
+    console.log(`round ${round + 1}/${ROUNDS}  ${c.name.padEnd(40)} ${fmt(r.wall, 2)} Mpps (${fmt(100 * r.wall / inRound[0]!.wall, 0)} %)  ` +
+      `${fmt(r.perCpu, 2)} Mpps per CPU-second (${fmt(100 * r.perCpu / inRound[0]!.perCpu, 0)} %)`);
+  }
+}
+
+const pct = (x: number): string => `${fmt(100 * x, 0)} %`;
+const rows = CASES.map((c, i) => {
+  const wr = median(wallRatio[i]!), cr = median(cpuRatio[i]!);
+  const verdict = c.target === undefined ? '' : `≥ ${c.target * 100} %: wall ${wr >= c.target ? 'met' : '**not met**'}, per CPU ${cr >= c.target ? 'met' : '**not met**'}`;
+  const note = i === 4 ? `${fmt(median(wall[4]!) / median(wall[1]!), 2)}× one worker (wall)` : verdict;
+  return [c.name, fmt(median(wall[i]!), 2), i === 0 ? '100 %' : pct(wr), fmt(median(perCpu[i]!), 2), i === 0 ? '100 %' : pct(cr), note];
+});
+const md = `### DPDK: sluice run --dpdk on two net_null ports, one worker on CPU 1, beside dpdk-testpmd io
+
+${table(['case', 'Mpps (wall)', 'of testpmd', 'Mpps per CPU-second', 'of testpmd', 'target'], rows)}
+
+${ROUNDS} rounds of ${SECONDS} s per case, interleaved; rates are frames received per second over both
+ports; "per CPU-second" divides the frames by the CPU time the forwarding thread(s) actually ran
+(/proc/PID/task/TID/schedstat: testpmd's rte-worker-1, sluice's sluice-wN), which on a shared
+machine is the fairer comparison: the wall rate mostly measures how much of CPU 1 each run got.
+Ratios are medians of per-round ratios. testpmd: \`dpdk-testpmd -l 0-1 ${VDEVS} -- --total-num-mbufs=16384 --forward-mode=io\`.
+sluice: \`sluice run OBJ --dpdk "-l 0 ${VDEVS}" --port 0,1 --pass-to none --worker-cpus 1 --pool-fill <IPv4 TCP frame>\`.
+The two-worker row pins workers to CPUs 1 and 0 on a 2-core machine, where Node's main thread and
+EAL's threads share those cores: it says little about scaling on a machine with spare cores.`;
+console.log(`\n${md}`);
+if (!args.includes('--no-readme')) writeSection('dpdk', md);
