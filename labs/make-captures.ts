@@ -19,7 +19,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const EPOCH = 1_767_225_600_000_000_000n;
 const MS = 1_000_000n;
 
-const eth = () => packet().eth({ src: '02:00:00:00:00:0a', dst: '02:00:00:00:00:0b' });
+const eth = (spec: { type?: number } = {}) => packet().eth({ src: '02:00:00:00:00:0a', dst: '02:00:00:00:00:0b', ...spec });
 const arp = () => packet().eth({ src: '02:00:00:00:00:0a', dst: 'ff:ff:ff:ff:ff:ff' }).arp({ spa: '10.0.0.10', tpa: '10.0.0.1' }).build();
 /** An Ethernet frame whose header announces IPv4 but holds only `n` bytes of it. */
 const shortIpv4 = (n: number) => eth().ipv4().tcp().build().slice(0, 14 + n);
@@ -115,6 +115,29 @@ const captures: Record<string, () => Uint8Array[]> = {
     eth().ipv4().tcp({ sport: 4000, dport: 9999 }).build(),                                                             // 2 TCP to 9999
     eth().ipv4().udp({ dport: 9999 }).build().slice(0, 14 + 20 + 4),                                                    // 3 UDP header cut short
     arp(),                                                                                                              // 4 ARP
+  ],
+  '09-afxdp-netns': () => {
+    const client = () => packet().eth({ src: '02:00:00:00:00:0a', dst: '02:00:00:00:01:fe' });
+    const ask = (tpa: string) => packet().eth({ src: '02:00:00:00:00:0a', dst: 'ff:ff:ff:ff:ff:ff' }).arp({ op: 1, sha: '02:00:00:00:00:0a', spa: '10.0.1.1', tpa }).build();
+    return [
+      ask('10.0.1.254'),                                                                                                // 0 ARP: who has 10.0.1.254?
+      ask('10.0.1.9'),                                                                                                  // 1 ARP for another address
+      packet().eth({ src: '02:00:00:00:00:0a', dst: '02:00:00:00:01:fe' }).arp({ op: 2, sha: '02:00:00:00:00:0a', spa: '10.0.1.1', tha: '02:00:00:00:01:fe', tpa: '10.0.1.254' }).build(), // 2 an ARP reply
+      client().ipv4({ src: '10.0.1.1', dst: '10.0.1.254', id: 0x77 }).icmp({ id: 0x99, seq: 1 }).payload(56).build(),  // 3 ping 10.0.1.254
+      client().ipv4({ src: '10.0.1.1', dst: '10.0.1.9' }).icmp({ id: 0x99, seq: 2 }).payload(56).build(),              // 4 ping another address
+      client().ipv4({ src: '10.0.1.1', dst: '10.0.1.254' }).udp({ dport: 7 }).payload(8).build(),                       // 5 UDP to 10.0.1.254
+      ask('10.0.1.254').slice(0, 14 + 20),                                                                              // 6 ARP cut short
+    ];
+  },
+  '10-dpdk-vport': () => [
+    eth().vlan({ vid: 100 }).ipv4({ src: '10.0.100.1', dst: '10.0.100.2' }).udp({ dport: 5000 }).payload(18).build(),  // 0 VLAN 100 UDP
+    eth().vlan({ vid: 200 }).ipv4({ src: '10.0.200.1', dst: '10.0.200.2' }).udp({ dport: 5000 }).payload(18).build(),  // 1 VLAN 200
+    eth().ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }).udp({ dport: 5000 }).payload(18).build(),                         // 2 untagged
+    packet().eth({ src: '02:00:00:00:00:0a', dst: 'ff:ff:ff:ff:ff:ff' }).vlan({ vid: 100 }).arp({ spa: '10.0.100.1', tpa: '10.0.100.2' }).build(), // 3 VLAN 100 ARP
+    eth().vlan({ vid: 100 }).ipv6({ src: 'fd00:100::1', dst: 'fd00:100::2' }).tcp({ dport: 22 }).build(),              // 4 VLAN 100 IPv6
+    eth({ type: 0x88a8 }).vlan({ vid: 100 }).vlan({ vid: 5 }).ipv4().udp().build(),                                     // 5 802.1ad outer tag
+    eth().vlan({ vid: 100 }).ipv4().udp().build().slice(0, 14 + 2),                                                    // 6 tag cut short
+    eth().vlan({ vid: 100, pcp: 5 }).ipv4({ src: '10.0.100.1', dst: '10.0.100.2' }).icmp().payload(24).build(),        // 7 VLAN 100, priority 5
   ],
 };
 
