@@ -12,6 +12,7 @@ export {
   type LoadOptions, type RunOptions, type RunResult, type PacketMeta,
 } from './dataplane/runtime.ts';
 export { replay, type ReplayOptions, type ReplayStats } from './drivers/pcap/replay.ts';
+export { loadSpec, runSpec, formatResult, junitXml, type TestSpec, type SpecResult } from './dataplane/spec/index.ts';
 export * from './drivers/packet/packet.ts';
 export * from './drivers/pcap/capture.ts';
 export { MapHandle, MapType, UpdateFlag, MapError, MapOpError } from './maps/index.ts';

@@ -149,14 +149,8 @@ function runOne(program: XdpProgram, arena: FrameArena, c: TestCase): RunOutcome
   arena.lens[0] = c.packet.bytes.length;
   program.runArena(arena, c.packet.bytes, 1, { ifindex: c.ifindex, rxQueue: c.rxQueue });
   const verdict = arena.verdict(0);
-  let redirect = 0;
-  if (verdict === XDP_REDIRECT) {
-    redirect = arena.egressIfindex(0);
-    if (redirect === 0) {
-      helperBindings().redirectCommit(arena.buffs);
-      redirect = arena.egressIfindex(0);
-    }
-  }
+  // Both engines record a REDIRECT's target in the packet's xdp_buff (0: none chosen).
+  const redirect = verdict === XDP_REDIRECT ? arena.egressIfindex(0) : 0;
   return { verdict, output: arena.packet(0).slice(), input: c.packet.bytes, redirect, trace: drainTrace() };
 }
 
