@@ -2,11 +2,28 @@
 // and pointer arithmetic by the kernel's rules (a pointer plus or minus a scalar
 // for the kinds that allow it; a pointer minus a pointer is a number; nothing
 // else on pointers).
-import { AluOp, Class, Source, classOf, opOf, sourceOf } from '../isa/opcode.ts';
+import { AluOp as AluOp$, Class as Class$, Source as Source$, classOf as classOf$, opOf as opOf$, sourceOf as sourceOf$ } from '../isa/opcode.ts';
 import type { Instruction } from '../isa/instruction.ts';
-import * as S from './scalar.ts';
-import { type Reg, RegType, type VState, cur, scalar, isPointer, showReg, NOT_INIT } from './state.ts';
+import * as S$ from './scalar.ts';
+import type { Scalar } from './scalar.ts';
+import { type Reg, RegType as RegType$, type VState, cur as cur$, scalar as scalar$, isPointer as isPointer$, showReg as showReg$, NOT_INIT as NOT_INIT$ } from './state.ts';
 import type { Env } from './memory.ts';
+// Local copies: esbuild-compiled imports read through a getter on every use, which
+// dominated the verifier's profile.
+const AluOp = AluOp$;
+const Class = Class$;
+const Source = Source$;
+const classOf = classOf$;
+const opOf = opOf$;
+const sourceOf = sourceOf$;
+const S = { ...S$ };
+const RegType = RegType$;
+const cur = cur$;
+const scalar = scalar$;
+const isPointer = isPointer$;
+const showReg = showReg$;
+const NOT_INIT = NOT_INIT$;
+type RegType = RegType$;
 
 const OP_NAMES: Record<number, string> = {
   [AluOp.ADD]: '+', [AluOp.SUB]: '-', [AluOp.MUL]: '*', [AluOp.DIV]: '/', [AluOp.OR]: '|', [AluOp.AND]: '&',
@@ -97,7 +114,7 @@ export function alu(env: Env, st: VState, insn: Instruction, linkId: () => numbe
   const a = is64 ? dst.v : S.trunc32(dst.v);
   const b = is64 ? src.v : S.trunc32(src.v);
   const width = is64 ? 64 : 32;
-  let r: S.Scalar;
+  let r: Scalar;
   switch (op) {
     case AluOp.ADD: r = S.add(a, b); break;
     case AluOp.SUB: r = S.sub(a, b); break;

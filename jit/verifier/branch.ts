@@ -2,12 +2,32 @@
 // teaches — narrower bounds for compared numbers (and every copy sharing their
 // id), a proven packet range from comparing a packet pointer with data_end (or
 // data_meta with data), and a non-NULL map value after a NULL check.
-import { Class, JmpOp, Source, classOf, opOf, sourceOf } from '../isa/opcode.ts';
+import { Class as Class$, JmpOp as JmpOp$, Source as Source$, classOf as classOf$, opOf as opOf$, sourceOf as sourceOf$ } from '../isa/opcode.ts';
 import type { Instruction } from '../isa/instruction.ts';
-import * as S from './scalar.ts';
-import { type Reg, RegType, type VState, cloneState, cur, scalar, isPointer, showReg } from './state.ts';
-import { MAX_PACKET_OFF, type Env } from './memory.ts';
-import { readReg } from './alu.ts';
+import * as S$ from './scalar.ts';
+import type { Scalar } from './scalar.ts';
+import { type Reg, RegType as RegType$, type VState, cloneState as cloneState$, cur as cur$, scalar as scalar$, isPointer as isPointer$, showReg as showReg$ } from './state.ts';
+import { MAX_PACKET_OFF as MAX_PACKET_OFF$, type Env } from './memory.ts';
+import { readReg as readReg$ } from './alu.ts';
+// Local copies: esbuild-compiled imports read through a getter on every use, which
+// dominated the verifier's profile.
+const Class = Class$;
+const JmpOp = JmpOp$;
+const Source = Source$;
+const classOf = classOf$;
+const opOf = opOf$;
+const sourceOf = sourceOf$;
+const S = { ...S$ };
+const RegType = RegType$;
+const cloneState = cloneState$;
+const cur = cur$;
+const scalar = scalar$;
+const isPointer = isPointer$;
+const showReg = showReg$;
+const MAX_PACKET_OFF = MAX_PACKET_OFF$;
+const readReg = readReg$;
+type JmpOp = JmpOp$;
+type RegType = RegType$;
 
 const NEGATE: Record<number, number> = {
   [JmpOp.JEQ]: JmpOp.JNE, [JmpOp.JNE]: JmpOp.JEQ, [JmpOp.JGT]: JmpOp.JLE, [JmpOp.JLE]: JmpOp.JGT,
@@ -29,7 +49,7 @@ export interface Outcome {
 }
 
 /** true / false when the comparison's result is known for every value, undefined otherwise. */
-export function decide(a: S.Scalar, b: S.Scalar, op: number): boolean | undefined {
+export function decide(a: Scalar, b: Scalar, op: number): boolean | undefined {
   switch (op) {
     case JmpOp.JEQ:
       if (S.isConst(a) && S.isConst(b)) return a.value === b.value;
@@ -55,12 +75,12 @@ export function decide(a: S.Scalar, b: S.Scalar, op: number): boolean | undefine
 }
 
 /** a OP b holds: the narrowed a and b (possibly empty). */
-function narrow(a: S.Scalar, b: S.Scalar, op: number): [S.Scalar, S.Scalar] {
+function narrow(a: Scalar, b: Scalar, op: number): [Scalar, Scalar] {
   const one = 1n;
   switch (op) {
     case JmpOp.JEQ: { const x = S.intersect(a, b); return [x, x]; }
     case JmpOp.JNE: {
-      const trim = (x: S.Scalar, k: S.Scalar): S.Scalar => {
+      const trim = (x: Scalar, k: Scalar): Scalar => {
         if (!S.isConst(k)) return x;
         let r = x;
         if (r.umin === k.value) r = S.refine(r, { umin: r.umin + one });
@@ -88,7 +108,7 @@ function narrow(a: S.Scalar, b: S.Scalar, op: number): [S.Scalar, S.Scalar] {
 }
 
 /** Replaces the value of every register and spill in the state with this id (or just `reg` when id is 0). */
-function setScalar(st: VState, regno: number, old: Reg, v: S.Scalar): void {
+function setScalar(st: VState, regno: number, old: Reg, v: Scalar): void {
   const frame = cur(st);
   frame.regs[regno] = { ...old, v };
   if (old.id === 0) return;
@@ -165,7 +185,7 @@ function markNull(st: VState, ptr: Reg, isNull: boolean): void {
 
 function scalars(st: VState, insn: Instruction, op: number, is32: boolean, dst: Reg, src: Reg, useX: boolean): Outcome {
   const signed = SIGNED.has(op);
-  const view = (x: S.Scalar): S.Scalar => (!is32 ? x : signed ? S.sext(x, 32) : S.trunc32(x));
+  const view = (x: Scalar): Scalar => (!is32 ? x : signed ? S.sext(x, 32) : S.trunc32(x));
   const exact = (r: Reg): boolean => !is32 || (signed ? r.v.umax < 0x80000000n : r.v.umax <= S.U32);
   const a = view(dst.v), b = view(src.v);
   const known = decide(a, b, op);

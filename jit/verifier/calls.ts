@@ -2,11 +2,27 @@
 // argument must match its prototype, and the result gets the prototype's return
 // type. Helpers that can move the packet invalidate every packet pointer.
 import type { MapSpec } from '../object/spec.ts';
-import { MapType } from '../object/map-types.ts';
-import * as S from './scalar.ts';
-import { Arg, HELPERS, type HelperProto, Ret } from './helpers.ts';
-import { type Reg, RegType, type VState, cur, pointer, scalar, showReg, NOT_INIT } from './state.ts';
-import { type Env, helperMemory, readStack } from './memory.ts';
+import { MapType as MapType$ } from '../object/map-types.ts';
+import * as S$ from './scalar.ts';
+import { Arg as Arg$, HELPERS as HELPERS$, type HelperProto, Ret as Ret$ } from './helpers.ts';
+import { type Reg, RegType as RegType$, type VState, cur as cur$, pointer as pointer$, scalar as scalar$, showReg as showReg$, NOT_INIT as NOT_INIT$ } from './state.ts';
+import { type Env, helperMemory as helperMemory$, readStack as readStack$ } from './memory.ts';
+// Local copies: esbuild-compiled imports read through a getter on every use, which
+// dominated the verifier's profile.
+const MapType = MapType$;
+type MapType = MapType$;
+const S = { ...S$ };
+const Arg = Arg$;
+const HELPERS = HELPERS$;
+const Ret = Ret$;
+const RegType = RegType$;
+const cur = cur$;
+const pointer = pointer$;
+const scalar = scalar$;
+const showReg = showReg$;
+const NOT_INIT = NOT_INIT$;
+const helperMemory = helperMemory$;
+const readStack = readStack$;
 
 export interface CallbackRequest {
   /** pc of the callback subprogram. */

@@ -3,11 +3,19 @@
 // what jit/x86/ctx-rewrite.ts's rewriteContextAccess() returns, but from facts the
 // verifier proved on every path instead of a separate dataflow pass. Swapping is:
 //   rewriteContextAccess(program)  ->  rewriteContextLoads(program, verify(spec, maps).facts)
-import { Class, Mode, classOf } from '../isa/opcode.ts';
-import { layout, type Instruction, type Program } from '../isa/instruction.ts';
-import { XDP_MD_REWRITES } from '../x86/ctx-rewrite.ts';
+import { Class as Class$, Mode as Mode$, classOf as classOf$ } from '../isa/opcode.ts';
+import { layout as layout$, type Instruction, type Program } from '../isa/instruction.ts';
+import { XDP_MD_REWRITES as XDP_MD_REWRITES$ } from '../x86/ctx-rewrite.ts';
 import type { VerifierFacts } from './verify.ts';
 import { XDP_MD_FIELDS } from './memory.ts';
+// Local copies: esbuild-compiled imports read through a getter on every use, which
+// dominated the verifier's profile.
+const Class = Class$;
+const Mode = Mode$;
+const classOf = classOf$;
+const layout = layout$;
+const XDP_MD_REWRITES = XDP_MD_REWRITES$;
+
 
 const OFFSET_OF = new Map([...XDP_MD_FIELDS].map(([off, name]) => [name, off]));
 

@@ -3,9 +3,25 @@
 // bounds: the packet up to its proven range, the stack frame's 512 bytes, a map
 // value's value_size, a ring-buffer record's size, and xdp_md's six 4-byte fields.
 import type { MapSpec } from '../object/spec.ts';
-import { BPF_F_RDONLY_PROG } from '../object/map-types.ts';
-import { constant, isConst, truncTo, unknownOfSize, UNKNOWN, type Scalar } from './scalar.ts';
-import { Byte, type Reg, RegType, type Slot, type VState, scalar, pointer, isPointer, showReg } from './state.ts';
+import { BPF_F_RDONLY_PROG as BPF_F_RDONLY_PROG$ } from '../object/map-types.ts';
+import { constant as constant$, isConst as isConst$, truncTo as truncTo$, unknownOfSize as unknownOfSize$, UNKNOWN as UNKNOWN$, type Scalar } from './scalar.ts';
+import { Byte as Byte$, type Reg, RegType as RegType$, type Slot, type VState, scalar as scalar$, pointer as pointer$, isPointer as isPointer$, showReg as showReg$ } from './state.ts';
+// Local copies: esbuild-compiled imports read through a getter on every use, which
+// dominated the verifier's profile.
+const BPF_F_RDONLY_PROG = BPF_F_RDONLY_PROG$;
+const constant = constant$;
+const isConst = isConst$;
+const truncTo = truncTo$;
+const unknownOfSize = unknownOfSize$;
+const UNKNOWN = UNKNOWN$;
+const Byte = Byte$;
+const RegType = RegType$;
+const scalar = scalar$;
+const pointer = pointer$;
+const isPointer = isPointer$;
+const showReg = showReg$;
+
+type Byte = Byte$;
 
 export interface Env {
   readonly strict: boolean;

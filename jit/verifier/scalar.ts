@@ -38,7 +38,9 @@ export const ZERO = constant(0n);
 /** The tnum of all values in [lo, hi] (unsigned). */
 function tnumRange(lo: bigint, hi: bigint): { value: bigint; mask: bigint } {
   const chi = lo ^ hi;
-  const bits = chi === 0n ? 0 : chi.toString(2).length;
+  if (chi === 0n) return { value: lo, mask: 0n };
+  const high = Number(chi >> 32n);
+  const bits = high !== 0 ? 64 - Math.clz32(high) : 32 - Math.clz32(Number(chi));
   if (bits > 63) return { value: 0n, mask: U64 };
   const delta = (1n << BigInt(bits)) - 1n;
   return { value: lo & ~delta, mask: delta };
@@ -149,13 +151,11 @@ export function rsh(a: Scalar, k: number): Scalar {
 
 export function arsh(a: Scalar, k: number): Scalar {
   const n = BigInt(k);
-  const sv = s(a.value | (a.mask & (1n << 63n) ? 0n : 0n));
   // Known bits shift with the sign bit; an unknown sign bit makes the high bits unknown.
   const signUnknown = (a.mask >> 63n) & 1n;
   let value = u(s(a.value) >> n);
   let mask = u(s(a.mask) >> n);
   if (signUnknown) value &= ~mask;
-  void sv;
   return make(value, mask, 0n, U64, a.smin >> n, a.smax >> n);
 }
 

@@ -2,7 +2,16 @@
 // of every active call frame at one point of one path. Registers and stack slots
 // are immutable values, so copying a state for a branch copies arrays of references.
 import type { MapSpec } from '../object/spec.ts';
-import { type Scalar, UNKNOWN, ZERO, equal, show, within, isConst } from './scalar.ts';
+import { type Scalar, UNKNOWN as UNKNOWN$, ZERO as ZERO$, equal as equal$, show as show$, within as within$, isConst as isConst$ } from './scalar.ts';
+// Local copies: esbuild-compiled imports read through a getter on every use, which
+// dominated the verifier's profile.
+const UNKNOWN = UNKNOWN$;
+const ZERO = ZERO$;
+const equal = equal$;
+const show = show$;
+const within = within$;
+const isConst = isConst$;
+
 
 export enum RegType {
   NOT_INIT = 'uninit',
@@ -50,7 +59,7 @@ export const isPointer = (r: Reg): boolean => r.type !== RegType.SCALAR && r.typ
 export const isPacket = (r: Reg): boolean => r.type === RegType.PKT || r.type === RegType.PKT_META;
 
 /** Per-byte kinds of an 8-byte stack slot. */
-export const enum Byte { INVALID = 0, MISC = 1, SPILL = 2, ZERO = 3 }
+export enum Byte { INVALID = 0, MISC = 1, SPILL = 2, ZERO = 3 }
 
 export interface Slot {
   /** 8 byte kinds, lowest address first. */

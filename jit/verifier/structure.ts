@@ -2,10 +2,25 @@
 // jump targets inside the program, inside the same subprogram and never into the
 // second slot of lddw, every subprogram ending in exit or goto, every instruction
 // reachable, and the call graph (for the call depth and combined stack limits).
-import { Class, JmpOp, LDDW, PseudoCall, PseudoLd, Source, classOf, opOf, sourceOf, STACK_SIZE, MAX_CALL_FRAMES } from '../isa/opcode.ts';
-import { layout, type Instruction, type Layout } from '../isa/instruction.ts';
-import { encodingProblem } from '../isa/codec.ts';
+import { Class as Class$, JmpOp as JmpOp$, LDDW as LDDW$, PseudoCall as PseudoCall$, PseudoLd as PseudoLd$, Source as Source$, classOf as classOf$, opOf as opOf$, sourceOf as sourceOf$, STACK_SIZE as STACK_SIZE$, MAX_CALL_FRAMES as MAX_CALL_FRAMES$ } from '../isa/opcode.ts';
+import { layout as layout$, type Instruction, type Layout } from '../isa/instruction.ts';
+import { encodingProblem as encodingProblem$ } from '../isa/codec.ts';
 import type { FuncInfoSpec } from '../object/spec.ts';
+// Local copies: esbuild-compiled imports read through a getter on every use, which
+// dominated the verifier's profile.
+const Class = Class$;
+const JmpOp = JmpOp$;
+const LDDW = LDDW$;
+const PseudoCall = PseudoCall$;
+const PseudoLd = PseudoLd$;
+const Source = Source$;
+const classOf = classOf$;
+const opOf = opOf$;
+const sourceOf = sourceOf$;
+const STACK_SIZE = STACK_SIZE$;
+const MAX_CALL_FRAMES = MAX_CALL_FRAMES$;
+const layout = layout$;
+const encodingProblem = encodingProblem$;
 
 export interface Structure {
   readonly insns: readonly Instruction[];

@@ -1,21 +1,59 @@
 // The verifier's entry point: structure first, then a depth-first walk of every
 // path with abstract states, pruned where a state falls within one already proven
 // safe at the same jump target, as the kernel's verifier does.
-import { AluOp, Class, JmpOp, LDDW, Mode, PseudoCall, PseudoLd, classOf, modeOf, opOf, sizeBytes, sizeOf, ATOMIC_FETCH, AtomicOp, MAX_CALL_FRAMES } from '../isa/opcode.ts';
-import { type Instruction, imm64 } from '../isa/instruction.ts';
-import { disassemble } from '../isa/disasm.ts';
+import { AluOp as AluOp$, Class as Class$, JmpOp as JmpOp$, LDDW as LDDW$, Mode as Mode$, PseudoCall as PseudoCall$, PseudoLd as PseudoLd$, classOf as classOf$, modeOf as modeOf$, opOf as opOf$, sizeBytes as sizeBytes$, sizeOf as sizeOf$, ATOMIC_FETCH as ATOMIC_FETCH$, AtomicOp as AtomicOp$, MAX_CALL_FRAMES as MAX_CALL_FRAMES$ } from '../isa/opcode.ts';
+import { type Instruction, imm64 as imm64$ } from '../isa/instruction.ts';
+import { disassemble as disassemble$ } from '../isa/disasm.ts';
 import type { MapSpec, ProgramSpec } from '../object/spec.ts';
-import * as S from './scalar.ts';
-import { VerifierError } from './errors.ts';
-import { analyseStructure, checkStackDepth, isCall, isExit, jumpTarget, type Structure } from './structure.ts';
-import {
-  type Checkpoint, type Frame, type Reg, RegType, type VState, NOT_INIT, cloneState, cur, pointer, scalar,
-  isPointer, showReg, showState, stateWithin,
-} from './state.ts';
-import { access, type Env } from './memory.ts';
-import { alu, readReg } from './alu.ts';
-import { condJump } from './branch.ts';
-import { helperCall } from './calls.ts';
+import * as S$ from './scalar.ts';
+import { VerifierError as VerifierError$ } from './errors.ts';
+import { analyseStructure as analyseStructure$, checkStackDepth as checkStackDepth$, isCall as isCall$, isExit as isExit$, jumpTarget as jumpTarget$, type Structure } from './structure.ts';
+import { type Checkpoint, type Frame, type Reg, RegType as RegType$, type VState, NOT_INIT as NOT_INIT$, cloneState as cloneState$, cur as cur$, pointer as pointer$, scalar as scalar$, isPointer as isPointer$, showReg as showReg$, showState as showState$, stateWithin as stateWithin$ } from './state.ts';
+import { access as access$, type Env } from './memory.ts';
+import { alu as alu$, readReg as readReg$ } from './alu.ts';
+import { condJump as condJump$ } from './branch.ts';
+import { helperCall as helperCall$ } from './calls.ts';
+// Local copies: esbuild-compiled imports read through a getter on every use, which
+// dominated the verifier's profile.
+const AluOp = AluOp$;
+const Class = Class$;
+const JmpOp = JmpOp$;
+const LDDW = LDDW$;
+const Mode = Mode$;
+const PseudoCall = PseudoCall$;
+const PseudoLd = PseudoLd$;
+const classOf = classOf$;
+const modeOf = modeOf$;
+const opOf = opOf$;
+const sizeBytes = sizeBytes$;
+const sizeOf = sizeOf$;
+const ATOMIC_FETCH = ATOMIC_FETCH$;
+const AtomicOp = AtomicOp$;
+const MAX_CALL_FRAMES = MAX_CALL_FRAMES$;
+const imm64 = imm64$;
+const disassemble = disassemble$;
+const S = { ...S$ };
+const VerifierError = VerifierError$;
+const analyseStructure = analyseStructure$;
+const checkStackDepth = checkStackDepth$;
+const isCall = isCall$;
+const isExit = isExit$;
+const jumpTarget = jumpTarget$;
+const RegType = RegType$;
+const NOT_INIT = NOT_INIT$;
+const cloneState = cloneState$;
+const cur = cur$;
+const pointer = pointer$;
+const scalar = scalar$;
+const isPointer = isPointer$;
+const showReg = showReg$;
+const showState = showState$;
+const stateWithin = stateWithin$;
+const access = access$;
+const alu = alu$;
+const readReg = readReg$;
+const condJump = condJump$;
+const helperCall = helperCall$;
 
 export { VerifierError } from './errors.ts';
 
