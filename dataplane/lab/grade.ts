@@ -170,9 +170,9 @@ function traceHint(lab: Lab, spec: TestSpec, index: number, object: string): str
 
 /** Rounded, but 100 only when everything passed and 0 only when nothing did. */
 export function percentOf(passed: number, total: number): number {
-  if (total === 0) return 0;
-  const p = Math.round((passed * 100) / total);
-  return passed < total ? Math.min(p, 99) : passed > 0 ? Math.max(p, 1) : p;
+  if (total === 0 || passed === 0) return 0;
+  if (passed >= total) return 100;
+  return Math.min(99, Math.max(1, Math.round((passed * 100) / total)));
 }
 
 function summarise(lab: Lab, input: string, object: string | undefined, checks: Check[], hints: string[]): Grade {

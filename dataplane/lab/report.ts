@@ -5,7 +5,8 @@ import { relative } from 'node:path';
 import type { Lab } from './catalog.ts';
 import type { Grade } from './grade.ts';
 
-const rel = (p: string): string => relative(process.cwd(), p) || p;
+/** Relative to the working folder when inside it, else as given. */
+const rel = (p: string): string => { const r = relative(process.cwd(), p); return r && !r.startsWith('..') ? r : p; };
 
 export function scoreLine(g: Grade): string {
   const skipped = g.skipped ? ` (${g.skipped} skipped)` : '';

@@ -5,6 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { requires, hasCommand } from '../../scripts/testkit/skip.ts';
 import { listLabs, type Lab } from '../../dataplane/lab/catalog.ts';
 import { gradeLab, type Grade } from '../../dataplane/lab/grade.ts';
@@ -21,6 +23,11 @@ test('there are at least 8 pcap labs, numbered 1.. in order, each with its files
     const caps = ['input.pcap'].map((f) => join(l.dir, f)).filter(existsSync);
     for (const c of caps) assert.ok(statSync(c).size < 50_000, `${c} is ${statSync(c).size} bytes`);
   }
+});
+
+test('the committed captures are what labs/make-captures.ts writes', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../make-captures.ts', import.meta.url)), '--check'], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
 });
 
 /** The text a person reads: every failed check's details, and the hints. */
