@@ -90,6 +90,8 @@ export interface AccessView {
   fields?: string[];
   /** When the access covers exactly one field: its value as dissect() reads it ("tcp.dport = 445", "eth.type: IPv4"). */
   reading?: string;
+  /** Packet accesses outside [data, data_end): what is wrong ("past pkt_end: the packet has 20 bytes"). */
+  warning?: string;
   /** ctx accesses: the xdp_md field. */
   ctxField?: string;
 }

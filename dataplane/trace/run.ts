@@ -204,9 +204,10 @@ function describeAccess(namer: Namer, a: { kind: 'read' | 'write'; address: bigi
     let wire = '';
     for (let i = 0; i < a.size; i++) wire += Number((a.value >> BigInt(8 * i)) & 0xffn).toString(16).padStart(2, '0');
     const reading = namer.fieldReading(offset, a.size);
+    const warning = namer.outsidePacket(a.address, a.size);
     return {
       ...base, where: namer.value(a.address), value: `0x${wire}`, packetOffset: offset, fields: namer.fieldsAt(offset, a.size),
-      ...(reading !== undefined ? { reading } : {}),
+      ...(reading !== undefined ? { reading } : {}), ...(warning !== undefined ? { warning } : {}),
     };
   }
   const ctxField = namer.ctxField(a.address);

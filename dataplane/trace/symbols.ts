@@ -94,6 +94,20 @@ export class Namer {
     return address >= p.frameStart && address < p.frameEnd ? Number(address - p.data) : undefined;
   }
 
+  /**
+   * Why an access inside the packet's frame is not inside the packet, or undefined
+   * when it is. The interpreter lets such an access through (the frame is mapped);
+   * the kernel's verifier would have refused the program.
+   */
+  outsidePacket(address: bigint, size: number): string | undefined {
+    const p = this.packet();
+    const length = Number(p.dataEnd - p.data);
+    const why = 'the kernel\'s verifier refuses a program that can do this';
+    if (address < p.data) return `before the packet's start (headroom): ${why}`;
+    if (address + BigInt(size) > p.dataEnd) return `past pkt_end, the packet has ${length} byte${length === 1 ? '' : 's'}: ${why}`;
+    return undefined;
+  }
+
   /** The xdp_buff field at ctx+offset ("data_end"). */
   ctxField(address: bigint): string | undefined {
     const off = Number(address - this.ctx);

@@ -77,7 +77,8 @@ function accessText(a: AccessView): string {
   if (a.ctxField !== undefined) return `${a.kind} ${a.where} = ${a.value}`;
   const bytes = `${a.size} byte${a.size === 1 ? '' : 's'}`;
   const fields = a.reading !== undefined ? ` (${a.reading})` : a.fields && a.fields.length > 0 ? ` (${a.fields.join(', ')})` : '';
-  return `${a.kind} ${bytes} at ${a.where} = ${a.value}${fields}`;
+  const warning = a.warning !== undefined ? `  !! ${a.warning}` : '';
+  return `${a.kind} ${bytes} at ${a.where} = ${a.value}${fields}${warning}`;
 }
 
 const indent = (depth: number): string => '  '.repeat(depth);

@@ -144,6 +144,7 @@
     s.accesses.forEach(function (a) {
       var what = a.ctxField !== undefined ? a.where : a.size + ' byte' + (a.size === 1 ? '' : 's') + ' at ' + a.where;
       out.push({ cls: a.kind, text: a.kind + ' ' + what + ' = ' + a.value + (a.reading ? ' (' + a.reading + ')' : a.fields && a.fields.length ? ' (' + a.fields.join(', ') + ')' : '') });
+      if (a.warning) out.push({ cls: 'warning', text: '!! ' + a.warning });
     });
     if (s.branch) out.push({ cls: 'branch', text: s.branch });
     if (k === steps.length - 1 && T.end.kind === 'verdict') out.push({ cls: 'end', text: 'return ' + T.end.verdict });
@@ -246,7 +247,7 @@
       var mark = document.querySelector('.src-line.current');
       if (s.source) expect(mark !== null && mark.dataset.line === String(s.source.line), 'step ' + k + ': source line ' + (s.source && s.source.line) + ' marked');
       s.accesses.forEach(function (a) {
-        if (a.packetOffset === undefined) return;
+        if (a.packetOffset === undefined || a.warning) return;
         var b = document.querySelector('.byte[data-offset="' + a.packetOffset + '"]');
         expect(b !== null && b.classList.contains(a.kind), 'step ' + k + ': byte ' + a.packetOffset + ' highlighted as ' + a.kind);
       });

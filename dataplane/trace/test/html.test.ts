@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hasCommand, requires } from '../../../scripts/testkit/skip.ts';
-import { packet, parseIPv4 } from '../../../drivers/packet/packet.ts';
+import { packet } from '../../../drivers/packet/packet.ts';
 import { loadObject } from '../../runtime.ts';
 import { renderHtml } from '../html.ts';
 import type { Trace } from '../model.ts';
@@ -61,8 +61,6 @@ test('text from the trace cannot end the script element early', () => {
 if (requires('the trace page in headless Chromium', hasCommand('chromium'))) {
   const pages: [string, () => Trace][] = [
     ['firewall (DROP, default network)', () => traceOf('firewall.o', packet().eth().ipv4({ src: '192.0.2.9' }).tcp({ dport: 80 }).build())],
-    ['firewall (DROP, blocked_v4 hit)', () => traceOf('firewall.o', packet().eth().ipv4({ src: '10.9.9.9' }).udp().build(),
-      (obj) => obj.map('blocked_v4').update(parseIPv4('10.9.9.9'), new Uint8Array(8)))],
     ['tailcall (a tail call into handle_ipv4, DROP)', () => traceOf('tailcall.o', packet().eth().ipv4().icmp({ type: 8 }).build())],
     ['xdp_tx (TX, MACs swapped)', () => traceOf('xdp_tx.o', packet().eth({ dst: '02:00:00:00:00:0b', src: '02:00:00:00:00:0a' }).ipv4().udp().payload(6).build())],
   ];

@@ -1,6 +1,10 @@
 // The trace model against what the programs' C source and the packets' bytes
 // say must happen: which header bytes are read, which map keys are looked up,
 // the verdict (also checked against the JIT), and what changed in the packet.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,6 +13,7 @@ import { loadObject } from '../../runtime.ts';
 import type { Step, Trace } from '../model.ts';
 import { tracePacket, type TraceOptions } from '../run.ts';
 import { renderText } from '../text.ts';
+import { hasCommand, requires } from '../../../scripts/testkit/skip.ts';
 
 const example = (name: string): string => fileURLToPath(new URL(`../../../examples/${name}`, import.meta.url));
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -145,6 +150,36 @@ test('tailcall: bpf_tail_call is followed into the program the prog_array slot n
   assert.is(after[0]!.pc, 0, 'the tail-called program starts at its first instruction');
   assert.ok(reads(t, 'icmp.type').some((s) => s.program === 'handle_ipv4'));
 });
+
+if (requires('tracing a program compiled here', hasCommand('clang'))) {
+  test('a packet read past data_end (no bounds check) is flagged: the kernel would refuse the program', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-trace-'));
+    try {
+      writeFileSync(join(dir, 'ttl.c'), [
+        '#include <linux/bpf.h>', '#include <bpf/bpf_helpers.h>',
+        'SEC("xdp") int xdp_ttl(struct xdp_md *ctx) {',
+        '  unsigned char *ttl = (unsigned char *)(long)ctx->data + 22; /* ipv4.ttl, unchecked */',
+        '  return *ttl > 1 ? XDP_PASS : XDP_DROP;', '}', 'char LICENSE[] SEC("license") = "GPL";', '',
+      ].join('\n'));
+      execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-D__x86_64__', '-c', 'ttl.c', '-o', 'ttl.o'], { cwd: dir });
+      const obj = loadObject(join(dir, 'ttl.o'), { engine: 'interp', cpus: 1 });
+      try {
+        const full = tracePacket(obj, obj.program(), packet().eth().ipv4({ ttl: 64 }).udp().build());
+        const read = full.steps.flatMap((s) => s.accesses).find((a) => a.packetOffset === 22)!;
+        assert.is(read.reading, 'ipv4.ttl = 64');
+        assert.is(read.warning, undefined, 'inside a full packet the read is fine');
+        const short = tracePacket(obj, obj.program(), new Uint8Array(20));
+        const past = short.steps.flatMap((s) => s.accesses).find((a) => a.packetOffset === 22)!;
+        assert.match(past.warning ?? '', /^past pkt_end, the packet has 20 bytes/);
+        assert.match(renderText(short), /read 1 byte at pkt\+22 = 0x00 {2}!! past pkt_end/);
+      } finally {
+        obj.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
 
 test('a run stopped by the step limit ends the trace with a fault, not an exception', () => {
   const t = traced('firewall.o', packet().eth().ipv4().tcp().build(), undefined, { maxSteps: 5 });
