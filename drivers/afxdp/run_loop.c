@@ -1,7 +1,7 @@
 /* The run loop of one worker (queue id q, every interface's socket on q), in
  * the shape of DPDK's l2fwd: a fixed burst, `while (!stop)`, empty bursts
  * skipped, transmits buffered and flushed once per burst, one small function
- * per verdict. When nothing arrives for a while the worker sleeps in poll()
+ * per verdict. When nothing has arrived for 200 us the worker sleeps in poll()
  * (10 ms at most, so a stop is seen quickly) instead of burning a shared core.
  *
  * Frame ownership, per socket: every UMEM chunk is at any time in exactly one
@@ -17,12 +17,16 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include "afxdp_int.h"
 #include "../../maps/worker.h"
 
 #define FILL_RESERVE 256u   /* chunks kept off the fill ring for copies */
-#define SPIN_BEFORE_POLL 256u
+/* A worker keeps polling its rings for this long after its last frame before
+ * it sleeps in poll(): under steady traffic it does not sleep, so the kernel
+ * need not wake it every few frames; idle, it costs a shared core nothing. */
+#define SPIN_NS 200000ull
 #define TAP_BURST 32u
 
 static inline uint64_t chunk_of(uint64_t addr) { return addr & ~(uint64_t)(AFXDP_FRAME_SIZE - 1); }
@@ -248,6 +252,13 @@ static void idle_wait(struct afxdp_worker *w, bool unsent)
 	STAT_ADD(w, AFXDP_IDLE_POLLS, 1);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
 void *afxdp_worker_main(void *arg)
 {
 	struct afxdp_worker *w = arg;
@@ -259,7 +270,7 @@ void *afxdp_worker_main(void *arg)
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
 	sluice_worker_set(w->index); /* per-CPU map slot = worker index */
-	uint32_t idle = 0;
+	uint64_t last_work = now_ns();
 	while (!atomic_load_explicit(&h->stop, memory_order_relaxed)) {
 		uint32_t work = 0;
 		bool unsent = false;
@@ -273,8 +284,9 @@ void *afxdp_worker_main(void *arg)
 			reap_completions(s);
 			refill(s);
 		}
-		if (work) idle = 0;
-		else if (++idle >= SPIN_BEFORE_POLL) idle_wait(w, unsent);
+		if (work) last_work = 0; /* read the clock only when idle */
+		else if (!last_work) last_work = now_ns();
+		else if (now_ns() - last_work >= SPIN_NS) idle_wait(w, unsent); /* and again, until frames come */
 	}
 	return NULL;
 }
