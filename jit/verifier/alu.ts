@@ -133,6 +133,12 @@ export function alu(env: Env, st: VState, insn: Instruction, linkId: () => numbe
       break;
     default: env.fail(`unknown ALU operation 0x${op.toString(16)}`);
   }
+  if (!is64 && (op === AluOp.ADD || op === AluOp.SUB || op === AluOp.MUL)) {
+    // The same low 32 bits computed on sign-extended operands give the s32 range (kernel: s32 bounds).
+    const sa = S.sext(a, 32), sb = S.sext(b, 32);
+    const sr = op === AluOp.ADD ? S.add(sa, sb) : op === AluOp.SUB ? S.sub(sa, sb) : S.mul(sa, sb);
+    if (sr.smin >= S.S32_MIN && sr.smax <= S.S32_MAX) r = S.withS32(S.trunc32(r), sr.smin, sr.smax);
+  }
   regs[insn.dst] = scalar(is64 ? r : S.trunc32(r));
 }
 

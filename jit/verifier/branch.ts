@@ -75,7 +75,7 @@ export function decide(a: Scalar, b: Scalar, op: number): boolean | undefined {
 }
 
 /** a OP b holds: the narrowed a and b (possibly empty). */
-function narrow(a: Scalar, b: Scalar, op: number): [Scalar, Scalar] {
+export function narrow(a: Scalar, b: Scalar, op: number): [Scalar, Scalar] {
   const one = 1n;
   switch (op) {
     case JmpOp.JEQ: { const x = S.intersect(a, b); return [x, x]; }
@@ -194,8 +194,18 @@ function scalars(st: VState, insn: Instruction, op: number, is32: boolean, dst: 
   const apply = (state: VState, rel: number): VState | undefined => {
     const [na, nb] = narrow(a, b, rel);
     if (S.empty(na) || S.empty(nb)) return undefined;
-    if (exact(dst)) setScalar(state, insn.dst, dst, na);
-    if (useX && exact(src) && insn.src !== insn.dst) setScalar(state, insn.src, cur(state).regs[insn.src]!, nb);
+    const back = (r: Reg, n: Scalar): Scalar | undefined => {
+      if (exact(r)) return is32 && signed ? S.withS32(r.v, n.smin, n.smax) : n;
+      // A signed 32-bit comparison bounds the low half as s32 whatever the high half holds.
+      if (is32 && signed) return S.withS32(r.v, n.smin, n.smax);
+      return undefined;
+    };
+    const nd = back(dst, na);
+    if (nd) { if (S.empty(nd)) return undefined; setScalar(state, insn.dst, dst, nd); }
+    if (useX && insn.src !== insn.dst) {
+      const ns = back(src, nb);
+      if (ns) { if (S.empty(ns)) return undefined; setScalar(state, insn.src, cur(state).regs[insn.src]!, ns); }
+    }
     return state;
   };
   const taken = apply(cloneState(st), op);

@@ -8,6 +8,9 @@ const U64 = (1n << 64n) - 1n;
 const S64_MAX = (1n << 63n) - 1n;
 const S64_MIN = -(1n << 63n);
 const U32 = 0xffffffffn;
+const S32_MIN = -(1n << 31n);
+const S32_MAX = (1n << 31n) - 1n;
+const s32 = (x: bigint): bigint => BigInt.asIntN(32, x);
 
 const u = (x: bigint): bigint => BigInt.asUintN(64, x);
 const s = (x: bigint): bigint => BigInt.asIntN(64, x);
@@ -23,13 +26,16 @@ export interface Scalar {
   readonly umax: bigint;
   readonly smin: bigint;
   readonly smax: bigint;
+  /** The low 32 bits read as a signed 32-bit number (the kernel's s32 bounds). */
+  readonly s32min: bigint;
+  readonly s32max: bigint;
 }
 
-export const UNKNOWN: Scalar = { value: 0n, mask: U64, umin: 0n, umax: U64, smin: S64_MIN, smax: S64_MAX };
+export const UNKNOWN: Scalar = { value: 0n, mask: U64, umin: 0n, umax: U64, smin: S64_MIN, smax: S64_MAX, s32min: S32_MIN, s32max: S32_MAX };
 
 export function constant(v: bigint): Scalar {
   const x = u(v);
-  return { value: x, mask: 0n, umin: x, umax: x, smin: s(x), smax: s(x) };
+  return { value: x, mask: 0n, umin: x, umax: x, smin: s(x), smax: s(x), s32min: s32(x), s32max: s32(x) };
 }
 
 export const isConst = (a: Scalar): boolean => a.mask === 0n;
@@ -47,7 +53,8 @@ function tnumRange(lo: bigint, hi: bigint): { value: bigint; mask: bigint } {
 }
 
 /** Makes the tnum and the four bounds agree with each other (the kernel's reg_bounds_sync). */
-export function make(value: bigint, mask: bigint, umin: bigint, umax: bigint, smin: bigint, smax: bigint): Scalar {
+export function make(value: bigint, mask: bigint, umin: bigint, umax: bigint, smin: bigint, smax: bigint,
+  s32min: bigint = S32_MIN, s32max: bigint = S32_MAX): Scalar {
   for (let round = 0; round < 2; round++) {
     umin = max(umin, value);
     umax = min(umax, value | mask);
@@ -63,29 +70,52 @@ export function make(value: bigint, mask: bigint, umin: bigint, umax: bigint, sm
       smin = max(smin, s(umin));
       smax = min(smax, s(umax));
     }
+    // The low 32 bits as s32: from a 64-bit range that stays in one 2^32 block without
+    // crossing bit 31, from a sign-extended 32-bit range, and from the known bits.
+    if ((umin >> 32n) === (umax >> 32n) && ((umin >> 31n) & 1n) === ((umax >> 31n) & 1n)) {
+      s32min = max(s32min, s32(umin)); s32max = min(s32max, s32(umax));
+    }
+    if (smin >= S32_MIN && smax <= S32_MAX) { s32min = max(s32min, smin); s32max = min(s32max, smax); }
+    const bit31 = 1n << 31n;
+    if (!(mask & bit31)) {
+      const lo = s32(value & U32), hi = s32((value | mask) & U32);
+      s32min = max(s32min, lo); s32max = min(s32max, hi);
+    }
+    // And back: a zero-extended 32-bit value, or a sign-extended one, is bounded by its s32 range.
+    if (umax <= U32 && s32min <= s32max) {
+      if (s32min >= 0n) { umin = max(umin, s32min); umax = min(umax, s32max); }
+      else if (s32max < 0n) { umin = max(umin, s32min + (1n << 32n)); umax = min(umax, s32max + (1n << 32n)); }
+    }
+    if (smin >= S32_MIN && smax <= S32_MAX) { smin = max(smin, s32min); smax = min(smax, s32max); }
     const r = tnumRange(umin, umax);
     const v = value | r.value;
     const m = mask & r.mask;
     value = v & ~m;
     mask = m;
   }
-  return { value, mask, umin, umax, smin, smax };
+  return { value, mask, umin, umax, smin, smax, s32min, s32max };
 }
+
+/** The same scalar with its low 32 bits known to be within [lo, hi] as s32. */
+export const withS32 = (a: Scalar, lo: bigint, hi: bigint): Scalar =>
+  make(a.value, a.mask, a.umin, a.umax, a.smin, a.smax, max(a.s32min, lo), min(a.s32max, hi));
 
 const fromTnum = (value: bigint, mask: bigint): Scalar => make(u(value), u(mask), 0n, U64, S64_MIN, S64_MAX);
 
 /** True when the bounds contradict each other (an impossible branch). */
 export const empty = (a: Scalar): boolean =>
-  a.umin > a.umax || a.smin > a.smax || (a.value & a.mask) !== 0n;
+  a.umin > a.umax || a.smin > a.smax || a.s32min > a.s32max || (a.value & a.mask) !== 0n;
 
 /** Every value of `inner` is a value of `outer`. */
 export function within(outer: Scalar, inner: Scalar): boolean {
   return outer.umin <= inner.umin && inner.umax <= outer.umax && outer.smin <= inner.smin && inner.smax <= outer.smax &&
+    outer.s32min <= inner.s32min && inner.s32max <= outer.s32max &&
     (inner.mask & ~outer.mask) === 0n && (inner.value & ~outer.mask) === outer.value;
 }
 
 export function equal(a: Scalar, b: Scalar): boolean {
-  return a.value === b.value && a.mask === b.mask && a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax;
+  return a.value === b.value && a.mask === b.mask && a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax &&
+    a.s32min === b.s32min && a.s32max === b.s32max;
 }
 
 export function add(a: Scalar, b: Scalar): Scalar {
@@ -181,22 +211,26 @@ export function mod(a: Scalar, b: Scalar): Scalar {
 export function trunc32(a: Scalar): Scalar {
   if (a.umax <= U32) return a;
   if ((a.umin >> 32n) === (a.umax >> 32n)) {
-    return make(a.value & U32, a.mask & U32, a.umin & U32, a.umax & U32, S64_MIN, S64_MAX);
+    return make(a.value & U32, a.mask & U32, a.umin & U32, a.umax & U32, S64_MIN, S64_MAX, a.s32min, a.s32max);
   }
-  return make(a.value & U32, a.mask & U32, 0n, U32, S64_MIN, S64_MAX);
+  return make(a.value & U32, a.mask & U32, 0n, U32, S64_MIN, S64_MAX, a.s32min, a.s32max);
 }
 
 /** The low 32 bits, sign-extended to 64 (for signed 32-bit comparisons and movsx). */
 export function sext(a: Scalar, bits: 8 | 16 | 32): Scalar {
   const width = BigInt(bits);
   const lim = (1n << width) - 1n;
-  const t = a.umax <= lim ? a : trunc32(a).umax <= lim ? trunc32(a) : null;
-  if (t && t.umax < 1n << (width - 1n)) return t; // the sign bit is known clear
-  if (t && t.umin >= 1n << (width - 1n)) {
-    return make(u(t.value | ~lim), t.mask, u(t.umin | ~lim), u(t.umax | ~lim), S64_MIN, S64_MAX);
-  }
-  const half = 1n << (width - 1n);
-  return make(0n, U64, 0n, U64, -half, half - 1n);
+  const sign = 1n << (width - 1n);
+  const half = sign;
+  const v = a.value & lim, m = a.mask & lim;
+  // Known bits below the sign bit stay; the sign bit, known or not, fills the bits above.
+  const value = m & sign ? v & ~sign : v & sign ? u(v | ~lim) : v;
+  const mask = m & sign ? u(m | ~(sign - 1n)) : m;
+  if (bits === 32) return make(value & ~mask, mask, 0n, U64, a.s32min, a.s32max, a.s32min, a.s32max);
+  const t = a.umax <= lim ? a : null;
+  if (t && t.umax < sign) return t; // the sign bit is known clear
+  if (t && t.umin >= sign) return make(u(t.value | ~lim), t.mask, u(t.umin | ~lim), u(t.umax | ~lim), S64_MIN, S64_MAX);
+  return make(value & ~mask, mask, 0n, U64, -half, half - 1n);
 }
 
 /** Byte swap of the low `bits` bits (only constants stay known). */
@@ -224,7 +258,7 @@ export const range = (lo: bigint, hi: bigint): Scalar => make(0n, U64, lo, hi, S
 /** Narrow a's bounds (the result of a comparison); may return an empty scalar. */
 export function refine(a: Scalar, b: { umin?: bigint; umax?: bigint; smin?: bigint; smax?: bigint }): Scalar {
   return make(a.value, a.mask, max(a.umin, b.umin ?? 0n), min(a.umax, b.umax ?? U64),
-    max(a.smin, b.smin ?? S64_MIN), min(a.smax, b.smax ?? S64_MAX));
+    max(a.smin, b.smin ?? S64_MIN), min(a.smax, b.smax ?? S64_MAX), a.s32min, a.s32max);
 }
 
 /** Both a and b at once (an equality). */
@@ -232,7 +266,8 @@ export function intersect(a: Scalar, b: Scalar): Scalar {
   const v = a.value | b.value;
   const m = a.mask & b.mask;
   if (((a.value ^ b.value) & ~(a.mask | b.mask)) !== 0n) return { ...a, umin: 1n, umax: 0n }; // known bits disagree
-  return make(v & ~m, m, max(a.umin, b.umin), min(a.umax, b.umax), max(a.smin, b.smin), min(a.smax, b.smax));
+  return make(v & ~m, m, max(a.umin, b.umin), min(a.umax, b.umax), max(a.smin, b.smin), min(a.smax, b.smax),
+    max(a.s32min, b.s32min), min(a.s32max, b.s32max));
 }
 
 export function show(a: Scalar): string {
@@ -246,4 +281,4 @@ export function show(a: Scalar): string {
   return parts.length ? `scalar(${parts.join(',')})` : 'scalar()';
 }
 
-export { U64, U32, S64_MAX, S64_MIN };
+export { U64, U32, S64_MAX, S64_MIN, S32_MIN, S32_MAX };

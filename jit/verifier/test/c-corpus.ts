@@ -113,4 +113,106 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
   if (bpf_xdp_load_bytes(ctx, 14, buf, sizeof(buf))) return XDP_DROP;
   return buf[9] == IPPROTO_TCP ? XDP_PASS : XDP_DROP;
 }` },
+
+  { name: 'c: IPv4 header checksum over a bounded loop', source: `${HEAD}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+  struct ethhdr *eth = data;
+  struct iphdr *ip = (void *)(eth + 1);
+  if ((void *)(ip + 1) > data_end) return XDP_DROP;
+  __u16 *w = (__u16 *)ip;
+  __u32 sum = 0;
+  #pragma clang loop unroll(disable)
+  for (int i = 0; i < 10; i++) sum += w[i];
+  sum = (sum & 0xffff) + (sum >> 16);
+  return (__u16)~sum == 0 ? XDP_PASS : XDP_DROP;
+}` },
+  { name: 'c: signed index checked on both sides', source: `${HEAD}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  unsigned char *p = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  if (p + 2 > end) return XDP_DROP;
+  int idx = (signed char)p[1];
+  if (idx < 0 || idx >= 8) return XDP_PASS;
+  __u64 table[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  return table[idx] & 3;
+}` },
+  { name: 'c: header copied to the stack with memcpy, then a map update', source: `${HEAD}
+struct key { __u8 mac[6]; __u16 pad; };
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 64); __type(key, struct key); __type(value, __u64); } macs SEC(".maps");
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+  struct ethhdr *eth = data;
+  if ((void *)(eth + 1) > data_end) return XDP_DROP;
+  struct key k = {};
+  __builtin_memcpy(k.mac, eth->h_source, 6);
+  __u64 zero = 0;
+  bpf_map_update_elem(&macs, &k, &zero, BPF_NOEXIST);
+  __u64 *n = bpf_map_lookup_elem(&macs, &k);
+  if (n) __sync_fetch_and_add(n, 1);
+  return XDP_PASS;
+}` },
+  { name: 'c: switch on the EtherType with VLAN tags skipped in an unrolled loop', source: `${HEAD}
+struct vlan { __be16 tci; __be16 proto; };
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+  struct ethhdr *eth = data;
+  if ((void *)(eth + 1) > data_end) return XDP_DROP;
+  void *cur = eth + 1;
+  __u16 proto = eth->h_proto;
+  #pragma unroll
+  for (int i = 0; i < 2; i++) {
+    if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD)) break;
+    struct vlan *v = cur;
+    if ((void *)(v + 1) > data_end) return XDP_DROP;
+    proto = v->proto;
+    cur = v + 1;
+  }
+  switch (bpf_ntohs(proto)) {
+  case ETH_P_IP: return XDP_PASS;
+  case ETH_P_IPV6: return XDP_PASS;
+  case ETH_P_ARP: return XDP_TX;
+  default: return XDP_DROP;
+  }
+}` },
+  { name: 'c: bpf_loop over the packet with a context struct', source: `${HEAD}
+struct loop_ctx { __u32 sum; };
+static long step(__u32 i, void *arg) { struct loop_ctx *c = arg; c->sum += i; return c->sum > 100; }
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  struct loop_ctx c = { 0 };
+  bpf_loop(16, step, &c, 0);
+  return c.sum & 1 ? XDP_PASS : XDP_DROP;
+}` },
+  { name: 'c: fib_lookup with parameters on the stack', source: `${HEAD}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  struct bpf_fib_lookup p = {};
+  p.family = 2;
+  p.ifindex = ctx->ingress_ifindex;
+  long rc = bpf_fib_lookup(ctx, &p, sizeof(p), 0);
+  if (rc == 0) return bpf_redirect(p.ifindex, 0);
+  return XDP_PASS;
+}` },
+  { name: 'c: adjust_tail then a fresh bounds check', source: `${HEAD}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  if (bpf_xdp_adjust_tail(ctx, -4)) return XDP_DROP;
+  unsigned char *p = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  if (p + 1 > end) return XDP_DROP;
+  return p[0] & 1 ? XDP_PASS : XDP_DROP;
+}` },
+  { name: 'c: stale packet pointer after adjust_head', error: 'invalidated by xdp_adjust_head', source: `${HEAD}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  unsigned char *p = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  if (p + 20 > end) return XDP_DROP;
+  if (bpf_xdp_adjust_head(ctx, 4)) return XDP_DROP;
+  return p[19] & 1 ? XDP_PASS : XDP_DROP;
+}` },
+  { name: 'c: array map value indexed with a packet byte', error: 'past its end', source: `${HEAD}
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); __type(value, __u8[16]); } table SEC(".maps");
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  unsigned char *p = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  if (p + 1 > end) return XDP_DROP;
+  __u32 k = 0;
+  __u8 *t = bpf_map_lookup_elem(&table, &k);
+  if (!t) return XDP_DROP;
+  return t[p[0] & 31];
+}` },
 ];
