@@ -31,8 +31,10 @@ const FRAME = eth4({ src: '10.0.0.1', dst: '10.0.0.2' }, { kind: 'tcp', sport: 4
 
 if (process.getuid?.() !== 0) { console.error('bench/dpdk.ts needs root'); process.exit(1); }
 
-/** Runs a command for `seconds` (then SIGINT) and collects its stdout; onLine sees each line as it arrives. */
-function runFor(cmd: string, argv: string[], seconds: number, onLine?: (line: string, pid: number) => void,
+/** Runs a command for `seconds` (then SIGINT) and collects its stdout; onLine sees each line as it arrives.
+ *  When onLine returns true the clock restarts from that line (testpmd: count from when forwarding began,
+ *  however long its start took on a loaded machine). */
+function runFor(cmd: string, argv: string[], seconds: number, onLine?: (line: string, pid: number) => boolean | void,
   beforeStop?: (pid: number) => void): Promise<{ out: string; stoppedAt: bigint }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] }); // stdin stays open: testpmd exits on EOF
@@ -42,11 +44,16 @@ function runFor(cmd: string, argv: string[], seconds: number, onLine?: (line: st
       partial += d.toString();
       const lines = partial.split('\n');
       partial = lines.pop()!;
-      if (onLine) for (const l of lines) onLine(l, child.pid!);
+      if (onLine) for (const l of lines) if (onLine(l, child.pid!) === true) arm();
     });
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    const stopAt = setTimeout(() => { beforeStop?.(child.pid!); stoppedAt = process.hrtime.bigint(); child.kill('SIGINT'); }, seconds * 1000);
-    const killAt = setTimeout(() => child.kill('SIGKILL'), (seconds + 20) * 1000);
+    let stopAt: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(stopAt);
+      stopAt = setTimeout(() => { beforeStop?.(child.pid!); stoppedAt = process.hrtime.bigint(); child.kill('SIGINT'); }, seconds * 1000);
+    };
+    arm();
+    const killAt = setTimeout(() => child.kill('SIGKILL'), (seconds + 60) * 1000);
     child.on('exit', (code) => {
       clearTimeout(stopAt); clearTimeout(killAt);
       if (code !== 0 && code !== null && code !== 130) reject(new Error(`${cmd} exited ${code}: ${err.slice(-2000)}`));
@@ -77,14 +84,16 @@ async function testpmd(round: number): Promise<Rate> {
   let startedAt = 0n, cpu0 = Number.NaN, cpu1 = Number.NaN;
   try {
     const { out, stoppedAt } = await runFor('stdbuf', ['-oL', 'dpdk-testpmd', '-l', '0-1', ...VDEVS.split(' '), `--file-prefix=${prefix}`, '--',
-      '--total-num-mbufs=16384', '--forward-mode=io', '--auto-start'], SECONDS + 2, (line, pid) => {
+      '--total-num-mbufs=16384', '--forward-mode=io', '--auto-start'], SECONDS, (line, pid) => {
       if (!startedAt && /Start automatic packet forwarding|Press enter to exit/.test(line)) {
         startedAt = process.hrtime.bigint();
         cpu0 = threadCpuNs(pid, 'rte-worker-1');
+        return true;
       }
+      return false;
     }, (pid) => { cpu1 = threadCpuNs(pid, 'rte-worker-1'); });
     const total = /Accumulated forward statistics[\s\S]*?RX-packets:\s+(\d+)/.exec(out);
-    if (!total || !startedAt) throw new Error(`testpmd printed no forwarding statistics:\n${out.slice(-2000)}`);
+    if (!total || !startedAt || stoppedAt <= startedAt) throw new Error(`testpmd printed no forwarding statistics:\n${out.slice(-2000)}`);
     const packets = Number(total[1]);
     return { wall: packets / (Number(stoppedAt - startedAt) / 1e9) / 1e6, perCpu: packets / (cpu1 - cpu0) * 1e3 };
   } finally {
@@ -121,7 +130,10 @@ const wallRatio = CASES.map(() => [] as number[]), cpuRatio = CASES.map(() => []
 for (let round = 0; round < ROUNDS; round++) {
   const inRound: Rate[] = [];
   for (const [i, c] of CASES.entries()) {
-    const r = await c.run(round);
+    const r = await c.run(round).catch((err: unknown): Rate => {
+      console.log(`round ${round + 1}: ${c.name} failed: ${(err as Error).message.split('\n')[0]}`);
+      return { wall: Number.NaN, perCpu: Number.NaN };
+    });
     inRound.push(r);
     wall[i]!.push(r.wall); perCpu[i]!.push(r.perCpu);
     wallRatio[i]!.push(r.wall / inRound[0]!.wall); cpuRatio[i]!.push(r.perCpu / inRound[0]!.perCpu);
@@ -130,12 +142,13 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
+const finite = (xs: number[]): number[] => xs.filter(Number.isFinite);
 const pct = (x: number): string => `${fmt(100 * x, 0)} %`;
 const rows = CASES.map((c, i) => {
-  const wr = median(wallRatio[i]!), cr = median(cpuRatio[i]!);
+  const wr = median(finite(wallRatio[i]!)), cr = median(finite(cpuRatio[i]!));
   const verdict = c.target === undefined ? '' : `≥ ${c.target * 100} %: wall ${wr >= c.target ? 'met' : '**not met**'}, per CPU ${cr >= c.target ? 'met' : '**not met**'}`;
-  const note = i === 4 ? `${fmt(median(wall[4]!) / median(wall[1]!), 2)}× one worker (wall)` : verdict;
-  return [c.name, fmt(median(wall[i]!), 2), i === 0 ? '100 %' : pct(wr), fmt(median(perCpu[i]!), 2), i === 0 ? '100 %' : pct(cr), note];
+  const note = i === 4 ? `${fmt(median(finite(wall[4]!)) / median(finite(wall[1]!)), 2)}× one worker (wall)` : verdict;
+  return [c.name, fmt(median(finite(wall[i]!)), 2), i === 0 ? '100 %' : pct(wr), fmt(median(finite(perCpu[i]!)), 2), i === 0 ? '100 %' : pct(cr), note];
 });
 const md = `### DPDK: sluice run --dpdk on two net_null ports, one worker on CPU 1, beside dpdk-testpmd io
 

@@ -64,8 +64,24 @@ export class DpdkDriver implements RunningDriver {
     const native = dpdkNative();
     const eal = ealBindings();
     const { args, filePrefix } = prepareEalArgs(options.eal);
-    const undo: (() => void)[] = [() => removeLeftovers(filePrefix)];
-    const unwind = (): void => { for (const f of undo.reverse()) { try { f(); } catch { /* keep unwinding */ } } undo.length = 0; };
+    // Teardown in one place, in the only safe order: workers stopped, ports and TAPs stopped
+    // and closed (a TAP's queues hold mbufs of the pool; closing a TAP removes its interface),
+    // then the pool, then EAL, then what EAL leaves on disk. Whatever was not reached is skipped.
+    const up = { eal: false, handle: 0n, taps: [] as number[] };
+    const teardown = (): void => {
+      const quietly = (f: () => void): void => { try { f(); } catch { /* keep tearing down */ } };
+      if (up.handle) quietly(() => native.stop(up.handle));
+      if (up.eal) {
+        for (const p of [...options.ports, ...up.taps]) {
+          quietly(() => { if (eal.validPort(p)) { eal.stop(p); eal.close(p); } });
+        }
+      }
+      if (up.handle) quietly(() => native.free(up.handle));
+      up.handle = 0n;
+      if (up.eal) quietly(() => { eal.cleanup(); });
+      up.eal = false;
+      quietly(() => removeLeftovers(filePrefix));
+    };
     try {
       ealUsed = true;
       native.affinitySave();
@@ -74,7 +90,7 @@ export class DpdkDriver implements RunningDriver {
       } finally {
         native.affinityRestore(); // EAL pinned this (Node's) thread to the main lcore
       }
-      undo.push(() => { eal.cleanup(); });
+      up.eal = true;
       const count = eal.portCount();
       const known = Array.from({ length: count }, (_, p) => `${p} ${eal.portName(p)}`).join(', ') || 'none';
       for (const p of options.ports) {
@@ -84,20 +100,17 @@ export class DpdkDriver implements RunningDriver {
       if ((options.passTo ?? 'tap') === 'tap') {
         for (const info of ports) {
           info.tap = createTap(info.port);
-          const tap = info.tap.port;
-          undo.push(() => { eal.stop(tap); eal.close(tap); });
+          up.taps.push(info.tap.port);
         }
       }
       const taps = ports.map((i) => i.tap?.port ?? NO_TAP);
-      const handle = native.create(options.ports, taps, workers, options.mbufs ?? 0);
-      undo.push(() => native.free(handle));
-      for (const p of options.ports) undo.push(() => { eal.stop(p); eal.close(p); });
+      up.handle = native.create(options.ports, taps, workers, options.mbufs ?? 0);
+      const handle = up.handle;
       if (options.poolFill) native.poolFill(handle, options.poolFill);
       native.start(handle, entry, options.workerCpus ? [...options.workerCpus] : null);
-      const release = (): void => { native.stop(handle); unwind(); };
-      return new DpdkDriver(handle, ports, workers, filePrefix, release);
+      return new DpdkDriver(handle, ports, workers, filePrefix, teardown);
     } catch (err) {
-      unwind();
+      teardown();
       throw err;
     }
   }

@@ -145,12 +145,14 @@ struct sluice_dpdk *sluice_dpdk_new(const uint16_t *ports, const uint16_t *taps,
 	return d;
 
 stop_ports:
+	/* Stopped here; closed by the caller (drivers/dpdk/driver.ts), which owns the ports.
+	 * The pool stays allocated until EAL goes: the queues of ports not yet closed (a TAP's
+	 * receive ring) still hold its mbufs, and the process is on its way out anyway. */
 	while (configured-- > 0) {
 		rte_eth_dev_stop(ports[configured]);
 		if (taps[configured] != SLUICE_DPDK_NO_TAP)
 			rte_eth_dev_stop(taps[configured]);
 	}
-	rte_mempool_free(d->pool);
 out:
 	free(d);
 	return NULL;
