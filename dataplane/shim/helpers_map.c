@@ -51,6 +51,24 @@ SLUICE_HELPER(map_peek_elem)
 	return (uint64_t)(m->ops->peek ? m->ops->peek(m, PTR(r2)) : -EINVAL);
 }
 
+/* bpf_map_lookup_percpu_elem(map, key, cpu): another CPU's value in a
+ * per-CPU map; NULL for a CPU beyond the map's slots. */
+SLUICE_HELPER(map_lookup_percpu_elem)
+{
+	U(r4); U(r5);
+	struct sluice_map *m = MAP(r1);
+	switch (m->type) {
+	case BPF_MAP_TYPE_PERCPU_ARRAY: case BPF_MAP_TYPE_PERCPU_HASH: case BPF_MAP_TYPE_LRU_PERCPU_HASH: break;
+	default: return 0;
+	}
+	if (r3 >= m->ncpus) return 0;
+	uint32_t mine = sluice_worker.cpu;
+	sluice_worker.cpu = (uint32_t)r3; /* the per-CPU lookups read the worker's slot */
+	void *v = m->ops->lookup(m, PTR(r2));
+	sluice_worker.cpu = mine;
+	return (uint64_t)(uintptr_t)v;
+}
+
 /* bpf_for_each_map_elem(map, callback, ctx, flags): callback(map, key, value,
  * ctx) for each element (this CPU's value in per-CPU maps) until it returns
  * 1; returns the number of elements visited. Arrays and hash maps only, as in

@@ -12,7 +12,7 @@
 	X(xdp_adjust_meta) X(xdp_adjust_tail) X(xdp_get_buff_len) X(xdp_load_bytes) X(xdp_store_bytes) \
 	X(check_mtu) X(csum_diff) X(trace_printk) X(trace_vprintk) X(ringbuf_output) X(ringbuf_reserve) \
 	X(ringbuf_submit) X(ringbuf_discard) X(ringbuf_query) X(perf_event_output) X(spin_lock) \
-	X(spin_unlock) X(loop) X(fib_lookup)
+	X(spin_unlock) X(loop) X(fib_lookup) X(snprintf) X(strncmp) X(map_lookup_percpu_elem)
 
 SLUICE_HELPERS(DECL)
 

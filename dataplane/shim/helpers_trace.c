@@ -113,6 +113,40 @@ SLUICE_HELPER(trace_printk)
 	return (uint64_t)emit((const char *)(uintptr_t)r1, (uint32_t)r2, args, 3);
 }
 
+/* bpf_snprintf(str, str_size, fmt, data, data_len): the same formats into a
+ * buffer; returns the length including the NUL (more than str_size when
+ * truncated; str stays NUL-terminated unless str_size is 0). */
+SLUICE_HELPER(snprintf)
+{
+	char *str = (char *)(uintptr_t)r1;
+	const char *fmt = (const char *)(uintptr_t)r3;
+	if ((r5 & 7) || r5 > MAX_ARGS * 8 || (r5 && !r4) || !fmt) return (uint64_t)-EINVAL;
+	uint64_t args[MAX_ARGS];
+	if (r5) memcpy(args, (const void *)(uintptr_t)r4, r5);
+	char msg[MSG_MAX + 1];
+	long n = format(fmt, (uint32_t)strnlen(fmt, MSG_MAX) + 1, args, (uint32_t)(r5 / 8), msg);
+	if (n < 0) return (uint64_t)n;
+	uint32_t size = (uint32_t)r2;
+	if (size) {
+		uint32_t copy = (uint32_t)n < size - 1 ? (uint32_t)n : size - 1;
+		memcpy(str, msg, copy);
+		str[copy] = '\0';
+	}
+	return (uint64_t)n + 1;
+}
+
+/* bpf_strncmp(s1, s1_sz, s2): -1, 0 or 1 as the kernel's strncmp. */
+SLUICE_HELPER(strncmp)
+{
+	U(r4); U(r5);
+	const unsigned char *a = (const unsigned char *)(uintptr_t)r1, *b = (const unsigned char *)(uintptr_t)r3;
+	for (uint32_t i = 0; i < (uint32_t)r2; i++) {
+		if (a[i] != b[i]) return a[i] < b[i] ? (uint64_t)-1 : 1;
+		if (!a[i]) break;
+	}
+	return 0;
+}
+
 /* bpf_trace_vprintk(fmt, fmt_size, data, data_len): data holds u64 args. */
 SLUICE_HELPER(trace_vprintk)
 {

@@ -84,6 +84,10 @@ if (requires('array maps', hasNativeLibrary())) {
       assert.is(signed(call(Fn.map_update_elem, m.address, keys.valueBase, v.valueBase, 0)), 0);
       assert.equal(m.lookupPerCpu(u32(1)), [u32(10), u32(99), u32(12)]);
       v.close();
+      // bpf_map_lookup_percpu_elem reads any CPU's slot
+      for (const cpu of [0, 1, 2]) assert.equal(readAt(call(195, m.address, keys.valueBase, cpu), 4), m.lookupPerCpu(u32(1))![cpu]);
+      assert.is(call(195, m.address, keys.valueBase, 3), 0n, 'beyond the map\'s CPUs');
+      assert.is(h.workerGet(), 1, 'the worker\'s own CPU is unchanged');
       assert.throws(() => m.updatePerCpu(u32(0), [u32(1)]), /1 per-CPU values given, the map has 3 CPUs/);
       assert.throws(() => m.update(u32(0), u64(1)), /use updatePerCpu/);
     } finally { h.workerSet(0); m.close(); keys.close(); }

@@ -112,6 +112,31 @@ if (requires('helpers', hasNativeLibrary())) {
     } finally { h.workerSet(0); mem.free(); }
   });
 
+  test('snprintf formats into a buffer; strncmp compares as the kernel\'s', () => {
+    const SNPRINTF = 165, STRNCMP = 182;
+    const mem = new NativeBuf(256);
+    const put = (s: string, at: number) => mem.bytes.set(new TextEncoder().encode(s + '\0'), at);
+    const str = (at: number) => new TextDecoder().decode(mem.bytes.subarray(at, mem.bytes.indexOf(0, at)));
+    try {
+      put('port %u of %d', 100);
+      const args = new DataView(mem.bytes.buffer, mem.bytes.byteOffset + 200, 16);
+      args.setBigUint64(0, 80n, true);
+      args.setBigUint64(8, 3n, true);
+      assert.is(signed(call(SNPRINTF, mem.address, 64, mem.at(100), mem.at(200), 16)), 'port 80 of 3'.length + 1);
+      assert.is(str(0), 'port 80 of 3');
+      assert.is(signed(call(SNPRINTF, mem.address, 5, mem.at(100), mem.at(200), 16)), 'port 80 of 3'.length + 1, 'truncated: the full length');
+      assert.is(str(0), 'port');
+      assert.is(signed(call(SNPRINTF, mem.address, 64, mem.at(100), mem.at(200), 12)), E.EINVAL);
+      put('abc', 0);
+      put('abd', 8);
+      put('abc', 16);
+      assert.is(signed(call(STRNCMP, mem.address, 3, mem.at(8))), -1);
+      assert.is(signed(call(STRNCMP, mem.at(8), 3, mem.address)), 1);
+      assert.is(signed(call(STRNCMP, mem.address, 4, mem.at(16))), 0);
+      assert.is(signed(call(STRNCMP, mem.address, 2, mem.at(8))), 0, 'only s1_sz bytes');
+    } finally { mem.free(); }
+  });
+
   test('bpf_loop: calls back nr_loops times or until the callback returns 1', () => {
     let seen: bigint[] = [];
     const cb = koffi.register((i: bigint, ctx: bigint) => { seen.push(BigInt(i)); assert.is(BigInt(ctx), 99n); return BigInt(i) === 4n ? 1n : 0n; }, cb5);
