@@ -16,6 +16,7 @@
   // ---- states after each step: registers, packet bytes, field layout ----
   var regsAt = [];
   var packetAt = []; // { bytes: [hex pairs], fields: [...] } shared between steps until a write
+  var movedAt = []; // true once a helper has moved the packet's start or end (offsets no longer line up with the input)
   (function () {
     var initial = ['0', 'ctx', '0', '0', '0', '0', '0', '0', '0', '0', 'fp'];
     var regs = initial;
@@ -38,6 +39,7 @@
           for (var i = 0; i < b.length; i++) packet.bytes[a.packetOffset + i] = b[i];
         });
       }
+      movedAt.push(!!s.packet || (k > 0 && movedAt[k - 1]));
       regsAt.push(regs);
       packetAt.push(packet);
     }
@@ -70,6 +72,12 @@
     f.lines.forEach(function (pair) {
       var row = el('div', 'src-line' + (executed[pair[0]] ? ' executed' : ''));
       row.dataset.line = pair[0];
+      if (executed[pair[0]]) {
+        row.title = 'click: the next step on this line';
+        row.addEventListener('click', (function (file, line) {
+          return function () { show(nextOnLine(file, line)); };
+        })(f.file, pair[0]));
+      }
       row.appendChild(el('span', 'no', String(pair[0])));
       row.appendChild(el('span', 'text', pair[1]));
       box.appendChild(row);
@@ -152,35 +160,25 @@
     return out;
   }
 
+  // The byte grid is built once per packet length and layout, then only updated:
+  // a step changes a few bytes, and large packets must stay quick to step through.
+  var grid = { length: -1, fields: null, cells: [] };
+  var input = pairs(T.input.hex);
+
   function renderPacket(p, s) {
-    var box = $('packet');
-    box.textContent = '';
+    if (grid.length !== p.bytes.length || grid.fields !== p.fields) buildGrid(p);
     var now = {};
     s.accesses.forEach(function (a) {
       if (a.packetOffset === undefined) return;
       for (var i = 0; i < a.size; i++) now[a.packetOffset + i] = a.kind;
     });
-    var input = pairs(T.input.hex);
-    var fieldOf = function (off) {
-      var best;
-      p.fields.forEach(function (f) {
-        if (f.offset <= off && off < f.offset + f.length && (!best || f.length < best.length)) best = f;
-      });
-      return best;
-    };
-    for (var at = 0; at < p.bytes.length; at += 16) {
-      var row = el('div', 'row');
-      row.appendChild(el('span', 'off', ('000' + at.toString(16)).slice(-4)));
-      for (var i = at; i < Math.min(at + 16, p.bytes.length); i++) {
-        var cls = 'byte' + (i % 16 === 8 ? ' gap' : '') + (touched[i] ? ' touched' : '') + (now[i] ? ' ' + now[i] : '') +
-          (!s.packet && input.length === p.bytes.length && input[i] !== p.bytes[i] ? ' changed' : '');
-        var b = el('span', cls, p.bytes[i]);
-        b.dataset.offset = i;
-        var f = fieldOf(i);
-        b.title = 'offset ' + i + (f ? '  ' + f.name + ' = ' + f.value : '');
-        row.appendChild(b);
-      }
-      box.appendChild(row);
+    var sameShape = input.length === p.bytes.length && !movedAt[current];
+    for (var i = 0; i < p.bytes.length; i++) {
+      var cell = grid.cells[i];
+      var cls = 'byte' + (i % 16 === 8 ? ' gap' : '') + (touched[i] ? ' touched' : '') + (now[i] ? ' ' + now[i] : '') +
+        (sameShape && input[i] !== p.bytes[i] ? ' changed' : '');
+      if (cell.className !== cls) cell.className = cls;
+      if (cell.textContent !== p.bytes[i]) cell.textContent = p.bytes[i];
     }
     var info = [];
     s.accesses.forEach(function (a) {
@@ -204,6 +202,38 @@
       tr.appendChild(el('td', 'value', f.value.length > 40 ? f.value.slice(0, 40) + '\u2026' : f.value));
       table.appendChild(tr);
     });
+  }
+
+  /** The first step after the current one (wrapping around) that ran `file:line`. */
+  function nextOnLine(file, line) {
+    for (var i = 1; i <= steps.length; i++) {
+      var k = (current + i) % steps.length, src = steps[k].source;
+      if (src && src.file === file && src.line === line) return k;
+    }
+    return current;
+  }
+
+  function buildGrid(p) {
+    var box = $('packet');
+    box.textContent = '';
+    grid = { length: p.bytes.length, fields: p.fields, cells: [] };
+    // Each byte's title names its field: the smallest field holding it.
+    var fieldOf = [];
+    p.fields.forEach(function (f) {
+      for (var i = f.offset; i < f.offset + f.length; i++) if (!fieldOf[i] || f.length < fieldOf[i].length) fieldOf[i] = f;
+    });
+    for (var at = 0; at < p.bytes.length; at += 16) {
+      var row = el('div', 'row');
+      row.appendChild(el('span', 'off', ('000' + at.toString(16)).slice(-4)));
+      for (var i = at; i < Math.min(at + 16, p.bytes.length); i++) {
+        var b = el('span', 'byte', p.bytes[i]);
+        b.dataset.offset = i;
+        b.title = 'offset ' + i + (fieldOf[i] ? '  ' + fieldOf[i].name + ' = ' + fieldOf[i].value : '');
+        row.appendChild(b);
+        grid.cells.push(b);
+      }
+      box.appendChild(row);
+    }
   }
 
   function basename(p) { return p.slice(p.lastIndexOf('/') + 1); }
@@ -237,7 +267,9 @@
     var key = function (k) { document.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true })); };
     expect(Number(slider.max) === steps.length - 1, 'slider max ' + slider.max + ' for ' + steps.length + ' steps');
     var reg = function (n) { return regRows[n].lastChild.textContent; };
-    for (var k = 0; k < steps.length; k++) {
+    // Every step of a short trace; about 2000 spread over a long one, the last included.
+    var stride = Math.max(1, Math.ceil(steps.length / 2000));
+    for (var k = 0; k < steps.length; k = k + stride < steps.length || k === steps.length - 1 ? k + stride : steps.length - 1) {
       slider.value = String(k);
       slider.dispatchEvent(new Event('input'));
       var s = steps[k];
@@ -272,6 +304,13 @@
       expect(current === 0, 'ArrowLeft moves back to step 0 (at ' + current + ')');
       key('End');
       expect(current === steps.length - 1, 'End moves to the last step');
+      var target = steps[steps.length - 1].source;
+      if (target) {
+        show(0);
+        srcRows[target.file + ':' + target.line].click();
+        expect(steps[current].source && steps[current].source.line === target.line, 'clicking an executed source line goes to a step on it');
+        key('End');
+      }
       $('prev').click();
       expect(current === Math.max(steps.length - 2, 0), 'the previous button steps back');
     }
