@@ -5,7 +5,7 @@
 // the spec's diff. The number of checks a lab has does not depend on how far a
 // submission gets, so scores compare: a step that fails marks the checks after
 // it "not run" and failed.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { messageOf } from '../../jit/errors.ts';
@@ -69,8 +69,7 @@ export async function gradeLab(lab: Lab, input: string = lab.starter, options: G
   // 1. Build.
   let object = input;
   if (input.endsWith('.c')) {
-    const dir = options.buildDir ?? join(tmpdir(), 'sluice-lab', lab.slug);
-    mkdirSync(dir, { recursive: true });
+    const dir = buildDirFor(lab, options.buildDir);
     const built = buildC(input, dir);
     object = built.object;
     if (!built.ok) {
@@ -148,6 +147,19 @@ export async function gradeLab(lab: Lab, input: string = lab.starter, options: G
 
   if (checks.some((c) => c.status === 'failed')) hints.push(`Background and hints: ${relative(process.cwd(), lab.readme) || lab.readme}`);
   return finish(object);
+}
+
+/** The given folder, else <tmp>/sluice-lab/<slug> (stable, so hints can name the object), else a fresh one (another user owns it). */
+function buildDirFor(lab: Lab, given: string | undefined): string {
+  if (given !== undefined) { mkdirSync(given, { recursive: true }); return given; }
+  const stable = join(tmpdir(), 'sluice-lab', lab.slug);
+  try {
+    mkdirSync(stable, { recursive: true });
+    accessSync(stable, constants.W_OK);
+    return stable;
+  } catch {
+    return mkdtempSync(join(tmpdir(), `sluice-lab-${lab.slug}-`));
+  }
 }
 
 function verifierDetails(err: VerifierError): string[] {
