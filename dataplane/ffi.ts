@@ -176,7 +176,12 @@ export interface HelperBindings {
   fibRouteDelete(family: number, addr: Uint8Array, prefixlen: number): number;
   fibNeighSet(family: number, addr: Uint8Array, mac: Uint8Array | null): number;
   fibDevSet(ifindex: number, mac: Uint8Array | null, src4: Uint8Array | null, src6: Uint8Array | null): number;
+  /** Address of sluice_tail_call(ctx, prog_array, index) (dataplane/shim/helpers_tail.c): a tail call made as a call. */
+  tailCallAddress(): bigint;
 }
+
+/** What sluice_tail_call returns when the tail call does not happen (the caller continues). */
+export const TAIL_CALL_FAILED = 0x8000000000007a11n;
 
 let maps: MapBindings | undefined;
 let helpers: HelperBindings | undefined;
@@ -279,6 +284,7 @@ export function helperBindings(): HelperBindings {
     fibRouteDelete: (f, a, p) => num(fibRouteDelete(f, a, p)),
     fibNeighSet: (f, a, m) => num(fibNeighSet(f, a, m)),
     fibDevSet: (i, m, s4, s6) => num(fibDevSet(i, m, s4, s6)),
+    tailCallAddress: () => toAddress(nativeLibrary().symbol('sluice_tail_call')),
   };
   return helpers;
 }

@@ -26,6 +26,8 @@
  *   unwind the current frame and jump to target (past its prologue)
  * The count lives in the JIT's frame or in the worker struct (reachable
  * through sluice_worker_current()); it is reset per packet.
+ * Or, simpler: sluice_tail_call (helpers_tail.c) makes the tail call as a
+ * call and returns the target's r0 (or SLUICE_TAIL_CALL_FAILED).
  */
 #ifndef SLUICE_HELPERS_H
 #define SLUICE_HELPERS_H
@@ -40,6 +42,11 @@
 #define U(x) ((void)(x))
 
 typedef uint64_t (*sluice_helper_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+
+/* A tail call made as a call (helpers_tail.c): the target's r0, or this
+ * marker when the tail call does not happen (the caller continues). */
+#define SLUICE_TAIL_CALL_FAILED 0x8000000000007a11ull
+uint64_t sluice_tail_call(uint64_t ctx, uint64_t prog_array, uint64_t index);
 
 uint64_t sluice_helper_address(uint32_t id);
 const char *sluice_helper_name(uint32_t id);
