@@ -180,6 +180,8 @@
       if (cell.className !== cls) cell.className = cls;
       if (cell.textContent !== p.bytes[i]) cell.textContent = p.bytes[i];
     }
+    var first = Object.keys(now).map(Number).sort(function (a, b) { return a - b; })[0];
+    if (first !== undefined && grid.cells[first]) scrollInto(grid.cells[first], $('packet'));
     var info = [];
     s.accesses.forEach(function (a) {
       if (a.packetOffset === undefined) return;
