@@ -143,7 +143,13 @@ export async function gradeLab(lab: Lab, input: string = lab.starter, options: G
   if (firstFailed) hints.push(...traceHint(lab, firstFailed.spec.spec, firstFailed.index, object));
 
   // 5. Live checks (topology labs).
-  if (lab.live) checks.push(...await liveChecks(lab, object, { run: options.live ?? true }));
+  if (lab.live) {
+    const live = await liveChecks(lab, object, { run: options.live ?? true });
+    checks.push(...live);
+    if (live.some((c) => c.status === 'failed')) {
+      hints.push(`Run the live setup by hand and watch it: ${relative(process.cwd(), join(lab.dir, 'topology.sh')) || 'topology.sh'} (its README section "Run it by hand").`);
+    }
+  }
 
   if (checks.some((c) => c.status === 'failed')) hints.push(`Background and hints: ${relative(process.cwd(), lab.readme) || lab.readme}`);
   return finish(object);
