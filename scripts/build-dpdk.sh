@@ -17,11 +17,14 @@ if [ ! -f build/libsluice.so ]; then
 fi
 # shellcheck disable=SC2046
 if ! "$CC" -O2 -g -fPIC -shared -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
-    $(pkg-config --cflags libdpdk) -o build/libsluice_dpdk.so drivers/dpdk/native/*.c \
+    $(pkg-config --cflags libdpdk) -o build/libsluice_dpdk.so.$$.tmp drivers/dpdk/native/*.c \
     -Lbuild -lsluice -Wl,-rpath,'$ORIGIN' $(pkg-config --libs libdpdk) -lpthread 2> build/dpdk-build.log; then
+  rm -f "build/libsluice_dpdk.so.$$.tmp"
   cat build/dpdk-build.log >&2
   echo "sluice: building build/libsluice_dpdk.so failed (log above, kept in build/dpdk-build.log)." >&2
   exit 1
 fi
-[ -s build/dpdk-build.log ] && cat build/dpdk-build.log >&2
+# Renamed into place, so that a sluice starting meanwhile loads either the old library or the new one, never half a file.
+mv -f build/libsluice_dpdk.so.$$.tmp build/libsluice_dpdk.so
+if [ -s build/dpdk-build.log ]; then cat build/dpdk-build.log >&2; fi
 echo "sluice: built build/libsluice_dpdk.so"

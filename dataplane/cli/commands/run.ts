@@ -26,13 +26,20 @@ interface DriverFrontEnd {
   available(): string | undefined;
   start(program: XdpProgram, values: Values, workers: number): RunningDriver;
   describe(driver: RunningDriver): string;
+  /** Cumulative counters per port as the device sees them (for --per-port), when the driver has ports. */
+  ports?(driver: RunningDriver): PortCounters[];
 }
+
+interface PortCounters { name: string; rx: number; tx: number; missed: number; errors: number }
 
 const DRIVERS: DriverFrontEnd[] = [
   {
     flag: 'dpdk', options: DPDK_OPTIONS, usage: DPDK_USAGE, available: dpdkAvailable,
     start: (program, values, workers) => startDpdk(program, values as Parameters<typeof startDpdk>[1], workers),
     describe: (d) => describeDpdk(d as DpdkDriver),
+    ports: (d) => (d as DpdkDriver).portStats().map(({ port, stats: s }) => ({
+      name: `port ${port}`, rx: Number(s.ipackets), tx: Number(s.opackets), missed: Number(s.imissed), errors: Number(s.ierrors + s.oerrors),
+    })),
   },
   {
     flag: 'afxdp', options: AFXDP_OPTIONS, usage: AFXDP_USAGE, available: afxdpAvailable,
@@ -43,7 +50,7 @@ const DRIVERS: DriverFrontEnd[] = [
 
 const COMMON = {
   prog: { type: 'string' }, workers: { type: 'string' }, stats: { type: 'string' }, json: { type: 'boolean' },
-  duration: { type: 'string' }, 'per-worker': { type: 'boolean' }, 'map-in': { type: 'string' },
+  duration: { type: 'string' }, 'per-worker': { type: 'boolean' }, 'per-port': { type: 'boolean' }, 'map-in': { type: 'string' },
 } as const;
 
 const USAGE = `Usage: sluice run OBJ --dpdk "<EAL args>" --port 0[,1…] [--workers N] [--pass-to tap|none]
@@ -58,6 +65,7 @@ bursts (no packet is lost or sees half a swap; the new object's maps start empty
   --stats T         live statistics every T (1s, 500ms; 0 for none; default 1s)
   --json            statistics and totals as JSON lines
   --per-worker      also show each worker's counters
+  --per-port        also show each port's receive/transmit rates and misses, as the device counts them
   --duration S      stop by itself after S seconds
   --map-in FILE     set map entries before starting, and again after each reload
                     ({"maps": {"<name>": [{"key": "<hex>", "value": "<hex>"}]}}, as sluice replay)
@@ -108,7 +116,8 @@ async function run(argv: string[]): Promise<number> {
   }
 
   const started = process.hrtime.bigint();
-  let last = { at: started, stats: sumStats(driver.workerStats()) };
+  const portsOf = (): PortCounters[] => (values['per-port'] && driverFe.ports ? driverFe.ports(driver) : []);
+  let last = { at: started, stats: sumStats(driver.workerStats()), ports: portsOf() };
   let swapping = false;
   const elapsed = (): number => Number(process.hrtime.bigint() - started) / 1e9;
 
@@ -117,12 +126,21 @@ async function run(argv: string[]): Promise<number> {
     const perWorker = driver.workerStats();
     const stats = sumStats(perWorker);
     const dt = Number(now - last.at) / 1e9;
-    if (json) out(JSON.stringify({ event: 'stats', t: round(elapsed()), rates: rates(stats, last.stats, dt), totals: stats, ...(values['per-worker'] ? { workers: perWorker } : {}) }));
-    else {
+    const ports = portsOf();
+    const portRates = ports.map((p, i) => {
+      const before = last.ports[i];
+      const r = (a: number, b = 0): number => (dt > 0 ? Math.round((a - b) / dt) : 0);
+      return { name: p.name, rx_pps: r(p.rx, before?.rx), tx_pps: r(p.tx, before?.tx), missed: p.missed, errors: p.errors };
+    });
+    if (json) {
+      out(JSON.stringify({ event: 'stats', t: round(elapsed()), rates: rates(stats, last.stats, dt), totals: stats,
+        ...(values['per-worker'] ? { workers: perWorker } : {}), ...(ports.length ? { ports: portRates } : {}) }));
+    } else {
       out(liveLine(elapsed(), stats, last.stats, dt));
       if (values['per-worker']) perWorker.forEach((w, i) => out(`    worker ${i}: rx ${w.rxPackets}  ${XDP_ACTIONS.map((a, k) => `${a.toLowerCase()} ${w.verdicts[k]}`).join('  ')}  tx ${w.txPackets}`));
+      for (const p of portRates) out(`    ${p.name}: rx ${si(p.rx_pps)}pps  tx ${si(p.tx_pps)}pps  missed ${p.missed}  errors ${p.errors}`);
     }
-    last = { at: now, stats };
+    last = { at: now, stats, ports };
   };
 
   const reload = async (): Promise<void> => {
@@ -214,7 +232,7 @@ const si = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 
 function liveLine(t: number, now: DriverStats, before: DriverStats, dt: number): string {
   const r = rates(now, before, dt) as Record<string, number>;
   const verdicts = XDP_ACTIONS.map((a) => `${a.toLowerCase()} ${si(r[`${a.toLowerCase()}_pps`]!)}`).join('  ');
-  return `${t.toFixed(1).padStart(7)}s  rx ${si(r.rx_pps!)}pps  ${verdicts}  tx ${si(r.tx_pps!)}pps  tx-dropped ${now.txDropped}  redirect-errors ${now.redirectErrors}`;
+  return `${t.toFixed(1).padStart(7)}s  rx ${si(r.rx_pps!)}pps  ${verdicts}  sent ${si(r.tx_pps!)}pps  tx-dropped ${now.txDropped}  redirect-errors ${now.redirectErrors}`;
 }
 
 function totalsTable(s: DriverStats, seconds: number, reason: string): string {
