@@ -163,7 +163,7 @@ function pointerArith(env: Env, insn: Instruction, op: number, is64: boolean, ds
     env.fail(`r${ptrReg} is a pointer (${showReg(ptr)}): the operator ${name} is not allowed on pointers, only + and - of a number`);
   }
   if (op === AluOp.SUB && !isPointer(dst)) env.fail(`r${insn.dst} -= r${insn.src}: a number minus a pointer is not allowed`);
-  if (ptr.type === RegType.MAP_VALUE_OR_NULL || ptr.type === RegType.MEM_OR_NULL) {
+  if (ptr.type === RegType.MAP_VALUE_OR_NULL || ptr.type === RegType.MEM_OR_NULL || ptr.type === RegType.MAP_PTR_OR_NULL) {
     env.fail(`arithmetic on r${ptrReg} (${ptr.type}) before it is checked against NULL: compare it with 0 first`);
   }
   if (!ARITH_OK.has(ptr.type)) env.fail(`arithmetic on r${ptrReg} (${ptr.type}) is not allowed`);

@@ -139,7 +139,7 @@ export function condJump(env: Env, st: VState, insn: Instruction): Outcome {
   const zero = (r: Reg): boolean => r.type === RegType.SCALAR && S.isConst(r.v) && r.v.value === 0n;
   const [ptr, other] = isPointer(dst) ? [dst, src] : [src, dst];
   if (zero(other) && (op === JmpOp.JEQ || op === JmpOp.JNE) && !is32) {
-    if (ptr.type === RegType.MAP_VALUE_OR_NULL || ptr.type === RegType.MEM_OR_NULL) {
+    if (ptr.type === RegType.MAP_VALUE_OR_NULL || ptr.type === RegType.MEM_OR_NULL || ptr.type === RegType.MAP_PTR_OR_NULL) {
       const isNull = cloneState(st), notNull = st;
       markNull(isNull, ptr, true);
       markNull(notNull, ptr, false);
@@ -176,9 +176,10 @@ function packetRange(st: VState, a: Reg, b: Reg, op: number): void {
 function markNull(st: VState, ptr: Reg, isNull: boolean): void {
   const id = ptr.id;
   forEachReg(st, (r) => {
-    if ((r.type !== RegType.MAP_VALUE_OR_NULL && r.type !== RegType.MEM_OR_NULL) || r.id !== id) return r;
+    if ((r.type !== RegType.MAP_VALUE_OR_NULL && r.type !== RegType.MEM_OR_NULL && r.type !== RegType.MAP_PTR_OR_NULL) || r.id !== id) return r;
     if (isNull) return scalar(S.ZERO);
-    return { ...r, type: r.type === RegType.MAP_VALUE_OR_NULL ? RegType.MAP_VALUE : RegType.MEM, id: 0 };
+    const type = r.type === RegType.MAP_VALUE_OR_NULL ? RegType.MAP_VALUE : r.type === RegType.MAP_PTR_OR_NULL ? RegType.MAP_PTR : RegType.MEM;
+    return { ...r, type, id: 0 };
   });
   if (isNull && ptr.ref) st.refs = st.refs.filter((x) => x !== ptr.ref);
 }

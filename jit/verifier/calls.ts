@@ -166,6 +166,10 @@ export function helperCall(env: Env, st: VState, id: number, pc: number): { prot
     case Ret.INTEGER: regs[0] = scalar(); break;
     case Ret.VOID: regs[0] = NOT_INIT; break;
     case Ret.MAP_VALUE_OR_NULL: {
+      if ((map!.type === MapType.ARRAY_OF_MAPS || map!.type === MapType.HASH_OF_MAPS) && map!.inner) {
+        regs[0] = pointer(RegType.MAP_PTR_OR_NULL, { map: map!.inner, id: env.newId() });
+        break;
+      }
       // Kernel 6.14+: an array lookup with a constant key below max_entries cannot fail.
       const k = map!.type === MapType.ARRAY || map!.type === MapType.PERCPU_ARRAY ? constantKey(env, st, key, map!.keySize) : undefined;
       regs[0] = k !== undefined && k < BigInt(map!.maxEntries)

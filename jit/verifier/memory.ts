@@ -62,6 +62,7 @@ export function access(env: Env, st: VState, regno: number, reg: Reg, off: numbe
       return env.fail(reg.note ? `r${regno} is no longer a pointer: ${reg.note}` : `r${regno} is not a pointer (${showReg(reg)}): invalid memory access through a number`);
     case RegType.MAP_VALUE_OR_NULL:
     case RegType.MEM_OR_NULL:
+    case RegType.MAP_PTR_OR_NULL:
       return env.fail(`r${regno} may be NULL (${reg.type}): compare it with 0 before the access`);
     case RegType.PKT_END:
     case RegType.MAP_PTR:

@@ -22,6 +22,7 @@ export enum RegType {
   PKT_META = 'pkt_meta',
   STACK = 'fp',
   MAP_PTR = 'map_ptr',
+  MAP_PTR_OR_NULL = 'map_ptr_or_null', // an inner map from a map-in-map lookup
   MAP_VALUE = 'map_value',
   MAP_VALUE_OR_NULL = 'map_value_or_null',
   MEM = 'mem', // ring-buffer record (size known)

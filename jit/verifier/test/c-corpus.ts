@@ -215,4 +215,35 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
   if (!t) return XDP_DROP;
   return t[p[0] & 31];
 }` },
+
+  { name: 'c: map-in-map lookup, then the inner map', source: `${HEAD}
+struct inner { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 4); __type(key, __u32); __type(value, __u64); };
+struct inner inner0 SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS); __uint(max_entries, 2); __type(key, __u32); __array(values, struct inner); } outer SEC(".maps") = { .values = { &inner0 } };
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  __u32 k = ctx->rx_queue_index & 1;
+  void *m = bpf_map_lookup_elem(&outer, &k);
+  if (!m) return XDP_PASS;
+  __u32 j = 2;
+  __u64 *v = bpf_map_lookup_elem(m, &j);
+  if (v) *v += 1;
+  return XDP_PASS;
+}` },
+  { name: 'c: 3,700 instructions of unrolled parsing (the benchmark size)', source: `${HEAD}
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 256); __type(key, __u32); __type(value, __u64); } hist SEC(".maps");
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  unsigned char *p = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  __u32 acc = 0;
+  #pragma clang loop unroll(full)
+  for (int i = 0; i < 200; i++) {
+    if (p + i + 1 > end) break;
+    acc = acc * 31 + p[i];
+    if ((acc & 0xff) == i) {
+      __u32 k = acc & 0xff;
+      __u64 *v = bpf_map_lookup_elem(&hist, &k);
+      if (v) *v += 1;
+    }
+  }
+  return acc & 1 ? XDP_PASS : XDP_DROP;
+}` },
 ];
