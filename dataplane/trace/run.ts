@@ -3,8 +3,6 @@
 // set up exactly as the 'interp' engine sets it up (createInterpVm: native
 // xdp_buff and frame, native helpers, map storage in place), with a hook
 // around helper calls to record their arguments and results.
-import { readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import koffi from 'koffi';
 import { RunError } from '../../jit/errors.ts';
 import { Class, JmpOp, classOf, opOf } from '../../jit/isa/opcode.ts';
@@ -19,7 +17,8 @@ import type { Helper } from '../../jit/interp/interpreter.ts';
 import type { Memory } from '../../jit/interp/memory.ts';
 import { verdictName, type PacketMeta, type XdpObject, type XdpProgram } from '../runtime.ts';
 import { describeArgs, describeResult } from './helpers.ts';
-import type { AccessView, HelperCallView, PacketView, SourceFile, SourcePos, Step, Trace, TraceEnd } from './model.ts';
+import type { AccessView, HelperCallView, PacketView, SourcePos, Step, Trace, TraceEnd } from './model.ts';
+import { sourceFiles } from './sources.ts';
 import { hexBytes, Namer, type PacketState, scalar } from './symbols.ts';
 
 export interface TraceOptions extends PacketMeta {
@@ -237,43 +236,4 @@ export function packetView(bytes: Uint8Array): PacketView {
 function show(v: FieldValue | undefined): string {
   if (v === undefined) return '(absent)';
   return typeof v === 'number' && v >= 10 ? `${v} (0x${v.toString(16)})` : String(v);
-}
-
-/**
- * The source files behind the program: every line the line info names, and the
- * whole file when it can be found (as named, or beside the object) and agrees
- * with the line info.
- */
-function sourceFiles(lines: readonly (SourceLine | undefined)[], steps: readonly Step[], objectPath?: string): SourceFile[] {
-  const files = new Map<string, Map<number, string>>();
-  for (const l of lines) {
-    if (!l) continue;
-    let m = files.get(l.file);
-    if (!m) files.set(l.file, m = new Map());
-    if (l.text !== '') m.set(l.line, l.text);
-  }
-  return [...files].map(([file, known]) => {
-    const executed = [...new Set(steps.filter((s) => s.source?.file === file).map((s) => s.source!.line))].sort((a, b) => a - b);
-    const whole = readSource(file, known, objectPath);
-    const entries: [number, string][] = whole
-      ? whole.map((text, i) => [i + 1, text])
-      : [...known].sort((a, b) => a[0] - b[0]);
-    return { file, lines: entries, executed };
-  });
-}
-
-function readSource(file: string, known: Map<number, string>, objectPath?: string): string[] | undefined {
-  const candidates = [file];
-  if (objectPath) candidates.push(join(dirname(objectPath), file), join(dirname(objectPath), basename(file)));
-  for (const path of candidates) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      continue;
-    }
-    const all = text.split('\n');
-    if ([...known].every(([n, t]) => all[n - 1]?.trimEnd() === t.trimEnd())) return all;
-  }
-  return undefined;
 }
