@@ -144,6 +144,8 @@ export interface MapBindings {
   bench(map: bigint, keys: Uint8Array, nkeys: number, iterations: number, op: number, value: Uint8Array, found: BigUint64Array): bigint;
   /** Bytes of native memory the map holds. */
   memory(map: bigint): bigint;
+  /** Declares a struct bpf_spin_lock at byte `offset` of the values (from BTF): 0 or -EINVAL. */
+  setSpinLock(map: bigint, offset: number): number;
   /** Batch dump: up to max entries in get_next_key order after key `after` (null: from the first); the count or -errno. */
   dump(map: bigint, after: NativePointer, keys: Uint8Array, values: Uint8Array, max: number): number;
 }
@@ -209,6 +211,7 @@ export function mapBindings(): MapBindings {
   const hammerStop = declare('long sluice_hammer_stop(void *h, void *out)');
   const bench = declare('uint64_t sluice_bench_map(void *m, void *keys, uint32_t nkeys, uint64_t iterations, uint32_t op, void *value, void *found)');
   const memory = declare('uint64_t sluice_map_memory(void *m)');
+  const setSpinLock = declare('long sluice_map_set_spin_lock(void *m, uint32_t off)');
   const dump = declare('long sluice_map_dump(void *m, void *after, void *keys, void *values, uint32_t max)');
   maps = {
     create: (name, type, k, v, n, f, c, err) => toAddress(create(name, type, k, v, n, f, c, err, err.length)),
@@ -231,6 +234,7 @@ export function mapBindings(): MapBindings {
     bench: (m, keys, n, it, op, v, found) => BigInt(bench(m, keys, n, it, op, v, found) as number | bigint),
     memory: (m) => BigInt(memory(m) as number | bigint),
     dump: (m, a, k, v, max) => num(dump(m, a, k, v, max)),
+    setSpinLock: (m, off) => num(setSpinLock(m, off)),
   };
   return maps;
 }

@@ -53,7 +53,8 @@ static void *array_lookup(struct sluice_map *m, const void *key)
 static long array_check(struct sluice_map *m, const void *key, uint64_t flags)
 {
 	if ((flags & ~(uint64_t)BPF_F_LOCK) > BPF_EXIST) return -EINVAL;
-	if (flags & BPF_F_LOCK) return -EINVAL; /* no bpf_spin_lock field without BTF */
+	if ((flags & BPF_F_LOCK) && !m->lock_off) return -EINVAL; /* no bpf_spin_lock declared */
+	flags &= ~(uint64_t)BPF_F_LOCK;
 	if (idx(key) >= m->max_entries) return -E2BIG;
 	if (flags == BPF_NOEXIST) return -EEXIST;
 	return 0;
@@ -63,7 +64,10 @@ static long array_update(struct sluice_map *m, const void *key, const void *valu
 {
 	long rc = array_check(m, key, flags);
 	if (rc) return rc;
-	sluice_copy_words(array_lookup(m, key), value, m->value_size);
+	void *v = array_lookup(m, key);
+	if (flags & BPF_F_LOCK) sluice_value_lock(m, v);
+	sluice_copy_value(m, v, value);
+	if (flags & BPF_F_LOCK) sluice_value_unlock(m, v);
 	return 0;
 }
 
@@ -72,7 +76,13 @@ static long array_update_sys(struct sluice_map *m, const void *key, const void *
 	long rc = array_check(m, key, flags);
 	if (rc) return rc;
 	uint32_t i = idx(key);
-	if (!percpu(m)) { sluice_copy_words(m->values + (uint64_t)i * m->elem_size, value, m->value_size); return 0; }
+	if (!percpu(m)) {
+		uint8_t *v = m->values + (uint64_t)i * m->elem_size;
+		if (flags & BPF_F_LOCK) sluice_value_lock(m, v);
+		sluice_copy_value(m, v, value);
+		if (flags & BPF_F_LOCK) sluice_value_unlock(m, v);
+		return 0;
+	}
 	for (uint32_t c = 0; c < m->ncpus; c++)
 		sluice_copy_words(slot(m, i, c), (const uint8_t *)value + (uint64_t)c * m->elem_size, m->value_size);
 	return 0;

@@ -73,12 +73,19 @@ export class MapHandle {
     return all && this.split(all);
   }
 
+  /** Declares the struct bpf_spin_lock at byte `offset` of each value (the loader reads it from BTF):
+   *  updates then leave that word alone, and UpdateFlag.Lock takes it around the copy. */
+  setSpinLock(offset: number): void {
+    const rc = this.native.setSpinLock(this.live(), offset);
+    if (rc < 0) throw new MapError(`map '${this.name}': no bpf_spin_lock at byte ${offset} (a 4-aligned offset inside the value, in an array or hash map)`);
+  }
+
   /** 0 or the kernel's -errno (-EEXIST, -ENOENT, -E2BIG, -EINVAL, ...). */
-  tryUpdate(key: Uint8Array, value: Uint8Array, flags: UpdateFlag = UpdateFlag.Any): number {
+  tryUpdate(key: Uint8Array, value: Uint8Array, flags: number = UpdateFlag.Any): number {
     return this.native.update(this.live(), this.checkKey(key), this.checkValue(value), BigInt(flags));
   }
 
-  update(key: Uint8Array, value: Uint8Array, flags: UpdateFlag = UpdateFlag.Any): void {
+  update(key: Uint8Array, value: Uint8Array, flags: number = UpdateFlag.Any): void {
     const rc = this.tryUpdate(key, value, flags);
     if (rc < 0) throw new MapOpError(this.name, 'update', rc);
   }

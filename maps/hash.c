@@ -232,6 +232,7 @@ static void fill_value(struct sluice_map *m, struct helem *e, const void *value,
 	uint8_t *v = evalue(h, e);
 	if (!h->is_percpu) {
 		memcpy(v, value, h->store_size);
+		if (m->lock_off) memset(v + m->lock_off - 1, 0, 4); /* a new element's lock starts free */
 		return;
 	}
 	uint32_t cpu = sluice_worker_cpu();
@@ -247,7 +248,11 @@ static void write_in_place(struct sluice_map *m, struct helem *e, const void *va
 {
 	struct htab *h = H(m);
 	uint8_t *v = evalue(h, e);
-	if (!h->is_percpu) { sluice_copy_words(v, value, h->store_size); return; }
+	if (!h->is_percpu) {
+		if (m->type == BPF_MAP_TYPE_HASH_OF_MAPS) sluice_copy_words(v, value, h->store_size);
+		else sluice_copy_value(m, v, value);
+		return;
+	}
 	if (!sys) { sluice_copy_words(v + (uint64_t)sluice_worker_cpu() * m->elem_size, value, m->value_size); return; }
 	for (uint32_t c = 0; c < m->ncpus; c++)
 		sluice_copy_words(v + (uint64_t)c * m->elem_size, (const uint8_t *)value + (uint64_t)c * m->elem_size, m->value_size);
@@ -290,7 +295,27 @@ static struct sluice_map *inner_of(struct sluice_map *m, struct helem *e)
 static long do_update(struct sluice_map *m, const void *key, const void *value, uint64_t flags, int sys)
 {
 	struct htab *h = H(m);
-	if ((flags & ~(uint64_t)BPF_F_LOCK) > BPF_EXIST || (flags & BPF_F_LOCK)) return -EINVAL;
+	if ((flags & ~(uint64_t)BPF_F_LOCK) > BPF_EXIST) return -EINVAL;
+	if (flags & BPF_F_LOCK) {
+		/* as the kernel: an existing element is updated in place under its
+		 * bpf_spin_lock; an absent key is inserted as without the flag */
+		if (!m->lock_off) return -EINVAL;
+		flags &= ~(uint64_t)BPF_F_LOCK;
+		sluice_read_lock();
+		uint32_t hh = hash_key(key, m->key_size, h->seed);
+		struct helem *e = find(m, bucket_of(h, hh), hh, key);
+		long done = 1;
+		if (e && flags == BPF_NOEXIST) done = -EEXIST;
+		else if (e) {
+			uint8_t *v = evalue(h, e);
+			sluice_value_lock(m, v);
+			sluice_copy_value(m, v, value);
+			sluice_value_unlock(m, v);
+			done = 0;
+		}
+		sluice_read_unlock();
+		if (done != 1) return done;
+	}
 	uint8_t buf[16];
 	long rc = stored_value(m, value, buf, &value);
 	if (rc) return rc;

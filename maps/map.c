@@ -278,3 +278,14 @@ void sluice_big_free(void *p, uint64_t size)
 	if (size < HUGE_2M) { free(p); return; }
 	munmap(p, (size + HUGE_2M - 1) & ~(HUGE_2M - 1));
 }
+
+long sluice_map_set_spin_lock(struct sluice_map *m, uint32_t off)
+{
+	switch (m->type) {
+	case BPF_MAP_TYPE_ARRAY: case BPF_MAP_TYPE_HASH: case BPF_MAP_TYPE_LRU_HASH: break;
+	default: return -EINVAL; /* the kernel allows bpf_spin_lock in these only (and local storage) */
+	}
+	if ((off & 3) || (uint64_t)off + 4 > m->value_size) return -EINVAL;
+	m->lock_off = off + 1;
+	return 0;
+}

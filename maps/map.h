@@ -75,6 +75,7 @@ struct sluice_map {
 	int lock;                  /* map-wide writer lock (spin) */
 	uint32_t outer_refs;       /* slots of map-in-map maps holding this map */
 	uint32_t dead;             /* closed, destroyed when outer_refs drops to 0 */
+	uint32_t lock_off;         /* struct bpf_spin_lock in the value at lock_off - 1 (0: none) */
 	void *impl;                /* type-specific state */
 };
 
@@ -149,6 +150,33 @@ static inline void sluice_copy_words(void *dst, const void *src, uint32_t n)
 }
 
 static inline uint32_t sluice_round_up8(uint32_t n) { return (n + 7) & ~7u; }
+
+/* A value copy that leaves the value's bpf_spin_lock alone, as the kernel's
+ * copy_map_value does (a program may hold it). */
+static inline void sluice_copy_value(const struct sluice_map *m, void *dst, const void *src)
+{
+	if (!m->lock_off) { sluice_copy_words(dst, src, m->value_size); return; }
+	uint32_t off = m->lock_off - 1;
+	sluice_copy_words(dst, src, off);
+	sluice_copy_words((uint8_t *)dst + off + 4, (const uint8_t *)src + off + 4, m->value_size - off - 4);
+}
+
+/* BPF_F_LOCK: the value's own bpf_spin_lock around a control-plane copy. */
+static inline void sluice_value_lock(const struct sluice_map *m, void *value)
+{
+	uint32_t *l = (uint32_t *)((uint8_t *)value + m->lock_off - 1);
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(l, __ATOMIC_RELAXED)) __builtin_ia32_pause();
+}
+static inline void sluice_value_unlock(const struct sluice_map *m, void *value)
+{
+	__atomic_store_n((uint32_t *)((uint8_t *)value + m->lock_off - 1), 0, __ATOMIC_RELEASE);
+}
+
+/* Declares a struct bpf_spin_lock at byte `off` of the values (from BTF):
+ * updates then leave it alone and accept BPF_F_LOCK. Arrays and (LRU) hash
+ * maps only, before any value is written; -EINVAL otherwise. */
+long sluice_map_set_spin_lock(struct sluice_map *m, uint32_t off);
 
 /* Type constructors (one per C file). */
 int sluice_array_init(struct sluice_map *m, char *err, uint32_t errlen);

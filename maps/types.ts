@@ -21,11 +21,13 @@ export enum MapType {
   RingBuf = 27,
 }
 
-/** Update flags (BPF_ANY, BPF_NOEXIST, BPF_EXIST). */
+/** Update flags (BPF_ANY, BPF_NOEXIST, BPF_EXIST; BPF_F_LOCK may be or'ed in). */
 export enum UpdateFlag {
   Any = 0,
   NoExist = 1,
   Exist = 2,
+  /** BPF_F_LOCK: copy under the value's bpf_spin_lock (MapHandle.setSpinLock). */
+  Lock = 4,
 }
 
 /** Map creation flags (map_flags). */

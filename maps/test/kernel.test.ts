@@ -16,7 +16,7 @@ const STRERROR: Record<string, string> = {
   'No space left on device': 'ENOSPC', 'Invalid argument': 'EINVAL', 'Operation not supported': 'EOPNOTSUPP',
   'Unknown error 524': 'ENOTSUPP', 'Bad file descriptor': 'EBADF',
 };
-const FLAG_WORD = { [UpdateFlag.Any]: 'any', [UpdateFlag.NoExist]: 'noexist', [UpdateFlag.Exist]: 'exist' } as const;
+const FLAG_WORD: Record<number, string> = { [UpdateFlag.Any]: 'any', [UpdateFlag.NoExist]: 'noexist', [UpdateFlag.Exist]: 'exist' };
 
 type Outcome = string; // 'ok' or an errno name
 interface Step { op: 'update' | 'delete' | 'lookup' | 'push' | 'pop'; key?: Uint8Array; value?: Uint8Array; flags?: UpdateFlag }
@@ -45,7 +45,7 @@ function kernelCreate(def: MapDef): Outcome {
 function kernelStep(name: string, s: Step): Outcome {
   const p = ['pinned', pin(name)];
   switch (s.op) {
-    case 'update': return bpftool(['map', 'update', ...p, 'key', 'hex', ...hexArgs(s.key!), 'value', 'hex', ...hexArgs(s.value!), FLAG_WORD[s.flags ?? UpdateFlag.Any]]).error;
+    case 'update': return bpftool(['map', 'update', ...p, 'key', 'hex', ...hexArgs(s.key!), 'value', 'hex', ...hexArgs(s.value!), FLAG_WORD[s.flags ?? UpdateFlag.Any] ?? 'any']).error;
     case 'delete': return bpftool(['map', 'delete', ...p, 'key', 'hex', ...hexArgs(s.key!)]).error;
     case 'push': return bpftool(['map', 'push', ...p, 'value', 'hex', ...hexArgs(s.value!)]).error;
     case 'pop': { const r = bpftool(['map', 'pop', ...p]); return r.ok ? `ok ${valueOf(r.out)}` : r.error; }
