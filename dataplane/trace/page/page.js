@@ -123,7 +123,7 @@
       var line = el('div', 'insn ' + (i < k ? 'past' : i === k ? 'current' : 'future'));
       line.dataset.step = i;
       line.appendChild(el('span', 'pc', String(st.pc)));
-      line.appendChild(el('span', 'text', indent(st.depth) + st.text));
+      line.appendChild(el('span', 'text', indent(st.depth) + st.text + (st.call ? '  ; ' + st.call.name : '')));
       line.addEventListener('click', (function (n) { return function () { show(n); }; })(i));
       list.appendChild(line);
       if (i === k) var cur = line;
