@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { XdpProgram, PacketMeta } from '../../dataplane/runtime.ts';
 import { XDP_ACTIONS } from '../../dataplane/runtime.ts';
 import { FrameBurst } from './burst.ts';
+import { SluiceError } from '../../jit/errors.ts';
 import { LinkType, openCapture, createCaptureFile, type CaptureError, type CaptureWriter } from './capture.ts';
 
 export const REPLAY_BURST = 64;
@@ -49,7 +50,13 @@ export async function replay(prog: XdpProgram, path: string, options: ReplayOpti
   const stats: ReplayStats = { packets: 0, bytes: 0, verdicts: XDP_ACTIONS.map(() => 0), other: 0, runNs: 0, wallNs: 0, outputs: {} };
   const writers = new Map<number, CaptureWriter>();
   const started = process.hrtime.bigint();
-  if (options.outDir !== undefined) mkdirSync(options.outDir, { recursive: true });
+  if (options.outDir !== undefined) {
+    try {
+      mkdirSync(options.outDir, { recursive: true });
+    } catch (err) {
+      throw new SluiceError(`cannot use ${options.outDir} as the output directory: ${(err as Error).message}`, { cause: err });
+    }
+  }
 
   const writerFor = (verdict: number): CaptureWriter | undefined => {
     if (options.outDir === undefined || verdict > 4) return undefined;
