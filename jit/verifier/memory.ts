@@ -195,7 +195,8 @@ export function writeStack(env: Env, stack: (Slot | undefined)[], pos: number, s
     stack[slotOf(pos)] = { bytes: [Byte.SPILL, Byte.SPILL, Byte.SPILL, Byte.SPILL, Byte.SPILL, Byte.SPILL, Byte.SPILL, Byte.SPILL], spilled: value };
     return;
   }
-  if (isPointer(value) && env.strict) env.fail(`a partial spill of a pointer (${size} bytes) to the stack leaks it as a number`);
+  // The kernel refuses pointer spills of less than 8 bytes outright ("invalid size of register spill").
+  if (isPointer(value)) env.fail(`invalid size of register spill: a pointer (${showReg(value)}) is stored to the stack with ${size} bytes; pointers spill as 8 aligned bytes`);
   const zero = value.type === RegType.SCALAR && isConst(value.v) && value.v.value === 0n;
   if (value.type === RegType.SCALAR && pos % 8 === 0 && !zero && (size === 4 || size === 2)) {
     // A narrower scalar spill at the slot's start keeps its bounds, as the kernel's partial spills do.
@@ -217,6 +218,9 @@ export function readStack(env: Env, stack: readonly (Slot | undefined)[], pos: n
     const spilledSize = slot.bytes.filter((b) => b === Byte.SPILL).length;
     if (size === spilledSize && slot.bytes.slice(0, size).every((b) => b === Byte.SPILL)) return slot.spilled;
     if (size === 8 && spilledSize === 8) return slot.spilled;
+    if (isPointer(slot.spilled) && size !== 8) {
+      env.fail(`invalid size of register fill: fp${pos} holds a spilled pointer (${showReg(slot.spilled)}), read with ${size} bytes instead of 8`);
+    }
     if (slot.spilled.type === RegType.SCALAR && size < spilledSize) {
       return scalar(isConst(slot.spilled.v) ? constant(slot.spilled.v.value & ((1n << BigInt(size * 8)) - 1n)) : unknownOfSize(size));
     }

@@ -565,6 +565,26 @@ f1:
   r1 = *(u64 *)(r0 + 0)
   r0 = 2
   exit` },
+  { name: 'ctx pointer moved by a constant, then read', error: 'moved ctx pointer', asm: `
+  r1 += 4
+  r0 = *(u32 *)(r1 + 0)
+  r0 = 2
+  exit` },
+  { name: 'pointer spilled with 4 bytes', error: 'invalid size of register spill', asm: `
+  *(u32 *)(r10 - 8) = r1
+  r0 = 2
+  exit` },
+  { name: 'spilled pointer filled with 4 bytes', error: 'invalid size of register fill', asm: `
+  *(u64 *)(r10 - 8) = r1
+  r0 = *(u32 *)(r10 - 8)
+  r0 = 2
+  exit` },
+  { name: 'spilled pointer partly overwritten, then used', error: 'is not a pointer', asm: `
+  *(u64 *)(r10 - 8) = r1
+  *(u8 *)(r10 - 8) = 0
+  r1 = *(u64 *)(r10 - 8)
+  r0 = *(u32 *)(r1 + 0)
+  exit` },
 ];
 
 export const SAFE: Case[] = [
