@@ -102,7 +102,12 @@ export function helperCall(env: Env, st: VState, id: number, pc: number): { prot
       case Arg.UNINIT_MEM:
       case Arg.OPTIONAL_MEM: {
         const sizeReg = regs[n + 1]!;
-        if (kind === Arg.OPTIONAL_MEM && r.type === RegType.SCALAR && S.isConst(r.v) && r.v.value === 0n) return;
+        if (kind === Arg.OPTIONAL_MEM && r.type === RegType.SCALAR && S.isConst(r.v) && r.v.value === 0n) {
+          if (sizeReg.type !== RegType.SCALAR || !S.isConst(sizeReg.v) || sizeReg.v.value !== 0n) {
+            env.fail(`${what} is NULL, so its size (r${n + 1}) must be 0, not ${showReg(sizeReg)}`);
+          }
+          return;
+        }
         const zeroOk = proto.args[i + 1] === Arg.SIZE_OR_ZERO;
         const sz = checkSize(env, proto, n + 1, sizeReg, zeroOk);
         if (sz === 0) return;
@@ -124,7 +129,11 @@ export function helperCall(env: Env, st: VState, id: number, pc: number): { prot
         released = r.ref;
         return;
       case Arg.SPIN_LOCK:
-        if (r.type !== RegType.MAP_VALUE) env.fail(`${what} must point to a bpf_spin_lock in a map value, not ${showReg(r)}`);
+        if (r.type !== RegType.MAP_VALUE || !S.isConst(r.v)) env.fail(`${what} must point to a bpf_spin_lock in a map value (constant offset), not ${showReg(r)}`);
+        // The kernel finds the lock through the value's BTF type; without one it refuses.
+        if (!r.map!.valueTypeId) env.fail(`${what}: map '${r.map!.name}' has no BTF value type, so it holds no bpf_spin_lock`);
+        if ((r.off + Number(r.v.value)) % 4 !== 0) env.fail(`${what}: a bpf_spin_lock is 4-byte aligned, offset ${r.off + Number(r.v.value)} is not`);
+        helperMemory(env, st, n, r, 4, 'write', what);
         return;
       case Arg.FUNC:
         if (r.type !== RegType.FUNC) env.fail(`${what} must be a callback function (a subprogram address), not ${showReg(r)}`);

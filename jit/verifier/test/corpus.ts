@@ -585,6 +585,34 @@ f1:
   r1 = *(u64 *)(r10 - 8)
   r0 = *(u32 *)(r1 + 0)
   exit` },
+  { name: 'csum_diff from NULL with a non-zero size', error: 'is NULL, so its size (r2) must be 0', asm: `
+  r1 = 0
+  r2 = 4
+  r3 = 0
+  r4 = 0
+  r5 = 0
+  call 28
+  r0 = 2
+  exit` },
+  { name: 'spin_lock in a map without BTF', maps: ['array'], error: 'has no BTF value type', asm: `
+  *(u32 *)(r10 - 4) = 0
+  r2 = r10
+  r2 += -4
+  r1 = map_fd(0) ll
+  call 1
+  r1 = r0
+  call 93
+  r0 = 2
+  exit` },
+  // Borderline cases probed against the kernel (all agree).
+  { name: 'callee writes past caller frame', error: 'outside the 512-byte frame', asm: `r1 = r10\n r1 += -8\n call f\n r0 = 2\n exit\nf:\n *(u64 *)(r1 - 512) = 0\n r0 = 0\n exit` },
+  { name: 'ctx field 12 read as u64', error: 'invalid access to xdp_md', asm: `r0 = *(u64 *)(r1 + 12)\n r0 = 2\n exit` },
+  { name: 'ctx data read as u64', error: 'invalid access to xdp_md', asm: `r0 = *(u64 *)(r1 + 0)\n r0 = 2\n exit` },
+  { name: 'pkt pointer with var off negative checked', error: 'variable offset is unbounded', asm: `${PKT}\n r4 = *(u32 *)(r1 + 12)\n r2 += r4\n r5 = r2\n r5 += 4\n if r5 > r3 goto +1\n r0 = *(u32 *)(r2 + 0)\n r0 = 2\n exit` },
+  { name: 'redirect_map on hash', error: 'cannot be used with map', maps: ['hash'], asm: `r1 = map_fd(0) ll\n r2 = 0\n r3 = 0\n call 51\n exit` },
+  { name: 'lookup on ringbuf', error: 'cannot be used with map', maps: ['ringbuf'], asm: `*(u32 *)(r10 - 4) = 0\n r2 = r10\n r2 += -4\n r1 = map_fd(0) ll\n call 1\n r0 = 2\n exit` },
+  { name: 'pointer and', error: 'not allowed on pointers', asm: `r1 &= 1\n r0 = 2\n exit` },
+  { name: 'two lookups one null check', error: 'may be NULL', maps: ['hash'], asm: `*(u64 *)(r10 - 8) = 0\n r2 = r10\n r2 += -8\n r1 = map_fd(0) ll\n call 1\n r6 = r0\n r2 = r10\n r2 += -8\n r1 = map_fd(0) ll\n call 1\n if r6 == 0 goto +1\n r0 = *(u64 *)(r0 + 0)\n r0 = 2\n exit` },
 ];
 
 export const SAFE: Case[] = [
@@ -934,4 +962,30 @@ f1:
   call 7
   r0 &= 3
   exit` },
+  // Borderline cases probed against the kernel (all agree).
+  { name: 'half-initialised stack read', asm: `*(u32 *)(r10 - 8) = 1\n r0 = *(u64 *)(r10 - 8)\n r0 = 2\n exit` },
+  { name: 'var-offset stack write', asm: `r2 = *(u32 *)(r1 + 12)\n r2 &= 8\n r1 = r10\n r1 += -16\n r1 += r2\n *(u64 *)(r1 + 0) = 0\n r0 = 2\n exit` },
+  { name: 'var-offset stack read', asm: `*(u64 *)(r10 - 8) = 0\n *(u64 *)(r10 - 16) = 0\n r2 = *(u32 *)(r1 + 12)\n r2 &= 8\n r1 = r10\n r1 += -16\n r1 += r2\n r0 = *(u64 *)(r1 + 0)\n r0 = 2\n exit` },
+  { name: 'or_null compared with 1', maps: ['hash'], asm: `*(u64 *)(r10 - 8) = 0\n r2 = r10\n r2 += -8\n r1 = map_fd(0) ll\n call 1\n if r0 == 1 goto +1\n r0 = 2\n r0 = 2\n exit` },
+  { name: 'bounded loop 1000', asm: `r1 = 0\nl:\n r1 += 1\n if r1 < 1000 goto l\n r0 = 2\n exit` },
+  { name: 'countdown loop', asm: `r1 = 10\nl:\n r1 -= 1\n if r1 != 0 goto l\n r0 = 2\n exit` },
+  { name: 'ringbuf_output size 0', maps: ['ringbuf'], asm: `*(u64 *)(r10 - 8) = 0\n r2 = r10\n r2 += -8\n r3 = 0\n r4 = 0\n r1 = map_fd(0) ll\n call 130\n r0 = 2\n exit` },
+  { name: 'atomic fetch on uninit stack', asm: `r1 = 1\n r1 = atomic_fetch_add((u64 *)(r10 - 8), r1)\n r0 = 2\n exit` },
+  { name: 'return 1000', asm: `r0 = 1000\n exit` },
+  { name: 'return -1', asm: `r0 = -1\n exit` },
+  { name: 'division by register zero', asm: `r0 = 2\n r1 = 0\n r0 /= r1\n exit` },
+  { name: 'adjust_meta then meta check', asm: `r6 = r1\n r2 = -8\n call 54\n r2 = *(u32 *)(r6 + 8)\n r3 = *(u32 *)(r6 + 0)\n r4 = r2\n r4 += 8\n if r4 > r3 goto +1\n *(u64 *)(r2 + 0) = 0\n r0 = 2\n exit` },
+  { name: 'pkt compared with map value', maps: ['array'], asm: `r6 = r1\n *(u32 *)(r10 - 4) = 0\n r2 = r10\n r2 += -4\n r1 = map_fd(0) ll\n call 1\n r2 = *(u32 *)(r6 + 0)\n if r2 > r0 goto +0\n r0 = 2\n exit` },
+  { name: 'store to map value at var offset bounded', maps: ['array'], asm: `r6 = *(u32 *)(r1 + 12)\n r6 &= 7\n *(u32 *)(r10 - 4) = 0\n r2 = r10\n r2 += -4\n r1 = map_fd(0) ll\n call 1\n if r0 == 0 goto +2\n r0 += r6\n *(u8 *)(r0 + 0) = 1\n r0 = 2\n exit` },
+  { name: 'pkt var off masked', asm: `${PKT}\n r4 = *(u32 *)(r1 + 12)\n r4 &= 0xff\n r2 += r4\n r5 = r2\n r5 += 4\n if r5 > r3 goto +1\n r0 = *(u32 *)(r2 + 0)\n r0 = 2\n exit` },
+  { name: 'map lookup key in map value', maps: ['array', 'hash'], asm: `*(u32 *)(r10 - 4) = 0\n r2 = r10\n r2 += -4\n r1 = map_fd(0) ll\n call 1\n if r0 == 0 goto +4\n r2 = r0\n r1 = map_fd(1) ll\n call 1\n r0 = 2\n exit` },
+  { name: 'xdp_load_bytes into map value', maps: ['array1'], asm: `r6 = r1\n r3 = map_value(0, 0) ll\n r1 = r6\n r2 = 0\n r4 = 16\n call 189\n r0 = 2\n exit` },
+  { name: 'xdp_store_bytes from stack uninit', asm: `r3 = r10\n r3 += -16\n r2 = 0\n r4 = 16\n call 190\n r0 = 2\n exit` },
+  { name: 'get_smp_processor_id', asm: `call 8\n r0 = 2\n exit` },
+  { name: 'jiffies64', asm: `call 118\n r0 = 2\n exit` },
+  { name: 'check_mtu', asm: `*(u32 *)(r10 - 4) = 0\n r3 = r10\n r3 += -4\n r2 = 0\n r4 = 0\n r5 = 0\n call 163\n r0 = 2\n exit` },
+  { name: 'map_delete on array', maps: ['array'], asm: `*(u32 *)(r10 - 4) = 0\n r2 = r10\n r2 += -4\n r1 = map_fd(0) ll\n call 3\n r0 = 2\n exit` },
+  { name: 'neg of pointer', asm: `r1 = -r1\n r0 = 2\n exit` },
+  { name: 'bswap of pointer', asm: `r1 = be16 r1\n r0 = 2\n exit` },
+  { name: 'mov32 of pointer', asm: `w1 = w10\n r0 = 2\n exit` },
 ];
