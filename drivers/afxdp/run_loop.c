@@ -32,11 +32,25 @@
 static inline uint64_t chunk_of(uint64_t addr) { return addr & ~(uint64_t)(AFXDP_FRAME_SIZE - 1); }
 static inline void recycle(struct afxdp_sock *s, uint64_t base) { s->free_frames[s->n_free++] = base; }
 
+static inline bool tx_unsent(struct afxdp_sock *s)
+{
+	return xsk_prod_nb_free(&s->tx, AFXDP_RING_SIZE) < AFXDP_RING_SIZE;
+}
+
+/* Copy mode transmits only inside sendmsg, at most a budget of frames (32)
+ * per call: kick until the ring is empty or the kernel stops taking frames.
+ * Zero-copy transmits from the driver: kick once, and only when asked to. */
 static void kick_tx(struct afxdp_sock *s)
 {
-	/* Copy mode transmits only inside sendmsg; zero-copy only when asked to. */
-	if (!s->iface->zero_copy || xsk_ring_prod__needs_wakeup(&s->tx))
-		sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+	if (s->iface->zero_copy) {
+		if (xsk_ring_prod__needs_wakeup(&s->tx)) sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+		return;
+	}
+	for (int i = 0; i < AFXDP_RING_SIZE / 32 && tx_unsent(s); i++) {
+		uint32_t before = xsk_prod_nb_free(&s->tx, AFXDP_RING_SIZE);
+		if (sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EAGAIN && errno != EBUSY) break;
+		if (xsk_prod_nb_free(&s->tx, AFXDP_RING_SIZE) == before) break; /* no progress: try next loop */
+	}
 }
 
 static void reap_completions(struct afxdp_sock *s)
@@ -280,13 +294,24 @@ void *afxdp_worker_main(void *arg)
 		for (uint32_t i = 0; i < h->n_ifaces; i++) {
 			struct afxdp_sock *s = w->socks[i];
 			if (s->n_pending) flush_tx(w, s);
-			else if (xsk_prod_nb_free(&s->tx, AFXDP_RING_SIZE) < AFXDP_RING_SIZE) { kick_tx(s); unsent = true; }
+			else if (tx_unsent(s)) { kick_tx(s); unsent = tx_unsent(s); }
 			reap_completions(s);
 			refill(s);
 		}
 		if (work) last_work = 0; /* read the clock only when idle */
 		else if (!last_work) last_work = now_ns();
 		else if (now_ns() - last_work >= SPIN_NS) idle_wait(w, unsent); /* and again, until frames come */
+	}
+	/* Stopping: what is on the TX rings still goes out (bounded: 100 ms). */
+	for (int round = 0; round < 100; round++) {
+		bool any = false;
+		for (uint32_t i = 0; i < h->n_ifaces; i++) {
+			struct afxdp_sock *s = w->socks[i];
+			if (s->n_pending) flush_tx(w, s);
+			if (tx_unsent(s)) { kick_tx(s); any = any || tx_unsent(s); }
+		}
+		if (!any) break;
+		usleep(1000);
 	}
 	return NULL;
 }

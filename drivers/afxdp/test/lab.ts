@@ -161,3 +161,21 @@ export async function tcpEcho(lab: Lab, bytes = 60_000): Promise<void> {
     server.kill();
   }
 }
+
+const u32 = (n: number): string => Buffer.from(new Uint32Array([n]).buffer).toString('hex');
+const hexMac = (text: string): string => text.split(':').join('');
+
+/**
+ * examples/router.o's maps for the lab: 10.0.1.0/24 out of cli0 (devmap slot 0) to the
+ * client's MAC, 10.0.2.0/24 out of srv0 (slot 1) to the server's; sources are sluice's MACs.
+ */
+export function routerMaps(lab: Lab): { map: string; key: string; value: string }[] {
+  const ifindex = (name: string): number => (JSON.parse(lab.exec(lab.sluice, 'ip', ['-j', 'link', 'show', name])) as { ifindex: number }[])[0]!.ifindex;
+  return [
+    // {u32 prefixlen, addr} -> {u32 tx_ports slot, next hop MAC, source MAC}
+    { map: 'routes', key: u32(24) + '0a000100', value: u32(0) + hexMac(lab.mac(lab.client, 'eth0')) + hexMac(lab.mac(lab.sluice, 'cli0')) },
+    { map: 'routes', key: u32(24) + '0a000200', value: u32(1) + hexMac(lab.mac(lab.server, 'eth0')) + hexMac(lab.mac(lab.sluice, 'srv0')) },
+    { map: 'tx_ports', key: u32(0), value: u32(ifindex('cli0')) },
+    { map: 'tx_ports', key: u32(1), value: u32(ifindex('srv0')) },
+  ];
+}

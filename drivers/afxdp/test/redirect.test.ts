@@ -13,24 +13,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { requires, hasCommand } from '../../../scripts/testkit/skip.ts';
-import { afxdpRequirements, example, Lab, tcpEcho } from './lab.ts';
+import { afxdpRequirements, example, Lab, routerMaps, tcpEcho } from './lab.ts';
 import { redirectCommitted } from './redirect-probe.ts';
 
-const u32 = (n: number): string => Buffer.from(new Uint32Array([n]).buffer).toString('hex');
-const mac = (text: string): string => text.split(':').join('');
 
 async function routeThrough(burst: number | undefined): Promise<void> {
   const lab = Lab.up(`rd${burst ?? 0}`);
   try {
-    const ifindex = (name: string): number => (JSON.parse(lab.exec(lab.sluice, 'ip', ['-j', 'link', 'show', name])) as { ifindex: number }[])[0]!.ifindex;
-    const routes = [
-      // {u32 prefixlen, addr} -> {u32 tx_ports slot, next hop MAC, source MAC}
-      { map: 'routes', key: u32(24) + '0a000100', value: u32(0) + mac(lab.mac(lab.client, 'eth0')) + mac(lab.mac(lab.sluice, 'cli0')) },
-      { map: 'routes', key: u32(24) + '0a000200', value: u32(1) + mac(lab.mac(lab.server, 'eth0')) + mac(lab.mac(lab.sluice, 'srv0')) },
-      { map: 'tx_ports', key: u32(0), value: u32(ifindex('cli0')) },
-      { map: 'tx_ports', key: u32(1), value: u32(ifindex('srv0')) },
-    ];
-    const served = await lab.serve(example('router'), ['cli0', 'srv0'], routes, burst ? { burst } : {});
+    const served = await lab.serve(example('router'), ['cli0', 'srv0'], routerMaps(lab), burst ? { burst } : {});
     let stats;
     let ping = '';
     try {

@@ -4,7 +4,7 @@
  * sent. The source MAC is a locally administered one nobody has, so frames
  * reflected back by XDP_TX are discarded early by the sender's kernel.
  *
- *   blast IFACE SECONDS DST_MAC
+ *   blast IFACE SECONDS DST_MAC [DST_IPV4]     (default destination 10.0.1.2)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -29,7 +29,9 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) { fprintf(stderr, "usage: blast IFACE SECONDS DST_MAC\n"); return 2; }
+	if (argc != 4 && argc != 5) { fprintf(stderr, "usage: blast IFACE SECONDS DST_MAC [DST_IPV4]\n"); return 2; }
+	struct in_addr daddr = { .s_addr = htonl(0x0a000102) };
+	if (argc == 5 && inet_pton(AF_INET, argv[4], &daddr) != 1) { fprintf(stderr, "blast: bad IPv4 address\n"); return 2; }
 	unsigned idx = if_nametoindex(argv[1]);
 	double seconds = atof(argv[2]);
 	unsigned char dst[6];
@@ -43,13 +45,14 @@ int main(int argc, char **argv)
 	setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
 	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_ifindex = (int)idx, .sll_halen = 6 };
 	memcpy(to.sll_addr, dst, 6);
-	/* Ethernet + IPv4 (10.0.1.1 -> 10.0.1.2, TTL 64) + UDP 9 -> 9 + zero payload: 60 bytes + FCS on a wire. */
+	/* Ethernet + IPv4 (10.0.1.1 -> DST_IPV4, TTL 64) + UDP 9 -> 9 + zero payload: 60 bytes + FCS on a wire. */
 	unsigned char frame[60] = { 0 };
 	memcpy(frame, dst, 6);
 	const unsigned char src[6] = { 0x02, 0x5e, 0x00, 0x00, 0x00, 0x01 };
 	memcpy(frame + 6, src, 6);
 	frame[12] = 0x08; frame[13] = 0x00;
-	unsigned char ip[20] = { 0x45, 0, 0, 46, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 1, 1, 10, 0, 1, 2 };
+	unsigned char ip[20] = { 0x45, 0, 0, 46, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 1, 1, 0, 0, 0, 0 };
+	memcpy(ip + 16, &daddr.s_addr, 4);
 	unsigned sum = 0;
 	for (int i = 0; i < 20; i += 2) sum += (unsigned)(ip[i] << 8 | ip[i + 1]);
 	while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
