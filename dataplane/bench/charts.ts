@@ -139,6 +139,27 @@ export function splitChart(runs: readonly BenchRun[]): Chart {
   return { name: 'split', title: 'Where the time goes', svg: frame('split', 'Where the time goes (JIT, ns per packet, median burst)', 'ns per packet', 'program', body, parts.map(([n]) => n)) };
 }
 
+/** Grouped bars from plain numbers (NaN: no bar), for benchmarks outside `sluice bench` (bench/jit.ts). */
+export function barChart(name: string, title: string, yLabel: string, groups: readonly string[], series: readonly { name: string; values: readonly number[] }[]): Chart {
+  const max = Math.max(0, ...series.flatMap((x) => x.values.filter(Number.isFinite)));
+  const { scale, svg: axis } = yAxis(max);
+  const groupW = (W - M.left - M.right) / Math.max(1, groups.length);
+  const barW = Math.min(40, (groupW * 0.8) / Math.max(1, series.length));
+  let body = axis;
+  groups.forEach((g, gi) => { body += `<text x="${num(M.left + gi * groupW + groupW / 2)}" y="${H - M.bottom + 16}" font-size="10" text-anchor="middle">${esc(g)}</text>`; });
+  series.forEach((x, si) => {
+    body += `<g class="series" data-series="${esc(x.name)}" fill="${PALETTE[si % PALETTE.length]}">`;
+    x.values.forEach((v, gi) => {
+      if (!Number.isFinite(v)) return;
+      const bx = M.left + gi * groupW + (groupW - barW * series.length) / 2 + si * barW, y = scale(v);
+      body += `<rect x="${num(bx)}" y="${num(y)}" width="${num(barW - 2)}" height="${num(scale(0) - y)}"><title>${esc(`${groups[gi]} ${x.name}: ${v.toFixed(2)}`)}</title></rect>`;
+      body += `<text x="${num(bx + barW / 2)}" y="${num(y - 3)}" font-size="9" text-anchor="middle" fill="#333">${v.toFixed(1)}</text>`;
+    });
+    body += '</g>';
+  });
+  return { name, title, svg: frame(name, title, yLabel, '', body, series.map((x) => x.name)) };
+}
+
 export function allCharts(runs: readonly BenchRun[]): Chart[] {
   return [mppsChart(runs), scalingChart(runs), burstChart(runs), splitChart(runs)];
 }

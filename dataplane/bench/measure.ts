@@ -26,6 +26,7 @@ export interface MeasureOptions {
   cpuBase?: number;
 }
 
+/** packets so far; mpps over the last interval; verdict counts so far (their shares split the rate). */
 export interface Tick { packets: number; mpps: number; verdicts: Record<string, number>; elapsedS: number }
 
 const STAT = Object.fromEntries(BENCH_STATS.map((s, i) => [s, i])) as Record<(typeof BENCH_STATS)[number], number>;
@@ -98,6 +99,7 @@ async function runNative(entry: bigint, trace: Trace, o: MeasureOptions): Promis
     return t;
   };
   const step = Math.max(0.1, Math.min(1, o.durationS / 10));
+  let lastPackets = 0, lastNs = 0;
   try {
     const started = Date.now();
     for (;;) {
@@ -106,11 +108,13 @@ async function runNative(entry: bigint, trace: Trace, o: MeasureOptions): Promis
       const done = Array.from({ length: o.workers }, (_, w) => stats[w * NSTAT + STAT.done]!).every((d) => d !== 0n);
       const packets = sum('packets');
       const ns = Math.max(...Array.from({ length: o.workers }, (_, w) => Number(stats[w * NSTAT + STAT.ns]!)));
-      if (o.onTick && ns > 0) {
+      // The live line shows the last interval's rate, as xdp-bench does.
+      if (o.onTick && ns > lastNs) {
         const verdicts: Record<string, number> = {};
         VERDICT_NAMES.forEach((v) => { const c = sum(v as (typeof BENCH_STATS)[number]); if (c) verdicts[v] = c; });
-        o.onTick({ packets, mpps: packets / ns * 1e3, verdicts, elapsedS: ns / 1e9 });
+        o.onTick({ packets, mpps: (packets - lastPackets) / (ns - lastNs) * 1e3, verdicts, elapsedS: ns / 1e9 });
       }
+      lastPackets = packets; lastNs = ns;
       if (done) break;
       if (Date.now() - started > (o.durationS + o.warmupS) * 1000 + 30_000) { b.stop(h); }
     }

@@ -127,7 +127,7 @@ async function runBench(argv: string[]): Promise<number> {
   const tty = process.stdout.isTTY && !o.json;
   if (!o.json) {
     console.log(`sluice bench: ${trace.count.toLocaleString('en-US')} frames (${trace.description}; mean ${trace.meanSize.toFixed(0)} bytes` +
-      `${Number.isFinite(trace.distinctFlows) ? `, ${trace.distinctFlows.toLocaleString('en-US')} distinct flows` : ''}), driver pcap, ` +
+      `${Number.isFinite(trace.distinctFlows) ? `, ${trace.distinctFlows.toLocaleString('en-US')} distinct flow${trace.distinctFlows === 1 ? '' : 's'}` : ''}), driver pcap, ` +
       `${durationS} s per run after ${warmupS} s of warm-up`);
   }
   const results = await runSession(trace, {
