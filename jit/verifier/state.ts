@@ -81,6 +81,8 @@ export interface Frame {
   depth: number;
   /** Callback frames: the helper's return-value rules apply to this frame's exit. */
   readonly callback?: boolean;
+  /** Callback frames: the caller's r1-r5 at the helper call, to call the callback again. */
+  readonly callArgs?: readonly Reg[];
 }
 
 export interface VState {
@@ -89,6 +91,8 @@ export interface VState {
   refs: number[];
   /** The checkpoint this state descends from (for loop detection). */
   parent?: Checkpoint;
+  /** Callback re-entries on this path (the kernel's callback_unroll_depth): iterations of a callback are not an infinite loop. */
+  unroll?: number;
 }
 
 export interface Checkpoint {
@@ -106,7 +110,7 @@ export interface Checkpoint {
 }
 
 export const cloneFrame = (f: Frame): Frame => ({ ...f, regs: f.regs.slice(), stack: f.stack.slice() });
-export const cloneState = (st: VState): VState => ({ frames: st.frames.map(cloneFrame), refs: st.refs.slice(), parent: st.parent });
+export const cloneState = (st: VState): VState => ({ frames: st.frames.map(cloneFrame), refs: st.refs.slice(), parent: st.parent, unroll: st.unroll });
 
 export const cur = (st: VState): Frame => st.frames[st.frames.length - 1]!;
 

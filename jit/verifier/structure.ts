@@ -45,6 +45,9 @@ export const isLocalCall = (i: Instruction): boolean => isCall(i) && i.src === P
 export const isExit = (i: Instruction): boolean => i.opcode === (Class.JMP | JmpOp.EXIT);
 const isFuncAddr = (i: Instruction): boolean => i.opcode === LDDW && i.src === PseudoLd.FUNC;
 
+/** Helper calls that run a callback a bounded number of times (bpf_loop, for_each_map_elem). */
+export const isCallbackCall = (i: Instruction): boolean => isCall(i) && i.src === PseudoCall.HELPER && (i.imm === 181 || i.imm === 164);
+
 /** The jump target of a conditional or unconditional jump, or undefined. */
 export function jumpTarget(i: Instruction, pc: number): number | undefined {
   const cls = classOf(i.opcode);
@@ -99,6 +102,7 @@ export function analyseStructure(insns: readonly Instruction[], funcInfo: readon
       jumpTargets[t] = 1;
     }
     if (isLocalCall(i) || isFuncAddr(i)) callees[subprogOf[pc]!]!.add(subprogOf[pc + 1 + i.imm]!);
+    if (isCallbackCall(i)) jumpTargets[pc] = 1; // the callback's iterations meet here
   });
   // Reachability, as the kernel's check_cfg: from the entry, through jumps, calls and callbacks.
   const seen = new Uint8Array(slots);

@@ -7,7 +7,7 @@ import { disassemble as disassemble$ } from '../isa/disasm.ts';
 import type { MapSpec, ProgramSpec } from '../object/spec.ts';
 import * as S$ from './scalar.ts';
 import { VerifierError as VerifierError$ } from './errors.ts';
-import { analyseStructure as analyseStructure$, checkStackDepth as checkStackDepth$, isCall as isCall$, isExit as isExit$, jumpTarget as jumpTarget$, type Structure } from './structure.ts';
+import { isCallbackCall as isCallbackCall$, analyseStructure as analyseStructure$, checkStackDepth as checkStackDepth$, isCall as isCall$, isExit as isExit$, jumpTarget as jumpTarget$, type Structure } from './structure.ts';
 import { type Checkpoint, type Frame, type Reg, RegType as RegType$, type VState, NOT_INIT as NOT_INIT$, cloneState as cloneState$, cur as cur$, pointer as pointer$, scalar as scalar$, isPointer as isPointer$, showReg as showReg$, showState as showState$, stateWithin as stateWithin$ } from './state.ts';
 import { access as access$, type Env } from './memory.ts';
 import { alu as alu$, readReg as readReg$ } from './alu.ts';
@@ -35,6 +35,7 @@ const disassemble = disassemble$;
 const S = { ...S$ };
 const VerifierError = VerifierError$;
 const analyseStructure = analyseStructure$;
+const isCallbackCall = isCallbackCall$;
 const checkStackDepth = checkStackDepth$;
 const isCall = isCall$;
 const isExit = isExit$;
@@ -209,10 +210,17 @@ class Verifier implements Env {
           if (++cp.miss > cp.hit * 3 + 3) { list.splice(k, 1); k--; this.stored--; }
           continue;
         }
+        if (cp.branches > 0 && isCallbackCall(this.prog.instructions[this.st.layout.indexOf[pc]!]!)) {
+          // Another call of a callback from a state within an earlier one: the iterations have
+          // reached a fixed point (the kernel prunes here on unfinished states too).
+          cp.hit++;
+          this.pruned++;
+          return true;
+        }
         if (cp.branches > 0) {
           // Its exploration is not finished, so it proves nothing (the kernel does not prune
           // on it either). The same state again on this very path is a loop that can run forever.
-          if (stateWithin(st, cp.state, this.strict, live) && this.onPath(st, cp)) {
+          if ((cp.state.unroll ?? 0) === (st.unroll ?? 0) && stateWithin(st, cp.state, this.strict, live) && this.onPath(st, cp)) {
             const pcs: number[] = [];
             for (let b = st.parent; b && b !== cp; b = b.parent) pcs.push(b.pc);
             this.fail(`infinite loop: the state at pc ${pc} comes back unchanged (loop through pcs ${[cp.pc, ...pcs.reverse(), pc].join(' -> ')}); nothing bounds the iterations`);
@@ -282,7 +290,7 @@ class Verifier implements Env {
       case Class.JMP:
       case Class.JMP32: {
         const op = opOf(insn.opcode);
-        if (isExit(insn)) return this.exit(st);
+        if (isExit(insn)) return this.exit(st, work);
         if (isCall(insn)) return this.call(pc, insn, st, work);
         this.jumps++;
         if (op === JmpOp.JA) return jumpTarget(insn, pc)!;
@@ -304,7 +312,7 @@ class Verifier implements Env {
 
   /** The path goes on with `next` (which may be a different object than `st`). */
   private continueWith(st: VState, next: VState, pc: number): number {
-    if (next !== st) { st.frames = next.frames; st.refs = next.refs; st.parent = next.parent; }
+    if (next !== st) { st.frames = next.frames; st.refs = next.refs; st.parent = next.parent; st.unroll = next.unroll; }
     return pc;
   }
 
@@ -368,31 +376,32 @@ class Verifier implements Env {
     if (insn.src === PseudoCall.LOCAL) {
       const target = pc + 1 + insn.imm;
       const args = [1, 2, 3, 4, 5].map((r) => cur(st).regs[r]!);
-      return this.enter(st, pc, target, args, false);
+      return this.enter(st, pc, target, args);
     }
+    const saved = [1, 2, 3, 4, 5].map((r) => cur(st).regs[r]!);
     const { callback } = helperCall(this, st, insn.imm, pc);
     if (callback) {
       const fn = this.st.subprogs.indexOf(callback.target);
       if (fn < 0) this.fail(`the callback at pc ${callback.target} is not a subprogram`);
-      return this.enter(st, pc, callback.target, callback.args, true);
+      return this.enter(st, pc, callback.target, callback.args, saved);
     }
     return pc + 1;
   }
 
-  private enter(st: VState, pc: number, target: number, args: Reg[], callback: boolean): number {
+  private enter(st: VState, pc: number, target: number, args: Reg[], callArgs?: readonly Reg[]): number {
     if (st.frames.length >= MAX_CALL_FRAMES) {
       this.fail(`the call stack of ${st.frames.length + 1} frames is too deep (at most ${MAX_CALL_FRAMES})`);
     }
     const subprog = this.st.subprogOf[target]!;
     if (this.st.subprogs[subprog] !== target) this.fail(`call to pc ${target}, which is not the start of a function`);
     for (const f of st.frames) if (f.subprog === subprog) this.fail(`recursive call of the function at pc ${target}`);
-    const frame = this.frame(pc, subprog, args, callback);
+    const frame: Frame = { ...this.frame(pc, subprog, args, callArgs !== undefined), ...(callArgs ? { callArgs } : {}) };
     frame.regs[10] = pointer(RegType.STACK, { frame: st.frames.length });
     st.frames = [...st.frames, frame];
     return target;
   }
 
-  private exit(st: VState): number {
+  private exit(st: VState, work: Work[]): number {
     const frame = cur(st);
     const r0 = frame.regs[0]!;
     // A static function may leave r0 unset (its caller then must not read it), as in the kernel.
@@ -417,6 +426,16 @@ class Verifier implements Env {
     caller.regs[0] = frame.callback ? scalar() : r0;
     for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
     st.frames = frames;
+    if (frame.callArgs) {
+      // The helper may call the callback again, with whatever the callback left in the caller's
+      // stack: explore that too, until a call finds a state within an earlier one.
+      const again = cloneState(st);
+      again.unroll = (st.unroll ?? 0) + 1;
+      const c = again.frames[again.frames.length - 1]!;
+      frame.callArgs.forEach((r, i) => { c.regs[i + 1] = r; });
+      work.push({ pc: frame.callsite, st: again });
+      if (st.parent) st.parent.branches++;
+    }
     return frame.callsite + 1;
   }
 }

@@ -246,4 +246,18 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
   }
   return acc & 1 ? XDP_PASS : XDP_DROP;
 }` },
+  { name: 'c: bpf_loop callback overruns a buffer after a few iterations', error: 'outside', source: `${HEAD}
+struct lctx { __u32 i; __u32 pad; char buf[8]; };
+static long step(__u32 n, void *arg) {
+  struct lctx *c = arg;
+  if (c->i > 12) return 1;
+  c->buf[c->i] = 1;
+  c->i++;
+  return 0;
+}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  struct lctx c = {};
+  bpf_loop(16, step, &c, 0);
+  return c.buf[0] ? XDP_PASS : XDP_DROP;
+}` },
 ];

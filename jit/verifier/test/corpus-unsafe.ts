@@ -545,5 +545,26 @@ f1:
   { name: 'lookup on ringbuf', error: 'cannot be used with map', maps: ['ringbuf'], asm: `*(u32 *)(r10 - 4) = 0\n r2 = r10\n r2 += -4\n r1 = map_fd(0) ll\n call 1\n r0 = 2\n exit` },
   { name: 'pointer and', error: 'not allowed on pointers', asm: `r1 &= 1\n r0 = 2\n exit` },
   { name: 'two lookups one null check', error: 'may be NULL', maps: ['hash'], asm: `*(u64 *)(r10 - 8) = 0\n r2 = r10\n r2 += -8\n r1 = map_fd(0) ll\n call 1\n r6 = r0\n r2 = r10\n r2 += -8\n r1 = map_fd(0) ll\n call 1\n if r6 == 0 goto +1\n r0 = *(u64 *)(r0 + 0)\n r0 = 2\n exit` },
+  // (The kernel refuses it too, but first for the missing BTF func_info callbacks need.)
+  { name: 'bpf_loop callback indexing the caller stack by a counter it increments', error: 'outside the 512-byte frame', asm: `
+  *(u64 *)(r10 - 8) = 0
+  r1 = 100
+  r2 = func(cb) ll
+  r3 = r10
+  r3 += -8
+  r4 = 0
+  call 181
+  r0 = 2
+  exit
+cb:
+  r3 = *(u64 *)(r2 + 0)
+  r4 = r2
+  r4 -= r3
+  *(u8 *)(r4 - 1) = 1
+  r3 += 1
+  if r3 > 600 goto +1
+  *(u64 *)(r2 + 0) = r3
+  r0 = 0
+  exit` },
 ];
 
