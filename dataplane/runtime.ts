@@ -26,6 +26,8 @@ export interface LoadOptions {
   cpus?: number;
   /** Interpreter only: instructions per packet before the run is stopped. Default 10,000,000. */
   maxSteps?: number;
+  /** JIT only: constant blinding, as the kernel does for untrusted loaders (jit/x86/blind.ts). Default false. */
+  blindConstants?: boolean;
 }
 
 export interface PacketMeta {
@@ -142,7 +144,7 @@ function prepare(spec: ProgramSpec, maps: ReadonlyMap<string, MapHandle>, option
   const instructions = step('verify', subject, () => rewriteContextAccess(relocated));
   const engine = step('jit', subject, () => options.engine === 'interp'
     ? interpEngine(instructions, [...maps.values()], options.maxSteps)
-    : jitEngine(instructions, [...maps.values()]));
+    : jitEngine(instructions, [...maps.values()], { blindConstants: options.blindConstants === true }));
   return { engine, instructions };
 }
 

@@ -12,7 +12,7 @@ import type { Engine } from './engine.ts';
  * plain array maps as the kernel does (a bounds check and an address computation
  * instead of a helper call); their storage never moves once created.
  */
-export function jitEngine(program: Program, maps: readonly MapHandle[] = []): Engine {
+export function jitEngine(program: Program, maps: readonly MapHandle[] = [], options: { blindConstants?: boolean } = {}): Engine {
   const helpers = helperBindings();
   const arrays = new Map<bigint, ArrayMapLayout>(maps
     .filter((m) => m.type === MapType.Array)
@@ -22,6 +22,7 @@ export function jitEngine(program: Program, maps: readonly MapHandle[] = []): En
     rewriteContext: false, // the pipeline rewrote ctx accesses already, for both engines
     redirectCommit: shimSymbol('sluice_redirect_commit'),
     arrayMapAt: (address) => arrays.get(address),
+    blindConstants: options.blindConstants === true,
   });
   const run = burstRunBinding();
   return {

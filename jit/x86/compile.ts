@@ -24,6 +24,7 @@ import { emitMem } from './emit-mem.ts';
 import { rewriteContextAccess } from './ctx-rewrite.ts';
 import { BURST_INDEX as BURST_INDEX_, FRAME_SAVED as FRAME_SAVED_, TMP1 as TMP1_, X as X_, x86 as x86_ } from './regs.ts';
 import { JitError } from './errors.ts';
+import { randomSource } from './blind.ts';
 import { checkCallDepth, constantR1AtLookups, endsFlow, findFunctions, findJumpTargets, movAddAsLea, writesFramePointer } from './analysis.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter
@@ -69,6 +70,12 @@ export interface JitOptions {
    * measured here it saves ~0.25 ns a packet on cold, scattered frames and costs ~0.3 ns on hot ones.
    */
   prefetch?: boolean;
+  /**
+   * Constant blinding, as the kernel does for untrusted loaders (blind.ts): no immediate the
+   * program chose appears verbatim in the code. Default false. Costs one or two instructions
+   * per immediate and turns off the mov+add → lea fusion (its displacement is an immediate).
+   */
+  blindConstants?: boolean;
 }
 
 /** An array map's storage: values[i] at values + i * elemSize for i < maxEntries (maps/map.h). */
@@ -111,6 +118,8 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
   const r1Constants = opts.arrayMapAt ? constantR1AtLookups(prog, pcOf, jumpTargets) : new Map<number, bigint>();
   const a = new Asm();
   a.bmi2 = opts.cpu?.bmi2 === true;
+  const blind = opts.blindConstants === true;
+  if (blind) a.blind = randomSource();
   const pcLabels: Label[] = Array.from({ length: slots }, () => a.newLabel());
   const subLabels = new Map<number, Label>(functions.slice(1).map((f) => [f.start, a.newLabel()]));
   const next = a.newLabel(), done = a.newLabel(), subExit = a.newLabel();
@@ -168,7 +177,7 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
       const insn = prog[i]!;
       a.pc = pc;
       a.bind(pcLabels[pc]!);
-      const lea = pc + 1 < f.end && !jumpTargets[pc + 1] ? movAddAsLea(insn, prog[i + 1]) : undefined;
+      const lea = !blind && pc + 1 < f.end && !jumpTargets[pc + 1] ? movAddAsLea(insn, prog[i + 1]) : undefined;
       if (lea) { // r2 = r10; r2 += -8 → lea rsi, [rbp - 8]: one instruction for the pair
         a.lea(x86(lea.dst), { base: x86(lea.src), disp: lea.disp });
         a.bind(pcLabels[++pc]!);

@@ -6,10 +6,11 @@ import type { Instruction } from '../isa/instruction.ts';
 import { Cond as Cond_ } from './code-buffer.ts';
 import { Alu as Alu_, Shift as Shift_, type Asm } from './encoder.ts';
 import { TMP1 as TMP1_, TMP2 as TMP2_, TMP3 as TMP3_, X as X_, x86 as x86_ } from './regs.ts';
+import { loadBlinded as loadBlinded_ } from './blind.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter
 // call, which the per-instruction paths of the JIT feel (compile time).
-const AluOp = AluOp_, Class = Class_, Source = Source_, classOf = classOf_, opOf = opOf_, sourceOf = sourceOf_, Cond = Cond_, Alu = Alu_, Shift = Shift_, TMP1 = TMP1_, TMP2 = TMP2_, TMP3 = TMP3_, X = X_, x86 = x86_;
+const AluOp = AluOp_, Class = Class_, Source = Source_, classOf = classOf_, opOf = opOf_, sourceOf = sourceOf_, Cond = Cond_, Alu = Alu_, Shift = Shift_, TMP1 = TMP1_, TMP2 = TMP2_, TMP3 = TMP3_, X = X_, x86 = x86_, loadBlinded = loadBlinded_;
 type AluOp = AluOp_;
 type Class = Class_;
 type Source = Source_;
@@ -39,14 +40,20 @@ export function emitAlu(a: Asm, insn: Instruction): void {
     if (insn.imm === 0 && op !== AluOp.AND) return zext(a, dst, w); // x+0, x-0, x|0, x^0
     if (insn.imm === 0) return a.movRI(dst, 0, false);
     if (op === AluOp.AND && insn.imm === -1) return zext(a, dst, w);
+    if (a.blind) { loadBlinded(a, TMP1, insn.imm, w, a.blind); return a.aluRR(g1, dst, TMP1, w); }
     return a.aluRI(g1, dst, insn.imm, w);
   }
   const shift = SHIFTS[op];
-  if (shift !== undefined) return byReg ? shiftByRegister(a, shift, dst, src, w) : shiftByImmediate(a, shift, dst, insn.imm, w);
+  if (shift !== undefined) {
+    if (byReg) return shiftByRegister(a, shift, dst, src, w);
+    // Blinded: the count through TMP2 (the by-register path borrows TMP1 to keep rcx); x86 masks it as eBPF does.
+    if (a.blind && (insn.imm & (w ? 63 : 31)) !== 0) { loadBlinded(a, TMP2, insn.imm, false, a.blind); return shiftByRegister(a, shift, dst, TMP2, w); }
+    return shiftByImmediate(a, shift, dst, insn.imm, w);
+  }
 
   switch (op) {
     case AluOp.MOV:
-      if (!byReg) return a.movRI(dst, immValue(insn.imm, w), w);
+      if (!byReg) return a.blind ? loadBlinded(a, dst, insn.imm, w, a.blind) : a.movRI(dst, immValue(insn.imm, w), w);
       if (insn.off !== 0) return a.movsxRR(dst, src, (insn.off / 8) as 1 | 2 | 4, w); // movsx (v4)
       if (w && dst === src) return; // mov r, r: nothing to do
       return a.movRR(dst, src, w); // the 32-bit form zero-extends, even onto itself
@@ -54,6 +61,7 @@ export function emitAlu(a: Asm, insn: Instruction): void {
       if (byReg) return a.imulRR(dst, src, w);
       if (insn.imm === 1) return zext(a, dst, w);
       if (insn.imm === 0) return a.movRI(dst, 0, false);
+      if (a.blind) { loadBlinded(a, TMP1, insn.imm, w, a.blind); return a.imulRR(dst, TMP1, w); }
       return a.imulRRI(dst, dst, insn.imm, w);
     case AluOp.NEG:
       return a.negR(dst, w);
@@ -108,6 +116,11 @@ function shiftByRegister(a: Asm, op: Shift, dst: X, src: X, w: boolean): void {
  * Register divisors are tested and branched around; immediates are decided here.
  */
 function divide(a: Asm, insn: Instruction, w: boolean, dst: X, src: X, byReg: boolean): void {
+  if (!byReg && a.blind) { // blinded: the divisor in TMP1 (untouched below), decided at run time like a register
+    loadBlinded(a, TMP1, insn.imm, w, a.blind);
+    src = TMP1;
+    byReg = true;
+  }
   const isMod = opOf(insn.opcode) === AluOp.MOD;
   const signed = insn.off === 1;
   let divisor = src;

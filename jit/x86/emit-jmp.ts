@@ -5,10 +5,11 @@ import type { Instruction } from '../isa/instruction.ts';
 import { Cond as Cond_, type Label } from './code-buffer.ts';
 import { Alu as Alu_, Shift as Shift_, type Asm, type Mem } from './encoder.ts';
 import { TMP1 as TMP1_, TMP2 as TMP2_, X as X_, x86 as x86_ } from './regs.ts';
+import { loadBlinded as loadBlinded_ } from './blind.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter
 // call, which the per-instruction paths of the JIT feel (compile time).
-const Class = Class_, JmpOp = JmpOp_, PseudoCall = PseudoCall_, Source = Source_, classOf = classOf_, opOf = opOf_, sourceOf = sourceOf_, Cond = Cond_, Alu = Alu_, Shift = Shift_, TMP1 = TMP1_, TMP2 = TMP2_, X = X_, x86 = x86_;
+const Class = Class_, JmpOp = JmpOp_, PseudoCall = PseudoCall_, Source = Source_, classOf = classOf_, opOf = opOf_, sourceOf = sourceOf_, Cond = Cond_, Alu = Alu_, Shift = Shift_, TMP1 = TMP1_, TMP2 = TMP2_, X = X_, x86 = x86_, loadBlinded = loadBlinded_;
 type Class = Class_;
 type JmpOp = JmpOp_;
 type PseudoCall = PseudoCall_;
@@ -69,10 +70,14 @@ export function emitJmp(a: Asm, insn: Instruction, pc: number, ctx: JmpContext):
   if (sourceOf(insn.opcode) === Source.X) {
     if (op === JmpOp.JSET) a.testRR(dst, x86(insn.src), w);
     else a.aluRR(Alu.CMP, dst, x86(insn.src), w);
-  } else if (op === JmpOp.JSET) {
-    a.testRI(dst, insn.imm, w);
   } else if (insn.imm === 0 && (op === JmpOp.JEQ || op === JmpOp.JNE)) {
     a.testRR(dst, dst, w);
+  } else if (a.blind) { // blinded: the constant through TMP1 (free: one eBPF instruction's scratch)
+    loadBlinded(a, TMP1, insn.imm, w, a.blind);
+    if (op === JmpOp.JSET) a.testRR(dst, TMP1, w);
+    else a.aluRR(Alu.CMP, dst, TMP1, w);
+  } else if (op === JmpOp.JSET) {
+    a.testRI(dst, insn.imm, w);
   } else {
     a.aluRI(Alu.CMP, dst, insn.imm, w);
   }

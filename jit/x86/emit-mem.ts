@@ -4,10 +4,11 @@ import { imm64 as imm64_, type Instruction } from '../isa/instruction.ts';
 import { Cond as Cond_, type Label } from './code-buffer.ts';
 import { Alu as Alu_, type Asm, type Mem } from './encoder.ts';
 import { TMP1 as TMP1_, TMP3 as TMP3_, X as X_, x86 as x86_ } from './regs.ts';
+import { loadBlinded as loadBlinded_, loadBlinded64 as loadBlinded64_ } from './blind.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter
 // call, which the per-instruction paths of the JIT feel (compile time).
-const ATOMIC_FETCH = ATOMIC_FETCH_, AtomicOp = AtomicOp_, Class = Class_, Mode = Mode_, PseudoLd = PseudoLd_, Size = Size_, classOf = classOf_, modeOf = modeOf_, sizeBytes = sizeBytes_, sizeOf = sizeOf_, imm64 = imm64_, Cond = Cond_, Alu = Alu_, TMP1 = TMP1_, TMP3 = TMP3_, X = X_, x86 = x86_;
+const ATOMIC_FETCH = ATOMIC_FETCH_, AtomicOp = AtomicOp_, Class = Class_, Mode = Mode_, PseudoLd = PseudoLd_, Size = Size_, classOf = classOf_, modeOf = modeOf_, sizeBytes = sizeBytes_, sizeOf = sizeOf_, imm64 = imm64_, Cond = Cond_, Alu = Alu_, TMP1 = TMP1_, TMP3 = TMP3_, X = X_, x86 = x86_, loadBlinded = loadBlinded_, loadBlinded64 = loadBlinded64_;
 type AtomicOp = AtomicOp_;
 type Class = Class_;
 type Mode = Mode_;
@@ -33,6 +34,10 @@ export function emitMem(a: Asm, insn: Instruction, pc: number, ctx: MemContext):
     case Class.LDX:
       return a.load(size, x86(insn.dst), { base: x86(insn.src), disp: insn.off }, mode === Mode.MEMSX);
     case Class.ST:
+      if (a.blind) { // blinded: the value through TMP1, then a register store of its low bytes
+        loadBlinded(a, TMP1, insn.imm, size === 8, a.blind);
+        return a.store(size, { base: x86(insn.dst), disp: insn.off }, TMP1);
+      }
       return a.storeImm(size, { base: x86(insn.dst), disp: insn.off }, insn.imm);
     case Class.STX:
       if (mode === Mode.ATOMIC) return atomic(a, insn);
@@ -44,6 +49,7 @@ function loadImm64(a: Asm, insn: Instruction, pc: number, ctx: MemContext): void
   const dst = x86(insn.dst);
   switch (insn.src) {
     case PseudoLd.IMM64:
+      if (a.blind) return loadBlinded64(a, dst, imm64(insn), TMP1, a.blind);
       return a.movRI(dst, imm64(insn), true);
     case PseudoLd.FUNC: {
       const target = pc + 1 + insn.imm;

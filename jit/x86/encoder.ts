@@ -41,6 +41,8 @@ interface Form {
 export class Asm extends CodeBuffer {
   /** The CPU has BMI2 (shlx/shrx/sarx): set from JitOptions.cpu. */
   bmi2 = false;
+  /** Constant blinding (JitOptions.blindConstants): a source of non-zero random values, or undefined when off (blind.ts). */
+  blind: (() => number) | undefined = undefined;
 
   /** Emits prefixes, REX, opcode, ModRM, SIB and displacement. */
   encode(f: Form): void {

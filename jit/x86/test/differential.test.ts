@@ -103,6 +103,20 @@ if (requires('differential fuzzing, JIT against the interpreter', hasNativeLibra
       }
     }
   });
+
+  test(`${PROGRAMS / 2} random programs with constant blinding: the JIT and the interpreter agree on r0`, () => {
+    const only = process.env['SLUICE_FUZZ_SEED'];
+    const seeds = only ? [Number(only)] : Array.from({ length: PROGRAMS / 2 }, (_, i) => 9000 + i);
+    for (const seed of seeds) {
+      const program = randomProgram(seed);
+      const expected = BigInt.asUintN(64, new Interpreter(program).run().r0);
+      const cpu = { bmi2: hostCpu().bmi2 && seed % 2 === 0 };
+      const got = runWithMemory(program, new Uint8Array(0), { cpu, blindConstants: true }).r0;
+      if (got !== expected) {
+        assert.unreachable(`seed ${seed} (SLUICE_FUZZ_SEED=${seed}, bmi2 ${cpu.bmi2}, blinded): interpreter r0 = 0x${expected.toString(16)}, JIT r0 = 0x${got.toString(16)}\n${listing(program)}`);
+      }
+    }
+  });
 }
 
 test.run();
