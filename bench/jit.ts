@@ -12,14 +12,9 @@
 // "jit" section.
 //
 //   node --import tsx bench/jit.ts [--rounds N] [--no-write]
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import koffi from 'koffi';
-import { packet } from '../drivers/packet/packet.ts';
+import { benchFrames, benchPrograms, loadNative } from './native/native.ts';
 import { loadObject } from '../dataplane/runtime.ts';
 import { helperBindings } from '../dataplane/ffi.ts';
 import { jitCompile } from '../jit/x86/compile.ts';
@@ -38,50 +33,21 @@ const arg = (name: string, fallback: number): number => {
 };
 const ROUNDS = arg('rounds', 9);
 const here = fileURLToPath(new URL('.', import.meta.url));
-const root = fileURLToPath(new URL('../', import.meta.url));
 const N = 256;
 
-// --- the native side: gcc -O2 ------------------------------------------------
-const tmp = mkdtempSync(join(tmpdir(), 'sluice-bench-jit-'));
-process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-const lib = join(tmp, 'libnative.so');
-execFileSync('gcc', ['-O2', '-shared', '-fPIC', '-std=gnu11', `-I${root}dataplane/shim`, '-o', lib, `${here}native/programs.c`], { stdio: 'inherit' });
-const native = koffi.load(lib);
-const benchNative = native.func('uint64_t bench_native(uint32_t which, void *buffs, void *verdicts, uint32_t n, uint64_t rounds)');
-const benchEntry = native.func('uint64_t bench_entry(void *burst_run, void *entry, void *buffs, void *verdicts, uint32_t n, uint64_t rounds)');
+// --- the native side (gcc -O2), the programs and the frames: bench/native/native.ts
+const native = loadNative();
+process.on('exit', () => native.dispose());
 const burstRun = helperBindings().burstRunAddress();
-
-// classify.bpf.o is committed; rebuilt here when its sources are newer and clang is present.
-const classifyObj = `${here}native/classify.bpf.o`;
-const newer = (a: string, b: string) => !existsSync(b) || statSync(a).mtimeMs > statSync(b).mtimeMs;
-if (newer(`${here}native/classify.bpf.c`, classifyObj) || newer(`${here}native/classify.h`, classifyObj)) {
-  execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-mcpu=v3', '-I/usr/include/x86_64-linux-gnu', '-D__x86_64__',
-    `-ffile-prefix-map=${root}=.`, '-c', `${here}native/classify.bpf.c`, '-o', classifyObj], { stdio: 'inherit' });
-}
-
-// --- the frames: 256 IPv4 frames of 64 bytes on the wire, UDP and TCP, many flows,
-// all allowed by the firewall (its whole rule chain runs) and spread over the classifier's rules.
-const frames: Uint8Array[] = [];
-for (let i = 0; i < N; i++) {
-  const src = `${i % 4 === 0 ? 10 : 172}.${(i >> 4) & 15}.${i & 15}.${1 + (i % 7)}`;
-  const b = packet().eth().ipv4({ src, dst: '10.1.0.2' });
-  const l4 = i % 2 ? b.udp({ sport: 10000 + i, dport: i % 8 === 1 ? 53 : 4000 + i }) : b.tcp({ sport: 20000 + i, dport: 8080, flags: i % 4 === 0 ? 'S' : 'A' });
-  const bare = l4.build().length;
-  frames.push(bare < 60 ? l4.payload(60 - bare).build() : l4.build());
-}
+const benchNative = native.benchNative, benchEntry = native.benchEntry;
+const frames = benchFrames(N);
 const src = new Uint8Array(frames.reduce((a, f) => a + f.length, 0));
 const offs = new Uint32Array(N), lens = new Uint32Array(N);
 frames.reduce((at, f, i) => { src.set(f, at); offs[i] = at; lens[i] = f.length; return at + f.length; }, 0);
 
 /** ns per packet (medians); `ratio` is the median of the per-round JIT / native ratios (each pair measured back to back). */
 interface Row { name: string; native: number; jit: number; ratio: number; bestRatio: number; interp: number; kernel: number; verdicts: string }
-const PROGRAMS = [
-  { name: 'xdp_pass', file: `${root}examples/xdp_pass.o`, which: 0 },
-  { name: 'xdp_drop', file: `${root}examples/xdp_drop.o`, which: 1 },
-  { name: 'xdp_tx', file: `${root}examples/xdp_tx.o`, which: 2 },
-  { name: 'firewall', file: `${root}examples/firewall.o`, which: 3 },
-  { name: 'classify', file: classifyObj, which: 4 },
-];
+const PROGRAMS = benchPrograms();
 const kernel = kernelAvailable();
 if (!kernel.ok) console.log(`kernel column skipped: ${kernel.why}`);
 const ROUND_PACKETS = 2_000_000;
