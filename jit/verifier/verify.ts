@@ -123,6 +123,7 @@ class Verifier implements Env {
   private lastAddJumps = 0;
   private readonly explored = new Map<number, Checkpoint[]>();
   private readonly ctxLoads = new Map<number, CtxField>();
+  private readonly viaCtx = new Map<number, boolean>();
   private readonly depth: number[] = [];
   private readonly mapsByName: Map<string, MapSpec>;
   private readonly limit: number;
@@ -273,6 +274,7 @@ class Verifier implements Env {
       case Class.LDX: {
         if (insn.dst === 10) this.fail('r10 (the frame pointer) is read-only');
         const base = readReg(this, st, insn.src);
+        this.notePointerKind(pc, insn.src, base);
         const size = sizeBytes(sizeOf(insn.opcode));
         const r = access(this, st, insn.src, base, insn.off, size, 'read');
         if (r.ctxField) this.noteCtx(pc, r.ctxField as CtxField);
@@ -320,6 +322,20 @@ class Verifier implements Env {
     for (const f of st.frames) this.depth[f.subprog] = Math.max(this.depth[f.subprog]!, f.depth);
   }
 
+  /**
+   * One memory instruction must go through the context on every path or on none: the
+   * kernel refuses the mix ("same insn cannot be used with different pointers"), and the
+   * JIT rewrites ctx loads per instruction.
+   */
+  private notePointerKind(pc: number, regno: number, base: Reg): void {
+    const isCtx = base.type === RegType.CTX;
+    const seen = this.viaCtx.get(pc);
+    if (seen === undefined) this.viaCtx.set(pc, isCtx);
+    else if (seen !== isCtx) {
+      this.fail(`the same instruction cannot be used with different pointers: r${regno} is ${isCtx ? 'the context' : showReg(base)} here, ${seen ? 'the context' : 'another pointer'} on another path`);
+    }
+  }
+
   private noteCtx(pc: number, field: CtxField): void {
     const seen = this.ctxLoads.get(pc);
     if (seen !== undefined && seen !== field) this.fail(`this load reads xdp_md->${seen} on one path and xdp_md->${field} on another`);
@@ -347,6 +363,7 @@ class Verifier implements Env {
     const cls = classOf(insn.opcode);
     const size = sizeBytes(sizeOf(insn.opcode));
     const base = readReg(this, st, insn.dst);
+    this.notePointerKind(this.pc, insn.dst, base);
     if (cls === Class.ST) {
       if (modeOf(insn.opcode) !== Mode.MEM) this.fail('invalid store mode');
       const imm = scalar(S.truncTo(S.constant(BigInt(insn.imm)), (size * 8) as 8 | 16 | 32 | 64));

@@ -566,5 +566,14 @@ cb:
   *(u64 *)(r2 + 0) = r3
   r0 = 0
   exit` },
+  { name: 'one load through the context on one path and the stack on another', error: 'cannot be used with different pointers', asm: `
+  r2 = *(u32 *)(r1 + 12)
+  *(u64 *)(r10 - 8) = 0
+  if r2 == 0 goto +2
+  r1 = r10
+  r1 += -8
+  r0 = *(u32 *)(r1 + 0)
+  r0 = 2
+  exit` },
 ];
 
