@@ -100,6 +100,8 @@ export interface VerifyOptions {
 }
 
 export const INSN_LIMIT = 1_000_000;
+/** Log lines kept (at least; at most twice as many). */
+const LOG_LINES = 100_000;
 
 interface Work { pc: number; st: VState }
 
@@ -110,6 +112,7 @@ export function verify(program: ProgramSpec, maps: readonly MapSpec[], opts: Ver
 class Verifier implements Env {
   readonly strict: boolean;
   private readonly logLines: string[] | undefined;
+  private logDropped = 0;
   private st!: Structure;
   private pc = 0;
   private ids = 0;
@@ -137,12 +140,23 @@ class Verifier implements Env {
 
   newId(): number { return ++this.ids; }
 
+  /** The log keeps its last LOG_LINES lines: what led to an error is at the end. */
+  private logLine(line: string): void {
+    const lines = this.logLines!;
+    lines.push(line);
+    if (lines.length >= 2 * LOG_LINES) { lines.splice(0, LOG_LINES); this.logDropped += LOG_LINES; }
+  }
+
+  private logHead(): string[] {
+    return this.logDropped ? [`... ${this.logDropped} earlier lines dropped`] : [];
+  }
+
   fail(message: string, pc = this.pc): never {
     const idx = this.st ? this.st.layout.indexOf[pc] : pc;
     const insn = idx !== undefined && idx >= 0 ? this.prog.instructions[idx] : undefined;
     const text = insn ? disassemble(insn) : '';
     const source = idx !== undefined && idx >= 0 ? this.prog.lines[idx] : undefined;
-    const log = this.logLines ? [...this.logLines, `pc ${pc}: ${message}`].join('\n') : undefined;
+    const log = this.logLines ? [...this.logHead(), ...this.logLines, `pc ${pc}: ${message}`].join('\n') : undefined;
     throw new VerifierError(message, pc, text, source, this.prog.name, log);
   }
 
@@ -169,7 +183,7 @@ class Verifier implements Env {
       maxStack, subprograms: this.st.subprogs,
     };
     const result: VerifyResult = { facts, stats };
-    if (this.logLines) result.log = this.logLines.join('\n');
+    if (this.logLines) result.log = [...this.logHead(), ...this.logLines].join('\n');
     return result;
   }
 
@@ -191,7 +205,7 @@ class Verifier implements Env {
       }
       if (this.st.jumpTargets[pc] && this.visit(pc, st)) return this.release(st.parent);
       const insn = this.prog.instructions[this.st.layout.indexOf[pc]!]!;
-      if (this.logLines) this.logLines.push(`${pc}: ${disassemble(insn)}    ; ${showState(st)}`);
+      if (this.logLines) this.logLine(`${pc}: ${disassemble(insn)}    ; ${showState(st)}`);
       const next = this.step(pc, insn, st, work);
       if (next < 0) return this.release(st.parent);
       pc = next;
@@ -230,7 +244,7 @@ class Verifier implements Env {
         }
         cp.hit++;
         this.pruned++;
-        if (this.logLines) this.logLines.push(`${pc}: safe (state covered by an explored one)`);
+        if (this.logLines) this.logLine(`${pc}: safe (state covered by an explored one)`);
         return true;
       }
     }
