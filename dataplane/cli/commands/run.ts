@@ -105,12 +105,20 @@ async function run(argv: string[]): Promise<number> {
   // The object first: a program that fails to load must leave nothing behind.
   let obj: XdpObject = open();
   let driver: RunningDriver;
+  // A Ctrl-C while the driver comes up (EAL takes a second or two) must still end in a clean
+  // shutdown, not Node's default exit that leaves TAPs and runtime files: note it, act on it after.
+  let earlySignal: string | undefined;
+  const early = (sig: NodeJS.Signals): void => { earlySignal ??= sig; };
+  process.on('SIGINT', early);
+  process.on('SIGTERM', early);
   try {
     const program = obj.program(values.prog);
     driver = driverFe.start(program, v, workers);
     if (json) out(JSON.stringify({ event: 'start', object: display(path), program: program.name, driver: driver.name, describe: driverFe.describe(driver) }));
     else out(`sluice run: ${display(path)} (${program.name}) on ${driverFe.describe(driver)}\n  Ctrl-C stops, SIGHUP reloads ${display(path)}`);
   } catch (err) {
+    process.off('SIGINT', early);
+    process.off('SIGTERM', early);
     obj.close();
     throw err;
   }
@@ -171,9 +179,13 @@ async function run(argv: string[]): Promise<number> {
     const onSignal = (sig: NodeJS.Signals) => () => resolve(sig);
     const handlers: [NodeJS.Signals, () => void][] = [['SIGINT', onSignal('SIGINT')], ['SIGTERM', onSignal('SIGTERM')], ['SIGHUP', () => { void reload(); }]];
     for (const [sig, h] of handlers) process.on(sig, h);
+    // Only now: a signal that came during start-up is still queued and reaches the handlers above.
+    process.off('SIGINT', early);
+    process.off('SIGTERM', early);
     const timers: NodeJS.Timeout[] = [];
     if (statsMs > 0) timers.push(setInterval(tick, statsMs));
     if (durationS !== undefined) timers.push(setTimeout(() => resolve('duration'), durationS * 1000));
+    if (earlySignal !== undefined) resolve(earlySignal);
     cleanup = () => { for (const [sig, h] of handlers) process.off(sig, h); for (const t of timers) clearInterval(t); };
   });
   const reason = await stopped;
