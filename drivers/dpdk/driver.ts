@@ -32,7 +32,7 @@ export interface DpdkOptions {
 export interface DpdkStats extends DriverStats {
   /** PASS frames dropped because there is no exception interface (--pass-to none). */
   passDropped: number;
-  /** Frames the kernel sent on an exception TAP, forwarded out of its port. */
+  /** Frames the kernel sent on an exception TAP that left through its port (not counted in txPackets). */
   fromKernel: number;
   /** Frames the program saw only the first segment of (could not be linearized). */
   multiSeg: number;

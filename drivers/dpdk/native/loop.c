@@ -20,8 +20,9 @@ static inline void count(struct sd_worker *w, enum sluice_dpdk_counter c, uint64
 				      memory_order_relaxed);
 }
 
-/* Sends a buffer with retries while the ring is full; what still does not fit is freed and counted. */
-static void flush(struct sd_worker *w, uint16_t port, struct sd_txbuf *b)
+/* Sends a buffer with retries while the ring is full; what still does not fit is freed and
+ * counted in SD_TX_DROPPED, what left in `sent` (SD_TX_PACKETS for the program's verdicts). */
+static void send_counted(struct sd_worker *w, uint16_t port, struct sd_txbuf *b, enum sluice_dpdk_counter sent_counter)
 {
 	uint16_t n = b->n, sent = 0;
 	if (!n)
@@ -33,8 +34,13 @@ static void flush(struct sd_worker *w, uint16_t port, struct sd_txbuf *b)
 		rte_pktmbuf_free_bulk(b->pkts + sent, n - sent);
 		count(w, SD_TX_DROPPED, n - sent);
 	}
-	count(w, SD_TX_PACKETS, sent);
+	count(w, sent_counter, sent);
 	b->n = 0;
+}
+
+static inline void flush(struct sd_worker *w, uint16_t port, struct sd_txbuf *b)
+{
+	send_counted(w, port, b, SD_TX_PACKETS);
 }
 
 /* The xdp_buff over the mbuf's first segment: headroom from the mbuf, room to
@@ -162,8 +168,7 @@ static void from_kernel(struct sd_worker *w, uint32_t pi)
 	b.n = rte_eth_rx_burst(d->tap[pi], (uint16_t)w->index, b.pkts, SLUICE_DPDK_BURST);
 	if (!b.n)
 		return;
-	count(w, SD_FROM_KERNEL, b.n);
-	flush(w, d->port[pi], &b);
+	send_counted(w, d->port[pi], &b, SD_FROM_KERNEL);
 }
 
 void *sd_worker_main(void *arg)

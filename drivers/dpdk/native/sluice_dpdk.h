@@ -31,7 +31,7 @@ enum sluice_dpdk_counter {
 	SD_TX_DROPPED,      /* a TX ring stayed full after the retries */
 	SD_REDIRECT_ERRORS, /* REDIRECT with no target, or a target that is not one of our ports */
 	SD_PASS_DROPPED,    /* PASS without an exception interface (--pass-to none) */
-	SD_FROM_KERNEL,     /* frames the kernel sent on an exception TAP, out of its port */
+	SD_FROM_KERNEL,     /* frames the kernel sent on an exception TAP that left through its port (not in SD_TX_PACKETS) */
 	SD_BURSTS,          /* non-empty receive bursts */
 	SD_MULTI_SEG,       /* frames the program saw only the first segment of */
 	SD_COUNTERS

@@ -116,6 +116,7 @@ if (requires('DPDK PASS through the exception TAP (ping across a veth)', ...dpdk
       const t = totalsOf(done.events);
       assert.ok(t.verdicts[2]! >= 4, 'ARP request and three echo requests passed');
       assert.ok(t.fromKernel >= 4, 'ARP reply and three echo replies came back from the kernel');
+      assert.is(t.txPackets + t.txDropped, t.verdicts[2]! + t.verdicts[3]! + t.verdicts[4]!, 'sent: PASS into the TAP (and TX, REDIRECT), nothing else');
       assert.equal(leftovers(prefix, run.pid), [], 'no runtime directory, no TAP left');
     } finally {
       try { sh('ip', 'netns', 'del', ns); } catch { /* already gone */ }
