@@ -182,6 +182,6 @@ if (!process.argv.includes('--no-write')) {
     { name: 'sluice JIT', values: rows.map((r) => r.jit) },
     { name: 'kernel test run', values: rows.map((r) => r.kernel) },
   ]);
-  writeFileSync(`${here}jit.svg`, `<?xml version="1.0" encoding="UTF-8"?>\n${chart.svg}\n`);
-  writeSection('jit', `${markdown}\n\n![ns per packet by program: gcc -O2, the JIT, the kernel](jit.svg)`);
+  writeFileSync(`${here}charts/jit.svg`, `<?xml version="1.0" encoding="UTF-8"?>\n${chart.svg}\n`);
+  writeSection('jit', `${markdown}\n\n![ns per packet by program: gcc -O2, the JIT, the kernel](charts/jit.svg)`);
 }
