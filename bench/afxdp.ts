@@ -13,7 +13,7 @@
 // sender's CPU also runs the receiving side's NAPI (kernel XDP, and AF_XDP's
 // copy into the UMEM), so both columns share one core with the generator.
 //
-// Usage: node --import tsx bench/afxdp.ts [--seconds S] [--rounds N]   (root)
+// Usage: node --import tsx bench/afxdp.ts [--seconds S] [--rounds N] [--only TEXT]   (root)
 // Not a test: figures vary with the machine and its load; medians over rounds.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -30,6 +30,8 @@ const opt = (name: string, fallback: number): number => {
 const SECONDS = opt('seconds', 4);
 const ROUNDS = opt('rounds', 3);
 const BLAST = `${root}build/afxdp-blast`;
+const onlyAt = args.indexOf('--only');
+const ONLY = onlyAt >= 0 ? args[onlyAt + 1] ?? '' : ''; // run only cases whose name contains this
 
 if (process.getuid?.() !== 0) { console.error('bench/afxdp.ts needs root (namespaces, XDP)'); process.exit(1); }
 mkdirSync(`${root}build`, { recursive: true });
@@ -112,9 +114,10 @@ try {
     ['tx — sluice AF_XDP (native steering, copy)', () => sluice(example('xdp_tx'))],
     ...(haveTestpmd ? [['tx — DPDK net_af_xdp (testpmd macswap)', () => dpdk('macswap')] as [string, () => Promise<Sample>]] : []),
   ];
-  const results = new Map<string, Sample[]>(cases.map(([n]) => [n, []]));
+  const chosen = cases.filter(([n]) => n.includes(ONLY));
+  const results = new Map<string, Sample[]>(chosen.map(([n]) => [n, []]));
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [name, run] of cases) {
+    for (const [name, run] of chosen) {
       const s = await run();
       results.get(name)!.push(s);
       console.error(`round ${r + 1}: ${name}: ${Number.isNaN(s.mpps) ? '—' : s.mpps.toFixed(3)} Mpps (generator ${s.genMpps.toFixed(3)} Mpps${s.lostMpps === undefined ? '' : `, lost before the socket ${s.lostMpps.toFixed(3)} Mpps`})`);

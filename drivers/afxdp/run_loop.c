@@ -28,6 +28,7 @@
  * need not wake it every few frames; idle, it costs a shared core nothing. */
 #define SPIN_NS 200000ull
 #define TAP_BURST 32u
+#define TAP_EVERY 32u  /* loops between reads of the TAPs (a read is a syscall) */
 
 static inline uint64_t chunk_of(uint64_t addr) { return addr & ~(uint64_t)(AFXDP_FRAME_SIZE - 1); }
 static inline void recycle(struct afxdp_sock *s, uint64_t base) { s->free_frames[s->n_free++] = base; }
@@ -285,11 +286,12 @@ void *afxdp_worker_main(void *arg)
 	}
 	sluice_worker_set(w->index); /* per-CPU map slot = worker index */
 	uint64_t last_work = now_ns();
+	uint32_t loops = 0;
 	while (!atomic_load_explicit(&h->stop, memory_order_relaxed)) {
 		uint32_t work = 0;
 		bool unsent = false;
 		for (uint32_t i = 0; i < h->n_ifaces; i++) work += rx_burst(w, w->socks[i]);
-		if (w->index == 0)
+		if (w->index == 0 && (++loops % TAP_EVERY == 0 || last_work))
 			for (uint32_t i = 0; i < h->n_ifaces; i++) work += tap_drain(w, w->socks[i]);
 		for (uint32_t i = 0; i < h->n_ifaces; i++) {
 			struct afxdp_sock *s = w->socks[i];
