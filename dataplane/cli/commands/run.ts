@@ -182,7 +182,9 @@ async function run(argv: string[]): Promise<number> {
     // Only now: a signal that came during start-up is still queued and reaches the handlers above.
     process.off('SIGINT', early);
     process.off('SIGTERM', early);
-    const timers: NodeJS.Timeout[] = [];
+    // Signal listeners do not keep Node's event loop alive: without --stats or --duration the
+    // process would run out of work and exit under the running workers. This timer holds it.
+    const timers: NodeJS.Timeout[] = [setInterval(() => {}, 1 << 30)];
     if (statsMs > 0) timers.push(setInterval(tick, statsMs));
     if (durationS !== undefined) timers.push(setTimeout(() => resolve('duration'), durationS * 1000));
     if (earlySignal !== undefined) resolve(earlySignal);

@@ -49,6 +49,30 @@ async function swapUnderTraffic(workers: number): Promise<void> {
 if (requires('DPDK hot swap under traffic', ...dpdkRequirements())) {
   test('SIGHUP swaps xdp_drop for xdp_pass under traffic, one worker', () => swapUnderTraffic(1));
   test('SIGHUP swaps xdp_drop for xdp_pass under traffic, two workers (a queue each per port)', () => swapUnderTraffic(2));
+
+  test('without --stats or --duration it runs until SIGINT, then prints totals and exits 0', async () => {
+    const prefix = uniquePrefix('nostats');
+    const run = startRun([repo('examples/xdp_drop.o'), '--dpdk', eal(prefix, 'net_null0'), '--port', '0', '--stats', '0']);
+    await run.waitFor((e) => e.event === 'start');
+    await new Promise((r) => setTimeout(r, 1000));
+    run.signal('SIGINT');
+    const done = await run.done;
+    assert.is(done.status, 0, done.stderr);
+    assert.ok(totalsOf(done.events).rxPackets > 0);
+    assert.equal(leftovers(prefix, run.pid), []);
+  });
+
+  test('SIGINT while EAL is still starting: a clean shutdown all the same', async () => {
+    const prefix = uniquePrefix('early');
+    const run = startRun([repo('examples/xdp_drop.o'), '--dpdk', eal(prefix, 'net_null0'), '--port', '0', '--stats', '0']);
+    const t0 = Date.now();
+    while (!run.stderr.includes('EAL:') && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 5));
+    run.signal('SIGINT');
+    const done = await run.done;
+    assert.is(done.status, 0, done.stderr);
+    assert.ok(done.events.some((e) => e.event === 'totals'));
+    assert.equal(leftovers(prefix, run.pid), []);
+  });
 }
 
 test.run();
