@@ -103,6 +103,81 @@ export function execBindings(): ExecBindings {
 // ---------------------------------------------------------------------------
 
 // ---------------------------------------------------------------------------
+// The guard and the sandbox for unverified raw programs (owner: the JIT, jit/x86;
+// C in dataplane/shim/guard.c). Use dataplane/raw-jit.ts rather than these raw calls.
+// ---------------------------------------------------------------------------
+
+/** struct sluice_guard_fault (dataplane/shim/guard.h): a signal caught in a guarded call. */
+export interface GuardFault {
+  /** SIGSEGV, SIGBUS, SIGFPE or SIGILL; negative: -errno when the guard itself could not be set up. */
+  signo: number;
+  code: number;
+  /** si_addr. */
+  addr: bigint;
+  /** The native instruction that faulted. */
+  rip: bigint;
+  /** r11 at the fault (the JIT's sandbox leaves the refused address there). */
+  r11: bigint;
+}
+
+export interface GuardBindings {
+  /** r0 = fn(r1, r2, r3) under the guard; `fault` set when it faulted (then r0 is 0). */
+  call(fn: bigint, r1: bigint, r2: bigint, r3: bigint): { r0: bigint; fault: GuardFault | undefined };
+  /** Nanoseconds for n calls of fn(0, 0, 0), guarded or direct (the guard's cost, measured in C). */
+  measure(fn: bigint, n: number, guarded: boolean): bigint;
+  /** struct sluice_sandbox *: a copy of input and a stack between guard pages; throws NativeError on failure. */
+  sandboxCreate(input: Uint8Array, stackSize: number, budget: bigint): bigint;
+  /** The sandbox's input copy: its address (0n when empty) and length. */
+  sandboxInput(sandbox: bigint): { address: bigint; length: number };
+  /** The input bytes as the program left them. */
+  sandboxRead(sandbox: bigint, length: number): Uint8Array;
+  sandboxFree(sandbox: bigint): void;
+}
+
+let guard: GuardBindings | undefined;
+
+export function guardBindings(): GuardBindings {
+  if (guard) return guard;
+  const call = declare('uint64_t sluice_guard_call(void *fn, uint64_t r1, uint64_t r2, uint64_t r3, void *fault)');
+  const measure = declare('uint64_t sluice_guard_measure(void *fn, uint64_t n, int guarded)');
+  const create = declare('void *sluice_sandbox_create(const uint8_t *input, size_t len, size_t stack_size, uint64_t budget)');
+  const read = declare('void sluice_sandbox_read(void *sb, void *out, size_t len)');
+  const free = declare('void sluice_sandbox_free(void *sb)');
+  const faultBytes = new Uint8Array(32);
+  const faultView = new DataView(faultBytes.buffer);
+  guard = {
+    call(fn, r1, r2, r3) {
+      const r0 = BigInt.asUintN(64, BigInt(call(fn, r1, r2, r3, faultBytes) as number | bigint));
+      const signo = faultView.getInt32(0, true);
+      if (signo === 0) return { r0, fault: undefined };
+      return { r0, fault: { signo, code: faultView.getInt32(4, true), addr: faultView.getBigUint64(8, true),
+        rip: faultView.getBigUint64(16, true), r11: faultView.getBigUint64(24, true) } };
+    },
+    measure: (fn, n, guarded) => BigInt(measure(fn, n, guarded ? 1 : 0) as number | bigint),
+    sandboxCreate(input, stackSize, budget) {
+      const sb = toAddress(create(input, input.length, stackSize, budget));
+      if (sb === 0n) throw new NativeError(`creating a sandbox for ${input.length} bytes of input failed`);
+      return sb;
+    },
+    sandboxInput(sandbox) {
+      const view = new DataView(koffi.view(sandbox, 16) as ArrayBuffer);
+      return { address: view.getBigUint64(0, true), length: Number(view.getBigUint64(8, true)) };
+    },
+    sandboxRead(sandbox, length) {
+      const out = new Uint8Array(length);
+      if (length > 0) read(sandbox, out, length);
+      return out;
+    },
+    sandboxFree(sandbox) { free(sandbox); },
+  };
+  return guard;
+}
+
+// ---------------------------------------------------------------------------
+// (end of the guard section)
+// ---------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------
 // Maps, helpers and per-worker state (owner: maps/ and dataplane/shim/helpers*.c;
 // C in maps/*.c, dataplane/shim/helpers*.c). Typed handles over these live in
 // maps/handle.ts; use those rather than these raw calls.
@@ -472,4 +547,45 @@ export function benchBindings(): BenchBindings {
 
 // ---------------------------------------------------------------------------
 // (end of the bench section)
+// ---------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------
+// Pinned maps (owner: maps/pin.c, maps/pin.ts). Use maps/pin.ts, not these.
+// ---------------------------------------------------------------------------
+
+export interface PinBindings {
+  /** Creates (or reuses a compatible) pin at path: this process's struct sluice_map *, or 0n with err. */
+  create(path: string, name: string, type: number, keySize: number, valueSize: number, maxEntries: number,
+    flags: number, ncpus: number, byName: boolean, err: Uint8Array): bigint;
+  /** Opens an existing pin as a user (not an owner): a map, or 0n with err. */
+  open(path: string, err: Uint8Array): bigint;
+  /** Header of a pin: 0 with def = [type, key, value, max_entries, flags, ncpus, owners, owner_pid], or -1 with err. */
+  info(path: string, def: Uint32Array, name: Uint8Array, err: Uint8Array): number;
+  /** Closes this process's map over a pin: 1 when the file was removed, 0, or -errno. */
+  close(map: bigint): number;
+  /** 1 when maps of this type can be pinned. */
+  supported(type: number): boolean;
+}
+
+let pinBind: PinBindings | undefined;
+
+export function pinBindings(): PinBindings {
+  if (pinBind) return pinBind;
+  const create = declare('void *sluice_pin_create(const char *path, const char *name, uint32_t type, uint32_t key_size, uint32_t value_size, uint32_t max_entries, uint32_t map_flags, uint32_t ncpus, uint32_t by_name, void *err, uint32_t errlen)');
+  const open = declare('void *sluice_pin_open(const char *path, void *err, uint32_t errlen)');
+  const info = declare('long sluice_pin_info(const char *path, void *def, void *name, void *err, uint32_t errlen)');
+  const close = declare('long sluice_pin_close(void *m)');
+  const supported = declare('int sluice_pin_supported(uint32_t type)');
+  pinBind = {
+    create: (p, n, t, k, v, max, f, c, b, err) => toAddress(create(p, n, t, k, v, max, f, c, b ? 1 : 0, err, err.length)),
+    open: (p, err) => toAddress(open(p, err, err.length)),
+    info: (p, def, name, err) => Number(info(p, def, name, err, err.length)),
+    close: (m) => Number(close(m)),
+    supported: (t) => Number(supported(t)) !== 0,
+  };
+  return pinBind;
+}
+
+// ---------------------------------------------------------------------------
+// (end of the pinned maps section)
 // ---------------------------------------------------------------------------

@@ -28,6 +28,12 @@ export interface LoadOptions {
   maxSteps?: number;
   /** JIT only: constant blinding, as the kernel does for untrusted loaders (jit/x86/blind.ts). Default false. */
   blindConstants?: boolean;
+  /** Where pinned maps go (maps/pin.ts): LIBBPF_PIN_BY_NAME maps always, and those of pinMaps.
+   *  Default $SLUICE_PIN_DIR or /dev/shm/sluice. */
+  pinDir?: string;
+  /** Pins more maps so `sluice map` can reach them (files removed on close): true = every pinnable
+   *  map but global data, or a list of map names. */
+  pinMaps?: boolean | readonly string[];
 }
 
 export interface PacketMeta {
@@ -72,7 +78,7 @@ export class XdpObject {
   private closed = false;
 
   constructor(readonly spec: ObjectSpec, private readonly options: LoadOptions = {}) {
-    this.maps = createMaps(spec.maps, options.cpus);
+    this.maps = createMaps(spec.maps, options.cpus, { dir: options.pinDir, maps: options.pinMaps });
   }
 
   /** The XDP programs the object holds, in section order. */

@@ -39,7 +39,14 @@ export class MapHandle {
   private closed = false;
   private readonly native: MapBindings;
 
-  constructor(def: MapDef, address: bigint, native: MapBindings) {
+  /** Where the map is pinned (maps/pin.ts), or undefined. */
+  readonly pinPath: string | undefined;
+  private readonly release: ((address: bigint) => void) | undefined;
+
+  /** `release` replaces the native free on close (pinned maps: maps/pin.ts). */
+  constructor(def: MapDef, address: bigint, native: MapBindings, pin?: { path: string; release: (address: bigint) => void }) {
+    this.pinPath = pin?.path;
+    this.release = pin?.release;
     this.name = def.name;
     this.type = def.type;
     this.keySize = def.keySize;
@@ -223,7 +230,8 @@ export class MapHandle {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.native.free(this.address);
+    if (this.release) this.release(this.address);
+    else this.native.free(this.address);
   }
 
   get isClosed(): boolean { return this.closed; }

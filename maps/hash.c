@@ -58,6 +58,7 @@ struct htab {
 	int lru_lock;
 	int is_lru, is_percpu;
 	uint64_t seed;
+	int shared;                     /* in a pin segment: grace periods span processes (pin.c) */
 };
 
 static inline struct htab *H(struct sluice_map *m) { return m->impl; }
@@ -113,7 +114,7 @@ static struct helem *alloc_elem(struct htab *h)
 {
 	sluice_lock(&h->free_lock);
 	if (!h->free && h->retired) {
-		uint64_t safe = sluice_epoch_safe();
+		uint64_t safe = h->shared ? sluice_epoch_safe_shared() : sluice_epoch_safe();
 		while (h->retired && h->retired->retired_at < safe) {
 			struct helem *e = h->retired;
 			h->retired = e->link;
@@ -145,7 +146,7 @@ static void free_now(struct htab *h, struct helem *e)
 static void retire(struct htab *h, struct helem *e)
 {
 	e->link = NULL;
-	e->retired_at = sluice_epoch_retire();
+	e->retired_at = h->shared ? sluice_epoch_retire_shared() : sluice_epoch_retire();
 	sluice_lock(&h->free_lock);
 	if (h->retired_tail) h->retired_tail->link = e; else h->retired = e;
 	h->retired_tail = e;
@@ -492,7 +493,7 @@ static void hash_free(struct sluice_map *m)
 	for (struct helem *e = h->retired, *n; e; e = n) { n = e->link; if (e->overflow) free(e); }
 	sluice_big_free(h->buckets, (uint64_t)h->n_buckets * sizeof *h->buckets);
 	sluice_big_free(h->pool, (uint64_t)h->pool_n * h->elem_bytes);
-	free(h);
+	sluice_big_free(h, sizeof *h);
 }
 
 static long hash_lookup_sys_any(struct sluice_map *m, const void *key, void *value)
@@ -537,7 +538,7 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 	if (t == BPF_MAP_TYPE_HASH_OF_MAPS && m->value_size != 4) return sluice_map_reject(m, err, errlen, EINVAL, "value_size must be 4 (a map id)");
 	if (m->max_entries > (1u << 28)) return sluice_map_reject(m, err, errlen, E2BIG, "max_entries %u too large", m->max_entries);
 
-	struct htab *h = calloc(1, sizeof *h);
+	struct htab *h = sluice_big_alloc(sizeof *h);
 	if (!h) return sluice_map_reject(m, err, errlen, ENOMEM, "out of memory");
 	h->is_lru = lru;
 	h->is_percpu = percpu;
@@ -556,6 +557,13 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 	int prealloc = !(m->map_flags & BPF_F_NO_PREALLOC);
 	h->pool_n = (uint32_t)((prealloc ? m->max_entries : 0) + spares);
 	h->overflow_cap = (prealloc ? 0 : m->max_entries) + (m->max_entries > (1u << 20) ? m->max_entries : (1u << 20));
+	if (sluice_pin_arena_active()) {
+		/* a pinned map: everything in the segment, preallocated (malloc'ed
+		 * elements would be invisible to the other processes) */
+		h->shared = 1;
+		h->pool_n = m->max_entries + (uint32_t)spares;
+		h->overflow_cap = 0;
+	}
 	h->seed = (m->map_flags & BPF_F_ZERO_SEED) ? 0 : mix64((uint64_t)(uintptr_t)h ^ 0x5eed);
 	h->buckets = sluice_big_alloc((uint64_t)h->n_buckets * sizeof *h->buckets);
 	h->pool = sluice_big_alloc((uint64_t)h->pool_n * h->elem_bytes);

@@ -35,6 +35,20 @@ static int register_id(struct sluice_map *m)
 }
 
 uint32_t sluice_map_id(struct sluice_map *m) { return m->inner_map_id; }
+
+/* Pinning (pin.c): `to`, a process-local copy of a map living in a pin
+ * segment, takes over from's id (from == NULL: a new id). */
+long sluice_map_rehome(struct sluice_map *from, struct sluice_map *to)
+{
+	if (from && from->inner_map_id && from->inner_map_id < MAX_MAP_IDS) {
+		sluice_lock(&ids_lock);
+		if (by_id[from->inner_map_id] == from) __atomic_store_n(&by_id[from->inner_map_id], to, __ATOMIC_RELEASE);
+		sluice_unlock(&ids_lock);
+		to->inner_map_id = from->inner_map_id;
+		return 0;
+	}
+	return register_id(to) == 0 ? 0 : -ENOMEM;
+}
 struct sluice_map *sluice_map_by_id(uint32_t id)
 {
 	return id && id < MAX_MAP_IDS ? __atomic_load_n(&by_id[id], __ATOMIC_ACQUIRE) : NULL;
@@ -44,7 +58,7 @@ struct sluice_map *sluice_map_create(const char *name, uint32_t type, uint32_t k
 				     uint32_t value_size, uint32_t max_entries, uint32_t map_flags,
 				     uint32_t ncpus, char *err, uint32_t errlen)
 {
-	struct sluice_map *m = calloc(1, sizeof *m);
+	struct sluice_map *m = sluice_big_alloc(sizeof *m); /* (in a pin segment when pinning: pin.c) */
 	if (!m) { if (err && errlen) snprintf(err, errlen, "map '%s': out of memory", name); return NULL; }
 	snprintf(m->name, sizeof m->name, "%s", name ? name : "");
 	m->type = type;
@@ -81,7 +95,7 @@ struct sluice_map *sluice_map_create(const char *name, uint32_t type, uint32_t k
 		if (m->ops && m->ops->free) m->ops->free(m);
 		rc = sluice_map_reject(m, err, errlen, ENOMEM, "too many maps");
 	}
-	if (rc != 0) { free(m); return NULL; }
+	if (rc != 0) { sluice_big_free(m, sizeof *m); return NULL; }
 	return m;
 }
 
@@ -120,7 +134,7 @@ static void destroy(struct sluice_map *m)
 	/* Programs and other threads may still be reading: wait them out. */
 	sluice_epoch_synchronize();
 	if (m->ops->free) m->ops->free(m);
-	free(m);
+	sluice_big_free(m, sizeof *m);
 }
 
 /* Destroys maps whose last hold went away (never inside a read section). */
@@ -256,6 +270,7 @@ long sluice_map_dump(struct sluice_map *m, const void *after, void *keys, void *
 
 void *sluice_big_alloc(uint64_t size)
 {
+	if (sluice_pin_arena_active()) return sluice_pin_alloc(size); /* creating a pinned map */
 	if (size < HUGE_2M) {
 		void *p = aligned_alloc(64, (size + 63) & ~63ull);
 		if (p) memset(p, 0, size);
@@ -274,7 +289,7 @@ void *sluice_big_alloc(uint64_t size)
 
 void sluice_big_free(void *p, uint64_t size)
 {
-	if (!p) return;
+	if (!p || sluice_pin_contains(p)) return; /* pin segments go away whole (pin.c) */
 	if (size < HUGE_2M) { free(p); return; }
 	munmap(p, (size + HUGE_2M - 1) & ~(HUGE_2M - 1));
 }

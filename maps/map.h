@@ -178,6 +178,14 @@ static inline void sluice_value_unlock(const struct sluice_map *m, void *value)
  * maps only, before any value is written; -EINVAL otherwise. */
 long sluice_map_set_spin_lock(struct sluice_map *m, uint32_t off);
 
+/* Pinning (pin.c): while a pinned map is being created, sluice_big_alloc
+ * carves from its shared segment; frees inside a segment are no-ops. */
+int sluice_pin_arena_active(void);
+void *sluice_pin_alloc(uint64_t size);
+int sluice_pin_contains(const void *p);
+long sluice_map_rehome(struct sluice_map *from, struct sluice_map *to);
+int sluice_pin_supported(uint32_t type);
+
 /* Type constructors (one per C file). */
 int sluice_array_init(struct sluice_map *m, char *err, uint32_t errlen);
 int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen);

@@ -59,4 +59,12 @@ uint64_t sluice_epoch_safe(void);
  * never from a worker inside a burst). */
 void sluice_epoch_synchronize(void);
 
+/* The machine-wide grace-period domain of pinned maps (a shared file, see
+ * pin.c): once attached, every read section of this process is also published
+ * there, and elements of pinned maps are stamped and recycled against it, so a
+ * process never recycles an element another process may still read. */
+int sluice_epoch_share(const char *path);
+uint64_t sluice_epoch_retire_shared(void);
+uint64_t sluice_epoch_safe_shared(void);
+
 #endif
