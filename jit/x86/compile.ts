@@ -25,6 +25,8 @@ import { rewriteContextAccess } from './ctx-rewrite.ts';
 import { BURST_INDEX as BURST_INDEX_, FRAME_SAVED as FRAME_SAVED_, TMP1 as TMP1_, X as X_, x86 as x86_ } from './regs.ts';
 import { JitError } from './errors.ts';
 import { randomSource } from './blind.ts';
+import { SANDBOX_STACK_HI, SandboxEmitter, type Trap } from './sandbox.ts';
+import { Class, JmpOp, Source, opOf, sizeBytes, sizeOf, sourceOf } from '../isa/opcode.ts';
 import { checkCallDepth, constantR1AtLookups, endsFlow, findFunctions, findJumpTargets, movAddAsLea, writesFramePointer } from './analysis.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter
@@ -76,6 +78,14 @@ export interface JitOptions {
    * per immediate and turns off the mov+add → lea fusion (its displacement is an immediate).
    */
   blindConstants?: boolean;
+  /**
+   * Raw programs no verifier has checked (sandbox.ts): every memory access bounds-checked against
+   * the input and the live stack frames, callx only to the program's subprograms, backward jumps
+   * counted against a budget; a failed check traps (ud2) for dataplane/shim/guard.c to report.
+   * Needs entry 'function'; the function is then `uint64_t f(r1, r2, struct sluice_sandbox *)`
+   * (eBPF r3 starts at 0) and its frames live in the sandbox's stack region. Default false.
+   */
+  sandbox?: boolean;
 }
 
 /** An array map's storage: values[i] at values + i * elemSize for i < maxEntries (maps/map.h). */
@@ -94,6 +104,8 @@ export interface JitResult {
   tailCallEntry: number;
   /** Native offsets of the burst loop's pieces and of each subprogram, for `sluice jit dump`. */
   labels: { name: string; offset: number }[];
+  /** With sandbox: every trap site (its ud2's native offset, the eBPF pc, why). Empty otherwise. */
+  traps: Trap[];
 }
 
 // The burst frame under rsp: the saved arguments, the address of the program body the loop
@@ -126,6 +138,10 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
   const entry = a.newLabel();
 
   const burst = opts.entry !== 'function';
+  if (opts.sandbox && burst) throw new JitError("the sandbox runs raw programs: it needs entry: 'function'", -1);
+  const sb = opts.sandbox ? new SandboxEmitter(a) : undefined;
+  const sandboxExit = a.newLabel();
+  const subEntries = [...subLabels.values()];
   // The burst entry's prologue.
   if (burst) a.bind(entry);
   if (burst) for (const r of [X.RBP, X.RBX, X.R12, X.R13, X.R14, X.R15]) a.push(r);
@@ -157,10 +173,20 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
       a.pc = -1;
       a.bind(f.start === 0 ? entry : subLabels.get(f.start)!);
       for (const r of FRAME_SAVED) a.push(r);
-      a.movRR(X.RBP, X.RSP, true);
-      a.aluRI(Alu.SUB, X.RSP, STACK_SIZE, true);
+      if (sb && f.start === 0) { // sandbox entry (r1, r2, sandbox): r12 = sandbox, r3 = 0, r10 = top of the eBPF stack region
+        a.push(X.R12);
+        a.aluRI(Alu.SUB, X.RSP, 8, true); // 6 pushes + return address: keep rsp 16-byte aligned for helper calls
+        a.movRR(X.R12, X.RDX, true);
+        a.aluRR(Alu.XOR, X.RDX, X.RDX, false);
+        a.load(8, X.RBP, { base: X.R12, disp: SANDBOX_STACK_HI });
+      } else if (sb) {
+        a.lea(X.RBP, { base: X.RBP, disp: -STACK_SIZE }); // the frame just below the caller's, in the region
+      } else {
+        a.movRR(X.RBP, X.RSP, true);
+        a.aluRI(Alu.SUB, X.RSP, STACK_SIZE, true);
+      }
     }
-    const exit = isMain ? next : subExit;
+    const exit = isMain ? next : sb && f.start === 0 ? sandboxExit : subExit;
     const target = (pc: number): Label | undefined =>
       pc >= f.start && pc < f.end && indexOf[pc] !== -1 ? pcLabels[pc] : undefined;
     const subprogram = (pc: number): Label | undefined => subLabels.get(pc);
@@ -185,6 +211,7 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
         continue;
       }
       const cls = classOf(insn.opcode);
+      if (sb) sandboxChecks(sb, insn, pc, subEntries);
       if (isAluClass(cls)) emitAlu(a, insn);
       else if (isJmpClass(cls)) emitJmp(a, insn, pc, jmpContext);
       else emitMem(a, insn, pc, memContext);
@@ -233,7 +260,18 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
     }
   }
   a.bind(subExit);
-  if (functions.length > 1 || !burst) {
+  if (sb) {
+    if (functions.length > 1) { // subprogram frames are in the region: rsp never moved, only the pushes to undo
+      for (const r of [...FRAME_SAVED].reverse()) a.pop(r);
+      a.ret();
+    }
+    a.bind(sandboxExit);
+    a.aluRI(Alu.ADD, X.RSP, 8, true);
+    a.pop(X.R12);
+    for (const r of [...FRAME_SAVED].reverse()) a.pop(r);
+    a.ret();
+    sb.emitTraps();
+  } else if (functions.length > 1 || !burst) {
     a.movRR(X.RSP, X.RBP, true);
     for (const r of [...FRAME_SAVED].reverse()) a.pop(r);
     a.ret();
@@ -250,5 +288,23 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
     ...functions.slice(1).map((f) => ({ name: `subprogram@pc${f.start}`, offset: out.offsetOf(subLabels.get(f.start)!) })),
     ...(functions.length > 1 || !burst ? [{ name: 'subprogram.exit', offset: out.offsetOf(subExit) }] : []),
   ];
-  return { code: out.code, entryOffset: out.offsetOf(entry), pcMap, tailCallEntry: burst ? pcMap[0]! : -1, labels };
+  if (sb) labels.push({ name: 'sandbox.exit', offset: out.offsetOf(sandboxExit) });
+  const traps = sb ? sb.traps(out.offsetOf) : [];
+  return { code: out.code, entryOffset: out.offsetOf(entry), pcMap, tailCallEntry: burst ? pcMap[0]! : -1, labels, traps };
+}
+
+/** The sandbox's checks that go before an instruction's own code (sandbox.ts). */
+function sandboxChecks(sb: SandboxEmitter, insn: Program[number], pc: number, subEntries: readonly Label[]): void {
+  const cls = classOf(insn.opcode);
+  if (cls === Class.LDX) return sb.checkAccess(x86(insn.src), insn.off, sizeBytes(sizeOf(insn.opcode)), false);
+  if (cls === Class.ST || cls === Class.STX) return sb.checkAccess(x86(insn.dst), insn.off, sizeBytes(sizeOf(insn.opcode)), true);
+  if (!isJmpClass(cls)) return;
+  const op = opOf(insn.opcode);
+  if (op === JmpOp.CALL) {
+    if (sourceOf(insn.opcode) === Source.X) sb.checkCallTarget(x86(insn.dst), subEntries);
+    return;
+  }
+  if (op === JmpOp.EXIT) return;
+  const offset = cls === Class.JMP32 && op === JmpOp.JA ? insn.imm : insn.off;
+  if (offset < 0) sb.countBackEdge(); // a backward jump: one unit of the budget
 }

@@ -296,6 +296,9 @@ export class Asm extends CodeBuffer {
 
   ret(): void { this.byte(0xc3); }
 
+  /** ud2: the undefined instruction, a guaranteed SIGILL (the sandbox's traps). */
+  ud2(): void { this.bytes(0x0f, 0x0b); }
+
   push(r: X): void {
     if (r & 8) this.byte(0x41);
     this.byte(0x50 | (r & 7));
