@@ -145,7 +145,7 @@ async function run(argv: string[]): Promise<number> {
         ...(values['per-worker'] ? { workers: perWorker } : {}), ...(ports.length ? { ports: portRates } : {}) }));
     } else {
       out(liveLine(elapsed(), stats, last.stats, dt));
-      if (values['per-worker']) perWorker.forEach((w, i) => out(`    worker ${i}: rx ${w.rxPackets}  ${XDP_ACTIONS.map((a, k) => `${a.toLowerCase()} ${w.verdicts[k]}`).join('  ')}  tx ${w.txPackets}`));
+      if (values['per-worker']) perWorker.forEach((w, i) => out(`    worker ${i}: rx ${w.rxPackets}  ${XDP_ACTIONS.map((a, k) => `${a.toLowerCase()} ${w.verdicts[k]}`).join('  ')}  sent ${w.txPackets}`));
       for (const p of portRates) out(`    ${p.name}: rx ${si(p.rx_pps)}pps  tx ${si(p.tx_pps)}pps  missed ${p.missed}  errors ${p.errors}`);
     }
     last = { at: now, stats, ports };
@@ -237,7 +237,7 @@ function rates(now: DriverStats, before: DriverStats | undefined, dt: number) {
   return {
     rx_pps: d(now.rxPackets, before?.rxPackets), rx_bps: d(now.rxBytes * 8, (before?.rxBytes ?? 0) * 8),
     ...Object.fromEntries(XDP_ACTIONS.map((a, i) => [`${a.toLowerCase()}_pps`, d(now.verdicts[i]!, before?.verdicts[i])])),
-    tx_pps: d(now.txPackets, before?.txPackets), tx_dropped_pps: d(now.txDropped, before?.txDropped),
+    sent_pps: d(now.txPackets, before?.txPackets), tx_dropped_pps: d(now.txDropped, before?.txDropped),
   };
 }
 
@@ -246,7 +246,7 @@ const si = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 
 function liveLine(t: number, now: DriverStats, before: DriverStats, dt: number): string {
   const r = rates(now, before, dt) as Record<string, number>;
   const verdicts = XDP_ACTIONS.map((a) => `${a.toLowerCase()} ${si(r[`${a.toLowerCase()}_pps`]!)}`).join('  ');
-  return `${t.toFixed(1).padStart(7)}s  rx ${si(r.rx_pps!)}pps  ${verdicts}  sent ${si(r.tx_pps!)}pps  tx-dropped ${now.txDropped}  redirect-errors ${now.redirectErrors}`;
+  return `${t.toFixed(1).padStart(7)}s  rx ${si(r.rx_pps!)}pps  ${verdicts}  sent ${si(r.sent_pps!)}pps  tx-dropped ${now.txDropped}  redirect-errors ${now.redirectErrors}`;
 }
 
 function totalsTable(s: DriverStats, seconds: number, reason: string): string {

@@ -30,6 +30,10 @@ async function swapUnderTraffic(workers: number): Promise<void> {
     assert.ok(later.length >= 2);
     // Once the reload is reported (after quiescing), program A runs no more: DROP stays where it was.
     assert.is(later[later.length - 1]!.verdicts[1], later[0]!.verdicts[1], 'no DROP verdicts after the swap');
+    // The live rates name each verdict apart from frames sent (nothing is sent with --pass-to none).
+    const rates = run.events.slice(afterReload).filter((e) => e.event === 'stats').map((e) => e.rates as Record<string, number>);
+    assert.ok(rates.some((r) => r.pass_pps! > 0));
+    assert.ok(rates.every((r) => r.tx_pps === 0 && r.sent_pps === 0 && r.drop_pps === 0 || r === rates[0]));
   } finally {
     run.signal('SIGINT');
     done = await run.done;
