@@ -42,7 +42,22 @@ function niceCeil(v: number): number {
   return 10 * p;
 }
 
-const label = (r: BenchRun): string => `${r.object.replace(/\.o$/, '')}:${r.program}`;
+/** A run's program as charts name it: the program's name, with its object when two objects hold the same name. */
+let labelOf: (r: BenchRun) => string = (r) => r.program;
+function setLabels(runs: readonly BenchRun[]): void {
+  const objectsOf = new Map<string, Set<string>>();
+  for (const r of runs) objectsOf.set(r.program, (objectsOf.get(r.program) ?? new Set()).add(r.object));
+  labelOf = (r) => ((objectsOf.get(r.program)?.size ?? 0) > 1 ? `${r.object.replace(/\.o$/, '')}:${r.program}` : r.program);
+}
+const label = (r: BenchRun): string => labelOf(r);
+
+/** An x-axis label under a group; tilted when there are many groups. */
+function groupLabel(x: number, text: string, groups: number): string {
+  const y = H - M.bottom + 16;
+  return groups > 4
+    ? `<text x="${num(x)}" y="${y}" font-size="10" text-anchor="end" transform="rotate(-20 ${num(x)} ${y})">${esc(text)}</text>`
+    : `<text x="${num(x)}" y="${y}" font-size="10" text-anchor="middle">${esc(text)}</text>`;
+}
 
 /** Grouped bars: program-time Mpps per program, one series per engine (one worker, or the fewest workers measured). */
 export function mppsChart(runs: readonly BenchRun[]): Chart {
@@ -54,9 +69,7 @@ export function mppsChart(runs: readonly BenchRun[]): Chart {
   const groupW = (W - M.left - M.right) / Math.max(1, programs.length);
   const barW = Math.min(40, (groupW * 0.8) / Math.max(1, engines.length));
   let body = axis;
-  programs.forEach((p, gi) => {
-    body += `<text x="${num(M.left + gi * groupW + groupW / 2)}" y="${H - M.bottom + 16}" font-size="10" text-anchor="middle">${esc(p)}</text>`;
-  });
+  programs.forEach((p, gi) => { body += groupLabel(M.left + gi * groupW + groupW / 2, p, programs.length); });
   engines.forEach((e, si) => {
     body += `<g class="series" data-series="${esc(e)}" fill="${PALETTE[si % PALETTE.length]}">`;
     programs.forEach((p, gi) => {
@@ -125,7 +138,7 @@ export function splitChart(runs: readonly BenchRun[]): Chart {
     ['program code', (r) => r.nsPerPacket * (r.split.program ?? 0)],
     ['helper and map calls', (r) => r.nsPerPacket * (r.split.helpers ?? 0)],
   ];
-  measured.forEach((r, i) => { body += `<text x="${num(M.left + i * groupW + groupW / 2)}" y="${H - M.bottom + 16}" font-size="10" text-anchor="middle">${esc(label(r))}</text>`; });
+  measured.forEach((r, i) => { body += groupLabel(M.left + i * groupW + groupW / 2, label(r), measured.length); });
   parts.forEach(([name, value], si) => {
     body += `<g class="series" data-series="${esc(name)}" fill="${PALETTE[si]}">`;
     measured.forEach((r, i) => {
@@ -146,7 +159,7 @@ export function barChart(name: string, title: string, yLabel: string, groups: re
   const groupW = (W - M.left - M.right) / Math.max(1, groups.length);
   const barW = Math.min(40, (groupW * 0.8) / Math.max(1, series.length));
   let body = axis;
-  groups.forEach((g, gi) => { body += `<text x="${num(M.left + gi * groupW + groupW / 2)}" y="${H - M.bottom + 16}" font-size="10" text-anchor="middle">${esc(g)}</text>`; });
+  groups.forEach((g, gi) => { body += groupLabel(M.left + gi * groupW + groupW / 2, g, groups.length); });
   series.forEach((x, si) => {
     body += `<g class="series" data-series="${esc(x.name)}" fill="${PALETTE[si % PALETTE.length]}">`;
     x.values.forEach((v, gi) => {
@@ -161,5 +174,6 @@ export function barChart(name: string, title: string, yLabel: string, groups: re
 }
 
 export function allCharts(runs: readonly BenchRun[]): Chart[] {
+  setLabels(runs);
   return [mppsChart(runs), scalingChart(runs), burstChart(runs), splitChart(runs)];
 }

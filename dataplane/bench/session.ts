@@ -1,6 +1,7 @@
 // One `sluice bench` session: every object × engine × worker count over one
 // trace, then the kernel's test run on the same object and frames, gathered
 // into BenchResults with the machine's description.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, hostname, release } from 'node:os';
 import { basename } from 'node:path';
@@ -35,9 +36,13 @@ export interface SessionOptions {
 export function describeMachine(): Machine {
   const c = cpus();
   const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
+  let commit = '';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch { /* not a git checkout (an installed package) */ }
   return {
     cpu: c[0]?.model ?? 'unknown', cores: c.length, kernel: release(), node: process.version,
-    sluice: pkg.version, tscHz: tscHz(), hostname: hostname(),
+    sluice: commit ? `${pkg.version} (${commit})` : pkg.version, tscHz: tscHz(), hostname: hostname(),
   };
 }
 

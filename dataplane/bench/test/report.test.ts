@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requires, hasCommand } from '../../../scripts/testkit/skip.ts';
+import { allCharts } from '../charts.ts';
 import { chromiumArgs, renderHtml, writeReport } from '../report.ts';
 import { validate } from '../validate.ts';
 import { sampleResults } from './fixtures.ts';
@@ -19,6 +20,15 @@ test('the page is self-contained: no network URLs, no external stylesheets or sc
   assert.not.match(page, /(src|href)\s*=\s*["']?(https?:)?\/\//i);
   assert.not.match(page, /<link\b/i);
   assert.not.match(page, /<script[^>]*\bsrc=/i);
+});
+
+test('programs are named alone, with their object only when two objects hold the same name', () => {
+  const r = sampleResults();
+  assert.match(allCharts(r.runs)[1]!.svg, /data-series="xdp_a"/);
+  for (const run of r.runs) run.program = 'xdp_main';
+  const scaling = allCharts(r.runs)[1]!.svg;
+  assert.match(scaling, /data-series="a:xdp_main"/);
+  assert.match(scaling, /data-series="b:xdp_main"/);
 });
 
 test('text from the results is escaped', () => {
@@ -39,9 +49,9 @@ if (requires('the bench report in headless Chromium', hasCommand('chromium'))) {
     // Two programs; engines jit, interp, kernel: one bar each per program (plus a value label, not counted).
     assert.equal(check.mpps, { jit: 2, interp: 2, kernel: 2 });
     // Scaling: one series per program, a polyline and a point per worker count (1 and 2).
-    assert.equal(check.scaling, { 'a:xdp_a': 3, 'b:xdp_b': 3 });
+    assert.equal(check.scaling, { xdp_a: 3, xdp_b: 3 });
     // Bursts: every JIT run with samples; a polyline and a median line each.
-    assert.equal(Object.keys(check['burst-ns']!).sort(), ['a:xdp_a ×1', 'a:xdp_a ×2', 'b:xdp_b ×1', 'b:xdp_b ×2']);
+    assert.equal(Object.keys(check['burst-ns']!).sort(), ['xdp_a ×1', 'xdp_a ×2', 'xdp_b ×1', 'xdp_b ×2']);
     for (const n of Object.values(check['burst-ns']!)) assert.is(n, 2);
     // The split: the fewest-worker JIT run of each program, two stacked parts.
     assert.equal(check.split, { 'program code': 2, 'helper and map calls': 2 });
