@@ -31,9 +31,9 @@ export class Lab {
   }
 
   /** A fresh topology (an old one of the same name is removed first). */
-  static up(tag: string): Lab {
+  static up(tag: string, queues = 1): Lab {
     const lab = new Lab(`sx${tag}${process.pid % 100000}`);
-    execFileSync(NETNS, ['up', lab.name], { stdio: 'pipe' });
+    execFileSync(NETNS, ['up', lab.name, String(queues)], { stdio: 'pipe' });
     return lab;
   }
 
@@ -69,7 +69,7 @@ export class Lab {
 
   /** Starts the driver on the sluice namespace's interfaces; resolves when traffic can flow. */
   async serve(object: string, ifaces: string[], updates: { map: string; key: string; value: string }[] = [],
-    options: { burst?: number; cpus?: number[]; mode?: 'native' | 'skb'; swapTo?: string } = {}): Promise<Served> {
+    options: { burst?: number; cpus?: number[]; mode?: 'native' | 'skb'; queues?: number[]; swapTo?: string } = {}): Promise<Served> {
     const child = this.spawn(this.sluice, process.execPath, ['--import', 'tsx', SERVE, object, ifaces.join(','), JSON.stringify(updates), JSON.stringify(options)]);
     const served = new Served(child);
     await served.ready();
