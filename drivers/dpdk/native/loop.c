@@ -22,19 +22,22 @@ static inline void count(struct sd_worker *w, enum sluice_dpdk_counter c, uint64
 
 /* Sends a buffer with retries while the ring is full; what still does not fit is freed and
  * counted in SD_TX_DROPPED, what left in `sent` (SD_TX_PACKETS for the program's verdicts). */
-static void send_counted(struct sd_worker *w, uint16_t port, struct sd_txbuf *b, enum sluice_dpdk_counter sent_counter)
+static void send_pkts(struct sd_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n, enum sluice_dpdk_counter sent_counter)
 {
-	uint16_t n = b->n, sent = 0;
-	if (!n)
-		return;
-	sent = rte_eth_tx_burst(port, (uint16_t)w->index, b->pkts, n);
+	uint16_t sent = rte_eth_tx_burst(port, (uint16_t)w->index, pkts, n);
 	for (int retry = 0; sent < n && retry < SD_TX_RETRIES; retry++)
-		sent += rte_eth_tx_burst(port, (uint16_t)w->index, b->pkts + sent, n - sent);
+		sent += rte_eth_tx_burst(port, (uint16_t)w->index, pkts + sent, n - sent);
 	if (sent < n) {
-		rte_pktmbuf_free_bulk(b->pkts + sent, n - sent);
+		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
 		count(w, SD_TX_DROPPED, n - sent);
 	}
 	count(w, sent_counter, sent);
+}
+
+static inline void send_counted(struct sd_worker *w, uint16_t port, struct sd_txbuf *b, enum sluice_dpdk_counter sent_counter)
+{
+	if (b->n)
+		send_pkts(w, port, b->pkts, b->n, sent_counter);
 	b->n = 0;
 }
 
@@ -104,6 +107,27 @@ static void run_burst(struct sd_worker *w, uint32_t pi, struct rte_mbuf **pkts, 
 	for (uint64_t i = done; i < n; i++)
 		verdicts[i] = SLUICE_ABORTED; /* an empty slot: never happens once started */
 
+	/* A burst with one verdict throughout (the common case: a flood, a policy that passes
+	 * almost everything) skips the per-frame dispatch: freed or sent as the burst it came in. */
+	uint32_t v0 = verdicts[0];
+	uint32_t differ = 0;
+	for (uint16_t i = 1; i < n; i++)
+		differ |= verdicts[i] ^ v0;
+	if (!differ && (v0 == SLUICE_DROP || v0 == SLUICE_ABORTED || v0 > SLUICE_REDIRECT ||
+			(v0 == SLUICE_PASS && d->tap[pi] == SLUICE_DPDK_NO_TAP))) {
+		rte_pktmbuf_free_bulk(pkts, n);
+		vcount[v0 <= SLUICE_REDIRECT ? v0 : 5] = n;
+		pass_dropped = v0 == SLUICE_PASS ? n : 0;
+		goto counted;
+	}
+	if (!differ && v0 == SLUICE_TX) {
+		for (uint16_t i = 0; i < n; i++)
+			write_back(&buffs[i], pkts[i]);
+		send_pkts(w, d->port[pi], pkts, n, SD_TX_PACKETS);
+		vcount[SLUICE_TX] = n;
+		goto counted;
+	}
+
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t v = verdicts[i];
@@ -149,6 +173,7 @@ static void run_burst(struct sd_worker *w, uint32_t pi, struct rte_mbuf **pkts, 
 		if (d->tap[p] != SLUICE_DPDK_NO_TAP)
 			flush(w, d->tap[p], &w->pass[p]);
 	}
+counted:
 	count(w, SD_RX_PACKETS, n);
 	count(w, SD_RX_BYTES, bytes);
 	for (int v = 0; v < 5; v++)
