@@ -82,12 +82,17 @@ test('hex parsing names the input and the bad digit', () => {
   assert.throws(() => parseHex('abc', 'MEMHEX'), /odd number of hex digits \(3\)/);
 });
 
-test('--engine jit says it is not available; --engine interp works', () => {
-  let r = sluice(['vm', 'exec', '--engine', 'jit'], `b7 00 00 00 2a 00 00 00\n${EXIT}`);
-  assert.is(r.status, 1);
-  assert.match(r.stderr, /JIT .*not available/);
-  r = sluice(['vm', 'exec', '--engine', 'interp'], `b7 00 00 00 2a 00 00 00\n${EXIT}`);
-  assert.is(r.stdout, '0x2a\n');
+test('--engine jit and --engine interp give the same r0; --blind-constants is for the JIT', () => {
+  // r0 = *(u32 *)(r1 + 0); r0 += 0x41414141
+  const program = `61 10 00 00 00 00 00 00\n07 00 00 00 41 41 41 41\n${EXIT}`;
+  for (const engine of [['--engine', 'jit'], ['--engine', 'interp'], ['--engine', 'jit', '--blind-constants']]) {
+    const r = sluice(['vm', 'exec', '01000000', ...engine], program);
+    assert.is(r.stdout, '0x41414142\n', engine.join(' '));
+    assert.is(r.status, 0);
+  }
+  const r = sluice(['vm', 'exec', '--engine', 'interp', '--blind-constants'], EXIT);
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /--blind-constants applies to the JIT engine only/);
 });
 
 test('bad usage is a UsageError (exit 2), found before stdin is read', async () => {
