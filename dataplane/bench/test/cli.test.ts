@@ -54,6 +54,7 @@ test('bad arguments are clear usage errors', async () => {
   await usageError([obj, '--burst', '5000'], /--burst expects an integer from 0 to 4096/);
   await usageError([obj, '--traffic', 'flows=many'], /traffic spec: flows expects a number/);
   await usageError([`${dir}/missing.o`], /no such object file/);
+  await usageError([obj, '--pin', '4095'], /--pin 4095 with 1 worker\(s\) needs CPUs 4095\.\.4095/);
   await usageError([obj, '--bogus'], /bogus/);
   await usageError(['compare', 'only-one.json'], /at least 2/);
   await usageError(['compare', `${dir}/a.json`, `${dir}/b.json`], /no such results file/);

@@ -2,6 +2,7 @@
 // where the time goes (dataplane/bench/ does the work); `sluice bench compare`
 // puts two runs' JSON side by side and flags regressions beyond their noise.
 import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { readCaptureFile } from '../../../drivers/pcap/reader.ts';
 import { compareResults, formatComparison, parseResults } from '../../bench/compare.ts';
 import { BenchError } from '../../bench/errors.ts';
@@ -112,6 +113,9 @@ async function runBench(argv: string[]): Promise<number> {
   const warmupS = seconds(o.warmup, 'warmup', 0.5);
   const kernelRepeat = intOption(o['kernel-repeat'], 'kernel-repeat', 200_000, 100_000_000);
   const pin = o.pin === undefined ? -1 : intOption(o.pin, 'pin', 0, 4095);
+  if (pin >= 0 && pin + workers > cpus().length) {
+    throw new UsageError(`--pin ${pin} with ${workers} worker(s) needs CPUs ${pin}..${pin + workers - 1}; this machine has CPUs 0..${cpus().length - 1}`);
+  }
   for (const p of positionals) if (!existsSync(p)) throw new UsageError(`no such object file: ${p}`);
   if (o.pcap !== undefined && !existsSync(o.pcap)) throw new UsageError(`no such capture: ${o.pcap}`);
 
