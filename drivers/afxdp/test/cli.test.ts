@@ -1,6 +1,7 @@
 // `sluice run OBJ --afxdp cli0` end to end, in the sluice namespace of a lab:
 // it describes what it attached, pins its worker thread (sluice-xsk-0) to the
-// CPU --worker-cpus names, prints live statistics while running, stops by
+// CPU --worker-cpus names, prints live statistics while running, reloads the
+// object on SIGHUP (hot swap) and keeps reflecting frames after it, stops by
 // itself after --duration with exit 0 and JSON totals that count the client's
 // reflected frames, and leaves no XDP program behind.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ if (requires('sluice run --afxdp', ...afxdpRequirements(), hasCommand('ping'))) 
   test('sluice run --afxdp runs, counts, stops after --duration, detaches', async () => {
     const lab = Lab.up('cl');
     try {
-      const child = lab.spawn(lab.sluice, process.execPath, [BIN, 'run', example('xdp_tx'), '--afxdp', 'cli0', '--json', '--stats', '500ms', '--duration', '4', '--worker-cpus', '1']);
+      const child = lab.spawn(lab.sluice, process.execPath, [BIN, 'run', example('xdp_tx'), '--afxdp', 'cli0', '--json', '--stats', '500ms', '--duration', '8', '--worker-cpus', '1']);
       let out = '';
       child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
       child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
@@ -28,11 +29,15 @@ if (requires('sluice run --afxdp', ...afxdpRequirements(), hasCommand('ping'))) 
       assert.ok(worker, 'a thread named sluice-xsk-0');
       assert.match(readFileSync(`/proc/${child.pid}/task/${worker}/status`, 'utf8'), /Cpus_allowed_list:\s+1\n/);
       lab.ok(lab.client, 'ping', ['-c', '2', '-i', '0.3', '-W', '1', '10.0.1.254']);
+      child.kill('SIGHUP'); // reload the object and swap it in; the old one is freed after the swap
+      for (let i = 0; i < 100 && !out.includes('"event":"reload"'); i++) await sleep(50);
+      assert.match(out, /"event":"reload"/);
+      lab.ok(lab.client, 'ping', ['-c', '1', '-W', '1', '10.0.1.254']);
       assert.is(await exited, 0, out);
       const lines = out.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
       const start = lines.find((l) => l.event === 'start');
       const live = lines.filter((l) => l.event === 'stats') as { totals: { rxPackets: number } }[];
-      assert.ok(live.length >= 3, `live statistics every 500 ms over 4 s: ${live.length}`);
+      assert.ok(live.length >= 3, `live statistics every 500 ms over 8 s: ${live.length}`);
       assert.ok(live[live.length - 1]!.totals.rxPackets >= 1, 'the live counters moved while running');
       assert.match(String(start?.describe), /AF_XDP cli0 \(ifindex \d+, (native|skb), (copy|zero-copy)/);
       const totals = lines.find((l) => l.event === 'totals') as { reason: string; totals: { rxPackets: number; verdicts: number[] } } | undefined;
