@@ -2,6 +2,7 @@
 // whose accesses land anywhere agree with the interpreter — the same r0 and input bytes, or
 // a memory fault at the same pc; hardware faults in unchecked code come back as reports,
 // thousands of times, without harming the process; budgets, callx checks, frames.
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Interpreter, VmError } from '../../interp/interpreter.ts';
@@ -121,6 +122,22 @@ if (requires('the sandboxed JIT and the guard', hasNativeLibrary())) {
       plain.free();
     } finally {
       p.free();
+    }
+  });
+
+  test('the guard puts the previous handlers back: the process catches the same signals before and after', () => {
+    // SigCgt: the signals this process has a handler for (Node catches SIGSEGV for WebAssembly, not SIGILL/SIGBUS/SIGFPE).
+    const caught = (): string => /^SigCgt:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
+    const before = caught();
+    assert.ok(before !== '', 'no SigCgt line in /proc/self/status');
+    const trap = JitProgram.compile(assemble('r1 = 0\nr0 = *(u64 *)(r1 + 0)\nexit'), { entry: 'function', rewriteContext: false });
+    try {
+      assert.ok(guardBindings().call(trap.entry, 0n, 0n, 0n).fault);
+      assert.is(caught(), before);
+      assert.throws(() => runRawJit(assemble('r1 = 0\nr0 = *(u64 *)(r1 + 0)\nexit'), new Uint8Array(0)), /pc 1: read of 8 bytes at 0x0/);
+      assert.is(caught(), before);
+    } finally {
+      trap.free();
     }
   });
 
