@@ -7,7 +7,6 @@
 #include <string.h>
 #include <rte_cycles.h>
 #include <rte_lcore.h>
-#include <rte_prefetch.h>
 #include "dpdk_priv.h"
 #include "../../../maps/worker.h"
 
