@@ -229,7 +229,9 @@ export async function measureInterp(object: string, prog: XdpProgram, trace: Tra
     const now = performance.now();
     if (now - mark >= step) {
       intervals.push(intervalPackets / intervalNs * 1e3);
-      o.onTick?.({ packets, mpps: packets / ((now - start) * 1e6) * 1e3, verdicts: {}, elapsedS: (now - start) / 1000 });
+      const verdicts: Record<string, number> = {};
+      VERDICT_NAMES.forEach((v, i) => { if (counts[i]) verdicts[v] = counts[i]!; });
+      o.onTick?.({ packets, mpps: intervalPackets / ((now - mark) * 1e6) * 1e3, verdicts, elapsedS: (now - start) / 1000 });
       intervalPackets = intervalNs = 0; mark = now;
       await sleep(0); // let the event loop breathe (signals, the live line)
     }

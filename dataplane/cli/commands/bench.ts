@@ -78,12 +78,20 @@ export function summary(r: BenchResults): string {
       x.split.available ? `${((x.split.helpers ?? 0) * 100).toFixed(0)}% (${f(x.split.helperCallsPerPacket ?? 0, 1)}/pkt, ${f(x.split.helperNsPerPacket ?? 0)} ns)` : 'n/a']);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  // Side by side: each program's single-worker JIT run against its kernel test run and its interpreter run.
+  const sides: string[] = [];
+  for (const jit of r.runs.filter((x) => x.engine === 'jit' && x.workers === Math.min(...r.runs.filter((y) => y.engine === 'jit' && y.program === x.program && y.object === x.object).map((y) => y.workers)))) {
+    const same = (engine: string) => r.runs.find((x) => x.engine === engine && x.program === jit.program && x.object === jit.object);
+    const parts = [["the kernel's test run", same('kernel')], ['the interpreter', same('interp')]].filter(([, x]) => x)
+      .map(([name, x]) => `${f((x as BenchRun).nsPerPacket / jit.nsPerPacket, 1)}× faster than ${name as string}`);
+    if (parts.length) sides.push(`${jit.program}: the JIT runs ${parts.join(', ')} (ns per packet, program time)`);
+  }
   const lines = rows.map((row) => row.map((c, i) => (i < 2 || i === 8 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
   const m = r.machine;
   const kernel = r.kernel.available ? '' : `\nkernel column: not measured — ${r.kernel.reason}`;
   const splitMethods = [...new Set(r.runs.filter((x) => x.split.available).map((x) => x.split.method))];
   return `${lines.join('\n')}
-
+${sides.length ? `\n${sides.join('\n')}\n` : ''}
 traffic: ${r.options.traffic}; driver pcap (frames copied into bursts as a receive would); bursts of ${r.options.burst}
 Mpps loop = filling + running bursts over wall time; Mpps prog and ns/pkt = the burst entry alone, median burst.
 cycles: TSC cycles from rdtsc (TSC ${(m.tscHz / 1e9).toFixed(3)} GHz, calibrated against CLOCK_MONOTONIC), not core cycles.
