@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { SluiceError } from '../../jit/errors.ts';
 import { afxdpBindings, type AfxdpBindings } from '../../dataplane/ffi.ts';
-import type { XdpProgram } from '../../dataplane/runtime.ts';
+import type { XdpObject, XdpProgram } from '../../dataplane/runtime.ts';
 import { emptyStats, sumStats, type DriverStats, type RunningDriver } from '../driver.ts';
 
 /** Something about AF_XDP sockets, the steering program or a PASS TAP failed. */
@@ -36,6 +36,12 @@ export interface AfxdpOptions {
   cpus?: readonly number[];
   /** Frames per burst, 1..256. Default 64. */
   burst?: number;
+  /**
+   * The object the program comes from. Worker i uses per-CPU map slot i, so every per-CPU map
+   * needs at least as many slots as there are workers (loadObject(path, { cpus })); with the
+   * object given, that is checked before anything starts. Without it the caller answers for it.
+   */
+  object?: XdpObject;
 }
 
 /** What an interface ended up with. */
@@ -122,6 +128,13 @@ export function startAfxdp(program: XdpProgram, options: AfxdpOptions): RunningA
   const passTap = options.passTap ?? true;
   const tapName = options.tapName ?? defaultTapName;
 
+  if (options.object) {
+    for (const [name, map] of options.object.maps) {
+      if (map.perCpu && map.cpus < queues.length) {
+        throw new AfxdpError(`map '${name}' has ${map.cpus} per-CPU slot(s) and ${queues.length} workers need ${queues.length}: load the object with { cpus: ${queues.length} }`);
+      }
+    }
+  }
   const native = afxdpBindings();
   const h = native.create(entryOf(program));
   if (h === 0n) throw new AfxdpError('out of memory creating the driver');

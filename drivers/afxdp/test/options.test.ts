@@ -57,6 +57,16 @@ test('bad values are usage errors that name the option', () => {
   usage({ afxdp: 'eth0', burst: '0' }, 1, /at least 1/);
 });
 
+test('more workers than per-CPU map slots are refused before anything starts', () => {
+  const obj = loadObject(example('verdict_counters'), { cpus: 1 });
+  try {
+    assert.throws(() => startAfxdp(obj.program(), { object: obj, interfaces: ['lo'], queues: [0, 1] }),
+      (e: unknown) => e instanceof AfxdpError && /map 'verdicts' has 1 per-CPU slot\(s\) and 2 workers need 2/.test((e as Error).message));
+  } finally {
+    obj.close();
+  }
+});
+
 test('TAP names fit IFNAMSIZ (15 bytes)', () => {
   assert.is(defaultTapName('cli0'), 'p-cli0');
   assert.is(defaultTapName('enp0s31f6-long1').length, 15);
