@@ -32,6 +32,11 @@ test('3,000 random programs compile or throw a JitError', () => {
     } catch (err) {
       if (!(err instanceof JitError)) others.push(`seed ${seed}: ${(err as Error)?.stack ?? String(err)}`);
     }
+    try { // the raw-program configuration: sandboxed, blinded
+      jitCompile(program, { entry: 'function', sandbox: true, blindConstants: true, helperAddress: (id) => (id === 5 ? 0x1000n : undefined) });
+    } catch (err) {
+      if (!(err instanceof JitError)) others.push(`seed ${seed} (sandbox): ${(err as Error)?.stack ?? String(err)}`);
+    }
   }
   assert.equal(others.slice(0, 3), []);
   assert.ok(compiled > 0, 'some random programs are valid');
