@@ -135,6 +135,12 @@ export function startAfxdp(program: XdpProgram, options: AfxdpOptions): RunningA
       }
     }
   }
+  for (const iface of interfaces) {
+    let have: number[] | undefined;
+    try { have = rxQueues(iface); } catch { have = undefined; } // no sysfs entry: the C side names the problem
+    const missing = have === undefined ? [] : queues.filter((q) => !have!.includes(q));
+    if (missing.length > 0) throw new AfxdpError(`${iface}: no RX queue ${missing.join(', ')} (it has ${have!.join(', ') || 'none'})`);
+  }
   const native = afxdpBindings();
   const h = native.create(entryOf(program));
   if (h === 0n) throw new AfxdpError('out of memory creating the driver');

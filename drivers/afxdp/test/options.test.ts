@@ -82,6 +82,15 @@ if (requires('startAfxdp refusals', { ok: existsSync(AFXDP_LIBRARY_PATH), why: '
       obj.close();
     }
   });
+  test('a queue the interface does not have is refused by name', () => {
+    const obj = loadObject(example('xdp_pass'), { cpus: 64 });
+    try {
+      // lo has one RX queue (rx-0) in /sys/class/net/lo/queues.
+      assert.throws(() => startAfxdp(obj.program(), { interfaces: ['lo'], queues: [0, 5] }), /lo: no RX queue 5 \(it has 0\)/);
+    } finally {
+      obj.close();
+    }
+  });
   test('an interpreted program is refused: the driver runs JIT code', () => {
     const obj = loadObject(example('xdp_pass'), { cpus: 1, engine: 'interp' });
     try {
