@@ -260,4 +260,104 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
   bpf_loop(16, step, &c, 0);
   return c.buf[0] ? XDP_PASS : XDP_DROP;
 }` },
+  { name: 'c: TCP options walked in a bounded loop (MSS)', source: `${HEAD}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  struct ethhdr *eth = data;
+  struct iphdr *ip = (void *)(eth + 1);
+  if ((void *)(ip + 1) > end) return XDP_PASS;
+  if (ip->protocol != IPPROTO_TCP || ip->ihl != 5) return XDP_PASS;
+  struct tcphdr *tcp = (void *)(ip + 1);
+  if ((void *)(tcp + 1) > end) return XDP_PASS;
+  __u8 *opt = (__u8 *)(tcp + 1);
+  __u32 mss = 0;
+  #pragma clang loop unroll(disable)
+  for (int i = 0; i < 10; i++) {
+    if ((void *)(opt + 1) > end) break;
+    __u8 kind = *opt;
+    if (kind == 0) break;
+    if (kind == 1) { opt++; continue; }
+    if ((void *)(opt + 2) > end) break;
+    __u8 len = opt[1];
+    if (kind == 2 && len == 4) {
+      if ((void *)(opt + 4) > end) break;
+      mss = (opt[2] << 8) | opt[3];
+      break;
+    }
+    if (len < 2) break;
+    opt += len;
+  }
+  return mss > 1400 ? XDP_DROP : XDP_PASS;
+}
+` },
+  { name: 'c: IPv6 extension headers skipped, then UDP', source: `${HEAD}
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+struct ext { __u8 next; __u8 len; };
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  struct ethhdr *eth = data;
+  struct ipv6hdr *ip6 = (void *)(eth + 1);
+  if ((void *)(ip6 + 1) > end) return XDP_PASS;
+  __u8 next = ip6->nexthdr;
+  void *cur = ip6 + 1;
+  #pragma unroll
+  for (int i = 0; i < 4; i++) {
+    if (next != 0 && next != 43 && next != 60) break;
+    struct ext *e = cur;
+    if ((void *)(e + 1) > end) return XDP_DROP;
+    next = e->next;
+    cur += (e->len + 1) * 8;
+  }
+  if (next == IPPROTO_UDP) {
+    struct udphdr *udp = cur;
+    if ((void *)(udp + 1) > end) return XDP_DROP;
+    return udp->dest == bpf_htons(53) ? XDP_DROP : XDP_PASS;
+  }
+  return XDP_PASS;
+}
+` },
+  { name: 'c: 5-tuple flow counters in an LRU hash', source: `${HEAD}
+struct key { __u32 a, b; __u16 p, q; __u8 proto; __u8 pad[3]; };
+struct { __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, 1024); __type(key, struct key); __type(value, __u64); } flows SEC(".maps");
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  struct ethhdr *eth = data;
+  struct iphdr *ip = (void *)(eth + 1);
+  if ((void *)(ip + 1) > end) return XDP_PASS;
+  struct key k = {};
+  k.a = ip->saddr; k.b = ip->daddr; k.proto = ip->protocol;
+  if (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP) {
+    __u16 *ports = (void *)ip + ip->ihl * 4;
+    if ((void *)(ports + 2) > end) return XDP_PASS;
+    k.p = ports[0]; k.q = ports[1];
+  }
+  __u64 *v = bpf_map_lookup_elem(&flows, &k);
+  if (v) { __sync_fetch_and_add(v, 1); return XDP_PASS; }
+  __u64 one = 1;
+  bpf_map_update_elem(&flows, &k, &one, BPF_ANY);
+  return XDP_PASS;
+}
+` },
+  { name: 'c: payload scan after a variable-length header (too complex for the kernel too)', error: 'too complex', insnLimit: 20_000, source: `${HEAD}
+#include <linux/udp.h>
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  struct ethhdr *eth = data;
+  struct iphdr *ip = (void *)(eth + 1);
+  if ((void *)(ip + 1) > end) return XDP_PASS;
+  __u32 hl = ip->ihl * 4;
+  if (hl < 20) return XDP_DROP;
+  struct udphdr *udp = (void *)ip + hl;
+  if ((void *)(udp + 1) > end) return XDP_PASS;
+  unsigned char *pl = (void *)(udp + 1);
+  __u32 n = 0;
+  #pragma clang loop unroll(disable)
+  for (int i = 0; i < 64; i++) {
+    if ((void *)(pl + i + 1) > end) break;
+    n += pl[i] == 'x';
+  }
+  return n > 3 ? XDP_DROP : XDP_PASS;
+}
+` },
 ];
