@@ -175,6 +175,9 @@ function stackAccess(env: Env, st: VState, regno: number, reg: Reg, off: number,
     markBytes(frame.stack, pos, size, Byte.MISC);
     return {};
   }
+  if (stored?.type === RegType.STACK && stored.frame > reg.frame) {
+    env.fail(`cannot spill a pointer to a callee's stack frame (r${regno} points into frame ${reg.frame}, the value into frame ${stored.frame}): it dies when the callee returns`);
+  }
   writeStack(env, frame.stack, pos, size, stored ?? scalar(UNKNOWN));
   return {};
 }

@@ -575,5 +575,19 @@ cb:
   r0 = *(u32 *)(r1 + 0)
   r0 = 2
   exit` },
+  { name: 'callee stores a pointer to its own stack in the caller stack', error: "pointer to a callee's stack frame", asm: `
+  r1 = r10
+  r1 += -8
+  call f
+  r1 = *(u64 *)(r10 - 8)
+  r0 = *(u64 *)(r1 + 0)
+  r0 = 2
+  exit
+f:
+  r2 = r10
+  r2 += -8
+  *(u64 *)(r1 + 0) = r2
+  r0 = 0
+  exit` },
 ];
 
