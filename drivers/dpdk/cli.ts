@@ -65,6 +65,22 @@ export function startDpdk(program: XdpProgram, values: Values, workers: number):
   return DpdkDriver.start(program, dpdkOptions(values, workers));
 }
 
+/** New ABORTED frames since the last call, one line each worker that saw some (what the kernel's
+ *  xdp_exception tracepoint would show: where, how many, and here also the frame's first bytes). */
+export function abortedNotes(): (d: DpdkDriver) => { text: string; json: object }[] {
+  const seen = new Map<number, number>();
+  return (d) => d.lastAborted().flatMap((a, worker) => {
+    if (!a || a.count === (seen.get(worker) ?? 0)) return [];
+    const more = a.count - (seen.get(worker) ?? 0);
+    seen.set(worker, a.count);
+    const hex = Buffer.from(a.bytes).toString('hex');
+    return [{
+      text: `ABORTED ×${more} (worker ${worker}); last on port ${a.port}, ${a.length} bytes: ${hex}${a.bytes.length < a.length ? '…' : ''}`,
+      json: { event: 'aborted', worker, new: more, total: a.count, port: a.port, length: a.length, bytes: hex },
+    }];
+  });
+}
+
 export function describeDpdk(d: DpdkDriver): string {
   const ports = d.ports.map((p) => `${p.port} ${p.name} (ifindex ${p.ifindex}${p.tap ? `, PASS → ${p.tap.ifname}` : ''})`).join(', ');
   return `DPDK ports ${ports}; ${d.workers} worker(s); EAL prefix ${d.filePrefix}`;

@@ -8,7 +8,7 @@ import type { XdpProgram } from '../../dataplane/runtime.ts';
 import type { DriverStats, RunningDriver } from '../driver.ts';
 import { sumStats } from '../driver.ts';
 import { DpdkError, ealBindings, type EthStats } from './eal.ts';
-import { COUNTERS, dpdkNative, NO_TAP } from './native.ts';
+import { COUNTERS, dpdkNative, NO_TAP, type AbortedFrame } from './native.ts';
 import { prepareEalArgs } from './eal-args.ts';
 
 export interface DpdkOptions {
@@ -126,6 +126,13 @@ export class DpdkDriver implements RunningDriver {
     const sum = sumStats(all) as DpdkStats;
     for (const k of ['passDropped', 'fromKernel', 'multiSeg', 'bursts'] as const) sum[k] = all.reduce((a, s) => a + s[k], 0);
     return sum;
+  }
+
+  /** Per worker, the last frame a program returned XDP_ABORTED for (live; undefined: none yet). */
+  lastAborted(): (AbortedFrame | undefined)[] {
+    if (this.stopped) return [];
+    const native = dpdkNative();
+    return Array.from({ length: this.workers }, (_, w) => native.lastAborted(this.handle, w));
   }
 
   /** ethdev's own counters of each port (receive misses, errors). */

@@ -31,7 +31,20 @@ export interface DpdkNative {
   stop(handle: bigint): void;
   free(handle: bigint): void;
   poolFill(handle: bigint, frame: Uint8Array): number;
+  /** The last frame worker `worker` saw ABORTED, or undefined when it saw none. */
+  lastAborted(handle: bigint, worker: number): AbortedFrame | undefined;
 }
+
+export interface AbortedFrame {
+  /** ABORTED verdicts on this worker so far. */
+  count: number;
+  port: number;
+  /** The frame's length as the program left it, and its first bytes (at most 96). */
+  length: number;
+  bytes: Uint8Array;
+}
+
+const ABORTED_RECORD = 16 + 96; // see sluice_dpdk_last_aborted
 
 let native: DpdkNative | undefined;
 
@@ -60,6 +73,7 @@ export function dpdkNative(): DpdkNative {
   const stop = lib.func('void sluice_dpdk_stop(void *d)');
   const free = lib.func('void sluice_dpdk_free(void *d)');
   const fill = lib.func('int sluice_dpdk_pool_fill(void *d, const uint8_t *frame, uint32_t len)');
+  const lastAborted = lib.func('int64_t sluice_dpdk_last_aborted(void *d, uint32_t worker, _Out_ uint8_t *out)');
   const message = (buf: Uint8Array): string => {
     const end = buf.indexOf(0);
     return new TextDecoder().decode(buf.subarray(0, end < 0 ? buf.length : end));
@@ -88,6 +102,13 @@ export function dpdkNative(): DpdkNative {
     stop: (handle) => { stop(handle); },
     free: (handle) => { free(handle); },
     poolFill: (handle, frame) => fill(handle, frame, frame.length) as number,
+    lastAborted(handle, worker) {
+      const out = new Uint8Array(ABORTED_RECORD);
+      if (Number(lastAborted(handle, worker, out) as number | bigint) <= 0) return undefined;
+      const view = new DataView(out.buffer);
+      const captured = view.getUint16(10, true);
+      return { count: Number(view.getBigUint64(0, true)), port: view.getUint16(8, true), length: view.getUint32(12, true), bytes: out.slice(16, 16 + captured) };
+    },
   };
   return native;
 }

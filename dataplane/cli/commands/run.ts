@@ -8,7 +8,7 @@ import { loadObject, XDP_ACTIONS, type XdpObject, type XdpProgram } from '../../
 import { messageOf } from '../../../jit/errors.ts';
 import { loadMapJson } from '../../map-json.ts';
 import { sumStats, type DriverStats, type RunningDriver } from '../../../drivers/driver.ts';
-import { DPDK_OPTIONS, DPDK_USAGE, describeDpdk, dpdkAvailable, startDpdk } from '../../../drivers/dpdk/cli.ts';
+import { DPDK_OPTIONS, DPDK_USAGE, abortedNotes, describeDpdk, dpdkAvailable, startDpdk } from '../../../drivers/dpdk/cli.ts';
 import type { DpdkDriver } from '../../../drivers/dpdk/driver.ts';
 import { AFXDP_OPTIONS, AFXDP_USAGE, afxdpAvailable, describeAfxdp, startAfxdpFromCli } from '../../../drivers/afxdp/cli.ts';
 import type { RunningAfxdp } from '../../../drivers/afxdp/afxdp.ts';
@@ -28,6 +28,8 @@ interface DriverFrontEnd {
   describe(driver: RunningDriver): string;
   /** Cumulative counters per port as the device sees them (for --per-port), when the driver has ports. */
   ports?(driver: RunningDriver): PortCounters[];
+  /** What happened since the last call that the operator should see (ABORTED frames), each as a line and as JSON. */
+  notes?(): (driver: RunningDriver) => { text: string; json: object }[];
 }
 
 interface PortCounters { name: string; rx: number; tx: number; missed: number; errors: number }
@@ -37,6 +39,7 @@ const DRIVERS: DriverFrontEnd[] = [
     flag: 'dpdk', options: DPDK_OPTIONS, usage: DPDK_USAGE, available: dpdkAvailable,
     start: (program, values, workers) => startDpdk(program, values as Parameters<typeof startDpdk>[1], workers),
     describe: (d) => describeDpdk(d as DpdkDriver),
+    notes: () => { const next = abortedNotes(); return (d) => next(d as DpdkDriver); },
     ports: (d) => (d as DpdkDriver).portStats().map(({ port, stats: s }) => ({
       name: `port ${port}`, rx: Number(s.ipackets), tx: Number(s.opackets), missed: Number(s.imissed), errors: Number(s.ierrors + s.oerrors),
     })),
@@ -124,6 +127,7 @@ async function run(argv: string[]): Promise<number> {
   }
 
   const started = process.hrtime.bigint();
+  const notes = driverFe.notes?.();
   const portsOf = (): PortCounters[] => (values['per-port'] && driverFe.ports ? driverFe.ports(driver) : []);
   let last = { at: started, stats: sumStats(driver.workerStats()), ports: portsOf() };
   let swapping = false;
@@ -148,6 +152,7 @@ async function run(argv: string[]): Promise<number> {
       if (values['per-worker']) perWorker.forEach((w, i) => out(`    worker ${i}: rx ${w.rxPackets}  ${XDP_ACTIONS.map((a, k) => `${a.toLowerCase()} ${w.verdicts[k]}`).join('  ')}  sent ${w.txPackets}`));
       for (const p of portRates) out(`    ${p.name}: rx ${si(p.rx_pps)}pps  tx ${si(p.tx_pps)}pps  missed ${p.missed}  errors ${p.errors}`);
     }
+    for (const note of notes?.(driver) ?? []) out(json ? JSON.stringify({ ...note.json, t: round(elapsed()) }) : `  ${note.text}`);
     last = { at: now, stats, ports };
   };
 
@@ -185,7 +190,11 @@ async function run(argv: string[]): Promise<number> {
     // Signal listeners do not keep Node's event loop alive: without --stats or --duration the
     // process would run out of work and exit under the running workers. This timer holds it.
     const timers: NodeJS.Timeout[] = [setInterval(() => {}, 1 << 30)];
-    if (statsMs > 0) timers.push(setInterval(tick, statsMs));
+    // A failing statistics read must not take the process down under running workers: stop cleanly.
+    const safeTick = (): void => {
+      try { tick(); } catch (err) { process.stderr.write(`sluice run: statistics failed, stopping: ${messageOf(err)}\n`); resolve('error'); }
+    };
+    if (statsMs > 0) timers.push(setInterval(safeTick, statsMs));
     if (durationS !== undefined) timers.push(setTimeout(() => resolve('duration'), durationS * 1000));
     if (earlySignal !== undefined) resolve(earlySignal);
     cleanup = () => { for (const [sig, h] of handlers) process.off(sig, h); for (const t of timers) clearInterval(t); };
@@ -194,6 +203,9 @@ async function run(argv: string[]): Promise<number> {
   cleanup();
   while (swapping) await new Promise((r) => setTimeout(r, 10));
   const time = elapsed();
+  try {
+    for (const note of notes?.(driver) ?? []) out(json ? JSON.stringify({ ...note.json, t: round(time) }) : `  ${note.text}`);
+  } catch { /* reported by the live statistics already */ }
   let totals: DriverStats;
   try {
     totals = await driver.stop();
@@ -202,7 +214,7 @@ async function run(argv: string[]): Promise<number> {
   }
   if (json) out(JSON.stringify({ event: 'totals', reason, seconds: round(time), totals, rates: rates(totals, undefined, time) }));
   else out(totalsTable(totals, time, reason));
-  return EXIT_OK;
+  return reason === 'error' ? EXIT_FAILURE : EXIT_OK;
 }
 
 /** `--dpdk "--no-huge …"`: a string option's value may start with '-' (EAL arguments); parseArgs wants `--dpdk=…` for that. */

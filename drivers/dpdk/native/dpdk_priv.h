@@ -29,6 +29,15 @@ struct sd_worker {
 	/* xdp_buffs per receiving port, their constant fields filled once */
 	struct sluice_xdp_buff buffs[SLUICE_DPDK_MAX_PORTS][SLUICE_DPDK_BURST] __rte_cache_aligned;
 	_Atomic uint64_t counters[SD_COUNTERS] __rte_cache_aligned;
+	/* The last ABORTED frame (a seqlock: odd while the worker writes it). */
+	struct {
+		_Atomic uint64_t seq;
+		uint64_t count;
+		uint16_t port;
+		uint16_t captured;
+		uint32_t length;
+		uint8_t bytes[SLUICE_DPDK_ABORTED_BYTES];
+	} aborted __rte_cache_aligned;
 } __rte_cache_aligned;
 
 struct sluice_dpdk {

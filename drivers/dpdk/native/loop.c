@@ -45,6 +45,22 @@ static inline void flush(struct sd_worker *w, uint16_t port, struct sd_txbuf *b)
 	send_counted(w, port, b, SD_TX_PACKETS);
 }
 
+/* Keeps the last ABORTED frame for the control plane (a rare path: a copy is fine). */
+static void note_aborted(struct sd_worker *w, uint32_t pi, const struct sluice_xdp_buff *x, uint64_t how_many)
+{
+	uint64_t seq = atomic_load_explicit(&w->aborted.seq, memory_order_relaxed);
+	atomic_store_explicit(&w->aborted.seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	uint32_t len = (uint32_t)(x->data_end - x->data);
+	uint32_t take = len < SLUICE_DPDK_ABORTED_BYTES ? len : SLUICE_DPDK_ABORTED_BYTES;
+	memcpy(w->aborted.bytes, x->data, take);
+	w->aborted.captured = (uint16_t)take;
+	w->aborted.length = len;
+	w->aborted.port = w->d->port[pi];
+	w->aborted.count += how_many;
+	atomic_store_explicit(&w->aborted.seq, seq + 2, memory_order_release);
+}
+
 /* The xdp_buff over the mbuf's first segment: headroom from the mbuf, room to
  * grow up to the end of its buffer (a segmented frame cannot grow). The
  * fields that do not change per packet (ingress_ifindex, rx_queue_index,
@@ -114,6 +130,8 @@ static void run_burst(struct sd_worker *w, uint32_t pi, struct rte_mbuf **pkts, 
 		differ |= verdicts[i] ^ v0;
 	if (!differ && (v0 == SLUICE_DROP || v0 == SLUICE_ABORTED || v0 > SLUICE_REDIRECT ||
 			(v0 == SLUICE_PASS && d->tap[pi] == SLUICE_DPDK_NO_TAP))) {
+		if (unlikely(v0 == SLUICE_ABORTED))
+			note_aborted(w, pi, &buffs[n - 1], n);
 		rte_pktmbuf_free_bulk(pkts, n);
 		vcount[v0 <= SLUICE_REDIRECT ? v0 : 5] = n;
 		pass_dropped = v0 == SLUICE_PASS ? n : 0;
@@ -159,7 +177,11 @@ static void run_burst(struct sd_worker *w, uint32_t pi, struct rte_mbuf **pkts, 
 				drops[ndrop++] = m;
 			}
 			break;
-		default: /* DROP, ABORTED, and values outside the XDP actions (the kernel drops those too) */
+		case SLUICE_ABORTED:
+			note_aborted(w, pi, &buffs[i], 1);
+			drops[ndrop++] = m;
+			break;
+		default: /* DROP, and values outside the XDP actions (the kernel drops those too) */
 			drops[ndrop++] = m;
 			break;
 		}

@@ -199,6 +199,29 @@ int sluice_dpdk_counters(struct sluice_dpdk *d, uint32_t worker, uint64_t *out)
 	return 0;
 }
 
+int64_t sluice_dpdk_last_aborted(struct sluice_dpdk *d, uint32_t worker, uint8_t *out)
+{
+	if (!d->workers || worker >= d->nworkers)
+		return -EINVAL;
+	struct sd_worker *w = &d->workers[worker];
+	for (;;) {
+		uint64_t seq = atomic_load_explicit(&w->aborted.seq, memory_order_acquire);
+		if (seq & 1) {
+			sched_yield();
+			continue;
+		}
+		uint64_t count = w->aborted.count;
+		memcpy(out, &count, 8);
+		memcpy(out + 8, &w->aborted.port, 2);
+		memcpy(out + 10, &w->aborted.captured, 2);
+		memcpy(out + 12, &w->aborted.length, 4);
+		memcpy(out + 16, w->aborted.bytes, SLUICE_DPDK_ABORTED_BYTES);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&w->aborted.seq, memory_order_relaxed) == seq)
+			return (int64_t)count;
+	}
+}
+
 uint64_t sluice_dpdk_swap(struct sluice_dpdk *d, uint64_t entry)
 {
 	uint64_t old = sluice_prog_slot_swap(d->slot, entry);

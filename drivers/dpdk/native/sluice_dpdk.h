@@ -22,6 +22,7 @@
 #define SLUICE_DPDK_MAX_PORTS 16
 #define SLUICE_DPDK_MAX_WORKERS 16
 #define SLUICE_DPDK_NO_TAP 0xffff
+#define SLUICE_DPDK_ABORTED_BYTES 96
 
 /* Counter indices (the TS side reads them as a BigUint64Array in this order). */
 enum sluice_dpdk_counter {
@@ -48,6 +49,10 @@ struct sluice_dpdk *sluice_dpdk_new(const uint16_t *ports, const uint16_t *taps,
 int sluice_dpdk_start(struct sluice_dpdk *d, uint64_t entry, const int32_t *cpus, char *err, uint32_t errlen);
 /* Copies worker w's SD_COUNTERS counters into out. 0 or -EINVAL. */
 int sluice_dpdk_counters(struct sluice_dpdk *d, uint32_t worker, uint64_t *out);
+/* The last frame worker w saw ABORTED: out = { u64 count (ABORTED so far), u16 port,
+ * u16 bytes captured, u32 frame length, then SLUICE_DPDK_ABORTED_BYTES bytes }.
+ * Returns the count, 0 when there was none (or -EINVAL). */
+int64_t sluice_dpdk_last_aborted(struct sluice_dpdk *d, uint32_t worker, uint8_t *out);
 /* Publishes entry; returns once no worker runs the previous one (returned). */
 uint64_t sluice_dpdk_swap(struct sluice_dpdk *d, uint64_t entry);
 void sluice_dpdk_stop(struct sluice_dpdk *d);
