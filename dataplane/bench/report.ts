@@ -47,7 +47,7 @@ export function renderHtml(r: BenchResults, charts: Chart[] = allCharts(r.runs))
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>sluice bench — ${esc(r.options.objects.join(', '))}</title>
 <style>
-body { font-family: sans-serif; margin: 24px; color: #222; max-width: 1200px; }
+body { font-family: sans-serif; margin: 24px; color: #222; max-width: 1640px; }
 table { border-collapse: collapse; font-size: 12px; margin: 12px 0; }
 th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: right; }
 th:first-child, td:first-child, td:nth-child(2), td:nth-child(9) { text-align: left; }

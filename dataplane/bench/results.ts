@@ -33,6 +33,8 @@ export interface BenchRun {
   object: string;
   program: string;
   engine: 'jit' | 'interp' | 'kernel';
+  /** The driver whose loop ran it when not the pcap driver's (absent: pcap). */
+  driver?: 'dpdk';
   workers: number;
   /** Seconds measured (after the warm-up). */
   seconds: number;
@@ -78,7 +80,7 @@ export interface BenchResults {
   options: {
     objects: string[];
     traffic: string;
-    driver: string;
+    driver: 'pcap' | 'dpdk';
     engines: string[];
     workers: number;
     durationS: number;
@@ -93,8 +95,8 @@ export interface BenchResults {
 }
 
 /** The key two runs are matched by in compare. */
-export const runKey = (r: Pick<BenchRun, 'object' | 'program' | 'engine' | 'workers'>): string =>
-  `${r.object}:${r.program} ${r.engine} ×${r.workers}`;
+export const runKey = (r: Pick<BenchRun, 'object' | 'program' | 'engine' | 'workers' | 'driver'>): string =>
+  `${r.object}:${r.program} ${r.engine}${r.driver ? `/${r.driver}` : ''} ×${r.workers}`;
 
 /** Program-time Mpps: 1e3 / ns per packet. */
 export const programMpps = (r: BenchRun): number => (r.nsPerPacket > 0 ? 1e3 / r.nsPerPacket : 0);

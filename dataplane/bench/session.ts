@@ -7,12 +7,15 @@ import { cpus, hostname, release } from 'node:os';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadObject } from '../runtime.ts';
+import { measureDpdk } from './dpdk.ts';
 import { measureInterp, measureJit, measureKernel, kernelStatus, tscHz, type Tick } from './measure.ts';
 import { RESULTS_SCHEMA_ID, type BenchResults, type BenchRun, type Machine } from './results.ts';
 import type { Trace } from './traffic.ts';
 
 export interface SessionOptions {
   objects: string[];
+  /** 'pcap' (default): bursts filled from memory by bench_loop.c; 'dpdk': the DPDK driver's loop on net_null ports (one object, JIT). */
+  driver?: 'pcap' | 'dpdk';
   prog?: string;
   engines: ('jit' | 'interp')[];
   /** The largest worker count; with `scaling`, every count from 1 to it is measured (JIT). */
@@ -59,7 +62,15 @@ export async function runSession(trace: Trace, o: SessionOptions): Promise<Bench
       const obj = loadObject(path, { engine, cpus: cpusForMaps });
       try {
         const prog = obj.program(o.prog);
-        if (engine === 'jit') {
+        if (engine === 'jit' && o.driver === 'dpdk') {
+          const what = `${prog.name} jit/dpdk ×${o.workers}`;
+          o.onStart?.(what);
+          const run = await measureDpdk(name, prog, trace, {
+            workers: o.workers, durationS: o.durationS, warmupS: o.warmupS, cpuBase: o.cpuBase, onTick: o.onTick && ((t) => o.onTick!(what, t)),
+          });
+          runs.push(run);
+          o.onRun?.(run);
+        } else if (engine === 'jit') {
           for (const w of counts) {
             const what = `${prog.name} jit ×${w}`;
             o.onStart?.(what);
@@ -97,7 +108,7 @@ export async function runSession(trace: Trace, o: SessionOptions): Promise<Bench
   return {
     schema: RESULTS_SCHEMA_ID, startedAt, machine,
     options: {
-      objects: o.objects.map((p) => basename(p)), traffic: trace.description, driver: 'pcap', engines: o.engines, workers: o.workers,
+      objects: o.objects.map((p) => basename(p)), traffic: trace.description, driver: o.driver ?? 'pcap', engines: o.engines, workers: o.workers,
       durationS: o.durationS, warmupS: o.warmupS, burst: o.burst, profile: o.profile, argv: o.argv,
     },
     runs, kernel,

@@ -13,6 +13,7 @@ import { kernelAvailable } from '../../../scripts/testkit/kernel.ts';
 import { requires } from '../../../scripts/testkit/skip.ts';
 import type { BenchResults } from '../results.ts';
 import { validate } from '../validate.ts';
+import { dpdkUnavailable } from '../dpdk.ts';
 import { sampleResults } from './fixtures.ts';
 
 const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
@@ -42,9 +43,10 @@ const SHORT = ['--duration', '0.3', '--warmup', '0.05'];
 test('bad arguments are clear usage errors', async () => {
   const obj = `${examples}xdp_drop.o`;
   await usageError([], /at least 1 argument/);
-  await usageError([obj, '--driver', 'dpdk'], /pcap driver only.*bench\/dpdk\.ts/);
-  await usageError([obj, '--driver', 'afxdp'], /pcap driver only.*bench\/afxdp\.ts/);
-  await usageError([obj, '--driver', 'tap'], /--driver expects pcap/);
+  await usageError([obj, '--driver', 'afxdp'], /pcap and DPDK drivers.*bench\/afxdp\.ts/);
+  await usageError([obj, '--driver', 'tap'], /--driver expects pcap or dpdk/);
+  await usageError([obj, '--driver', 'dpdk', '--engine', 'both'], /--driver dpdk runs the JIT only/);
+  await usageError([obj, obj, '--driver', 'dpdk'], /--driver dpdk takes one object/);
   await usageError([obj, '--engine', 'gcc'], /--engine expects jit, interp or both, got 'gcc'/);
   await usageError([obj, '--pcap', 'x.pcap', '--traffic', 'flows=1'], /--pcap or --traffic, not both/);
   await usageError([obj, '--workers', '0'], /--workers must be at least 1/);
@@ -110,6 +112,19 @@ test('compare: exit 1 and REGRESSION for a 20% slower run, exit 0 for a 2% one',
   assert.is(ok.status, 0);
   assert.not.match(ok.out, /REGRESSION/);
 });
+
+if (requires('sluice bench --driver dpdk', dpdkUnavailable() === undefined ? { ok: true, why: '' } : { ok: false, why: dpdkUnavailable()! })) {
+  test('--driver dpdk: the DPDK loop on net_null ports, counted by the driver', async () => {
+    const { status, out } = await capture([`${examples}xdp_drop.o`, '--driver', 'dpdk', '--no-kernel', '--json', ...SHORT]);
+    assert.is(status, 0);
+    const r = JSON.parse(out) as BenchResults;
+    assert.equal(validate(r), []);
+    assert.is(r.options.driver, 'dpdk');
+    assert.equal(r.runs.map((x) => `${x.engine}/${x.driver}×${x.workers}`), ['jit/dpdk×1']);
+    assert.equal(Object.keys(r.runs[0]!.verdicts), ['DROP']);
+    assert.ok(r.runs[0]!.packets > 0);
+  });
+}
 
 if (requires('sluice bench beside the kernel test run', kernelAvailable())) {
   test('as root the kernel test run is measured on the same object and frames', async () => {

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { readCaptureFile } from '../../../drivers/pcap/reader.ts';
 import { compareResults, formatComparison, parseResults } from '../../bench/compare.ts';
+import { dpdkUnavailable } from '../../bench/dpdk.ts';
 import { BenchError } from '../../bench/errors.ts';
 import { writeReport } from '../../bench/report.ts';
 import { programMpps, type BenchResults, type BenchRun } from '../../bench/results.ts';
@@ -12,7 +13,7 @@ import { runSession } from '../../bench/session.ts';
 import { buildTrace, parseTrafficSpec, traceOf, type Trace } from '../../bench/traffic.ts';
 import { type Command, EXIT_FAILURE, EXIT_OK, UsageError, intOption, parseOptions } from '../command.ts';
 
-const USAGE = `Usage: sluice bench OBJ... [--prog NAME] [--pcap IN | --traffic SPEC] [--driver pcap]
+const USAGE = `Usage: sluice bench OBJ... [--prog NAME] [--pcap IN | --traffic SPEC] [--driver pcap|dpdk]
                    [--engine jit|interp|both] [--workers N] [--duration S] [--warmup S] [--burst N]
                    [--no-scaling] [--no-profile] [--no-kernel] [--kernel-repeat N] [--pin CPU]
                    [--json] [--report DIR]
@@ -28,8 +29,9 @@ program's own code and its helper/map calls. With root, the kernel's BPF_PROG_TE
                      size=64+1500,mix=udp:70+tcp:25+icmp:5,flows=1k,dist=zipf:1.1
                      keys: size (bytes, 64 = 60 + FCS), mix (udp, tcp, icmp, udp6, tcp6 with weights),
                      flows (1, 1k, 1m, N), dist (uniform | zipf[:s]), frames (trace length)
-  --driver pcap      the only driver sluice bench times; for DPDK and AF_XDP use
-                     bench/dpdk.ts and bench/afxdp.ts (npm run bench -- dpdk|afxdp)
+  --driver D         pcap (default: bursts filled from memory, as replay does) or dpdk (the
+                     DPDK driver's loop on two net_null ports, root; every mbuf holds the
+                     trace's first frame); AF_XDP is measured by bench/afxdp.ts
   --engine E         jit (default), interp, or both side by side
   --workers N        worker threads (JIT; default 1); each count from 1 to N is measured
                      for the scaling chart unless --no-scaling
@@ -73,7 +75,7 @@ const f = (v: number | null, d = 2): string => (v === null || !Number.isFinite(v
 export function summary(r: BenchResults): string {
   const rows: string[][] = [['program', 'engine', 'workers', 'Mpps loop', 'Mpps/worker', 'Mpps prog', 'ns/pkt', 'cycles/pkt', 'verdicts (Mpps)', 'helpers']];
   for (const x of r.runs) {
-    rows.push([x.program, x.engine, String(x.workers), f(x.mpps), x.mppsPerWorker.map((m) => f(m)).join('/'), f(programMpps(x)), f(x.nsPerPacket),
+    rows.push([x.program, x.driver ? `${x.engine}/${x.driver}` : x.engine, String(x.workers), f(x.mpps), x.mppsPerWorker.map((m) => f(m)).join('/'), f(programMpps(x)), f(x.nsPerPacket),
       f(x.cyclesPerPacket, 0), Object.entries(x.verdicts).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' '),
       x.split.available ? `${((x.split.helpers ?? 0) * 100).toFixed(0)}% (${f(x.split.helperCallsPerPacket ?? 0, 1)}/pkt, ${f(x.split.helperNsPerPacket ?? 0)} ns)` : 'n/a']);
   }
@@ -83,8 +85,11 @@ export function summary(r: BenchResults): string {
   for (const jit of r.runs.filter((x) => x.engine === 'jit' && x.workers === Math.min(...r.runs.filter((y) => y.engine === 'jit' && y.program === x.program && y.object === x.object).map((y) => y.workers)))) {
     const same = (engine: string) => r.runs.find((x) => x.engine === engine && x.program === jit.program && x.object === jit.object);
     const parts = [["the kernel's test run", same('kernel')], ['the interpreter', same('interp')]].filter(([, x]) => x)
-      .map(([name, x]) => `${f((x as BenchRun).nsPerPacket / jit.nsPerPacket, 1)}× faster than ${name as string}`);
-    if (parts.length) sides.push(`${jit.program}: the JIT runs ${parts.join(', ')} (ns per packet, program time)`);
+      .map(([name, x]) => {
+        const r = (x as BenchRun).nsPerPacket / jit.nsPerPacket;
+        return r >= 1 ? `${f(r, 1)}× faster than ${name as string}` : `${f(1 / r, 1)}× slower than ${name as string}`;
+      });
+    if (parts.length) sides.push(`${jit.program}: the JIT${jit.driver ? ` on ${jit.driver}` : ''} runs ${parts.join(', ')} (ns per packet${jit.driver ? '; the DPDK figure is its whole loop' : ', program time'})`);
   }
   const lines = rows.map((row) => row.map((c, i) => (i < 2 || i === 8 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
   const m = r.machine;
@@ -92,8 +97,8 @@ export function summary(r: BenchResults): string {
   const splitMethods = [...new Set(r.runs.filter((x) => x.split.available).map((x) => x.split.method))];
   return `${lines.join('\n')}
 ${sides.length ? `\n${sides.join('\n')}\n` : ''}
-traffic: ${r.options.traffic}; driver pcap (frames copied into bursts as a receive would); bursts of ${r.options.burst}
-Mpps loop = filling + running bursts over wall time; Mpps prog and ns/pkt = the burst entry alone, median burst.
+traffic: ${r.options.traffic}; ${r.options.driver === 'dpdk' ? 'driver dpdk (net_null ports, one frame in every mbuf; ns/pkt = wall time per packet per worker)' : 'driver pcap (frames copied into bursts as a receive would)'}; bursts of ${r.options.burst}
+${r.options.driver === 'dpdk' ? 'Mpps = frames received per second from the driver\'s counters; the kernel row is its test run.' : 'Mpps loop = filling + running bursts over wall time; Mpps prog and ns/pkt = the burst entry alone, median burst.'}
 cycles: TSC cycles from rdtsc (TSC ${(m.tscHz / 1e9).toFixed(3)} GHz, calibrated against CLOCK_MONOTONIC), not core cycles.
 helpers: ${splitMethods.length ? splitMethods.join('; ') : 'not measured'}${kernel}`;
 }
@@ -101,16 +106,22 @@ helpers: ${splitMethods.length ? splitMethods.join('; ') : 'not measured'}${kern
 async function runBench(argv: string[]): Promise<number> {
   const { values: o, positionals } = parseOptions(argv, OPTIONS, { min: 1, max: 64 });
   const driver = o.driver ?? 'pcap';
-  if (driver === 'dpdk' || driver === 'afxdp') {
-    throw new UsageError(`--driver ${driver}: sluice bench times the pcap driver only (bursts filled from memory, no NIC); ` +
-      `${driver === 'dpdk' ? 'DPDK throughput is measured by bench/dpdk.ts (npm run bench -- dpdk)' : 'AF_XDP throughput is measured by bench/afxdp.ts (npm run bench -- afxdp)'}`);
+  if (driver === 'afxdp') {
+    throw new UsageError('--driver afxdp: sluice bench times the pcap and DPDK drivers; AF_XDP needs an interface and a traffic source, ' +
+      'and is measured by bench/afxdp.ts (npm run bench -- afxdp)');
   }
-  if (driver !== 'pcap') throw new UsageError(`--driver expects pcap (dpdk and afxdp have their own benchmarks), got '${driver}'`);
+  if (driver !== 'pcap' && driver !== 'dpdk') throw new UsageError(`--driver expects pcap or dpdk (afxdp has its own benchmark, bench/afxdp.ts), got '${driver}'`);
   const engineArg = o.engine ?? 'jit';
   const engines: ('jit' | 'interp')[] | undefined = engineArg === 'both' ? ['jit', 'interp']
     : engineArg === 'jit' || engineArg === 'interp' ? [engineArg] : undefined;
   if (!engines) throw new UsageError(`--engine expects jit, interp or both, got '${engineArg}'`);
   if (o.pcap !== undefined && o.traffic !== undefined) throw new UsageError('give --pcap or --traffic, not both');
+  if (driver === 'dpdk') {
+    if (engineArg !== 'jit') throw new UsageError('--driver dpdk runs the JIT only (--engine jit)');
+    if (positionals.length > 1) throw new UsageError('--driver dpdk takes one object: DPDK starts once per process');
+    const why = dpdkUnavailable();
+    if (why) throw new UsageError(`--driver dpdk: ${why}; bench/dpdk.ts compares the DPDK driver with dpdk-testpmd`);
+  }
   const workers = intOption(o.workers, 'workers', 1, 256);
   if (workers < 1) throw new UsageError('--workers must be at least 1');
   if (engineArg === 'interp' && workers > 1) throw new UsageError('--workers above 1 needs the JIT: the interpreter runs on the main thread');
@@ -139,11 +150,11 @@ async function runBench(argv: string[]): Promise<number> {
   const tty = process.stdout.isTTY && !o.json;
   if (!o.json) {
     console.log(`sluice bench: ${trace.count.toLocaleString('en-US')} frames (${trace.description}; mean ${trace.meanSize.toFixed(0)} bytes` +
-      `${Number.isFinite(trace.distinctFlows) ? `, ${trace.distinctFlows.toLocaleString('en-US')} distinct flow${trace.distinctFlows === 1 ? '' : 's'}` : ''}), driver pcap, ` +
+      `${Number.isFinite(trace.distinctFlows) ? `, ${trace.distinctFlows.toLocaleString('en-US')} distinct flow${trace.distinctFlows === 1 ? '' : 's'}` : ''}), driver ${driver}, ` +
       `${durationS} s per run after ${warmupS} s of warm-up`);
   }
   const results = await runSession(trace, {
-    objects: positionals, prog: o.prog, engines, workers, scaling: !o['no-scaling'], durationS, warmupS,
+    objects: positionals, driver, prog: o.prog, engines, workers, scaling: !o['no-scaling'], durationS, warmupS,
     interpDurationS: 2, burst, profile: !o['no-profile'], kernel: !o['no-kernel'], kernelRepeat, cpuBase: pin, argv,
     onStart: (what) => { if (!o.json && !tty) console.log(`  running ${what} ...`); },
     onTick: tty ? (what, t) => process.stdout.write(`\r\x1b[K${liveLine(what, t.mpps, t.verdicts, t.elapsedS, t.packets)}`) : undefined,
