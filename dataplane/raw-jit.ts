@@ -25,7 +25,7 @@ export class RawJitError extends RunError {
 export interface RawJitOptions {
   /** Constant blinding (jit/x86/blind.ts). Default false. */
   blindConstants?: boolean;
-  /** Backward jumps a run may take before it stops with a 'step-limit' error. Default 10,000,000. */
+  /** Backward jumps and bpf-to-bpf calls a run may make before it stops with a 'step-limit' error. Default 10,000,000. */
   budget?: number;
   /** The CPU's optional instructions; default this host's. */
   cpu?: { bmi2?: boolean };
@@ -89,7 +89,7 @@ export function describeFault(p: JitProgram, fault: GuardFault, budget: number):
         return new RawJitError('memory', `${a.write ? 'write' : 'read'} of ${a.size} byte${a.size === 1 ? '' : 's'} at ${hex(fault.r11)} is outside every region (the input and the live stack frames)`, trap.pc);
       }
       case 'step-limit':
-        return new RawJitError('step-limit', `step limit: more than ${budget} backward jumps`, trap.pc);
+        return new RawJitError('step-limit', `step limit: more than ${budget} backward jumps and calls`, trap.pc);
       case 'callx':
         return new RawJitError('callx', `callx to ${hex(fault.r11)}, which is not a subprogram of the program`, trap.pc);
     }

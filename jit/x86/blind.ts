@@ -38,14 +38,16 @@ export function randomSource(): () => number {
  * and sext(a) ^ sext(b) = sext(a ^ b), so the 64-bit result is exactly sext(imm).
  */
 export function loadBlinded(a: Asm, reg: X, imm: number, w: boolean, rnd: () => number): void {
-  const r = rnd();
+  let r = rnd();
+  while (r === (imm | 0)) r = rnd(); // the mask itself must not be the constant
   a.movRI(reg, (imm ^ r) | 0, w);
   a.aluRI(Alu.XOR, reg, r, w);
 }
 
 /** reg = a 64-bit constant (lddw), blinded with a random 64-bit value held in `scratch`. */
 export function loadBlinded64(a: Asm, reg: X, value: bigint, scratch: X, rnd: () => number): void {
-  const r = (BigInt(rnd() >>> 0) << 32n) | BigInt(rnd() >>> 0);
+  let r = 0n;
+  while (r === 0n || r === BigInt.asUintN(64, value)) r = (BigInt(rnd() >>> 0) << 32n) | BigInt(rnd() >>> 0);
   a.movabs(reg, BigInt.asUintN(64, value) ^ r);
   a.movabs(scratch, r);
   a.aluRR(Alu.XOR, reg, scratch, true);

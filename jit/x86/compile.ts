@@ -26,7 +26,7 @@ import { BURST_INDEX as BURST_INDEX_, FRAME_SAVED as FRAME_SAVED_, TMP1 as TMP1_
 import { JitError } from './errors.ts';
 import { randomSource } from './blind.ts';
 import { SANDBOX_STACK_HI, SandboxEmitter, type Trap } from './sandbox.ts';
-import { Class, JmpOp, Source, opOf, sizeBytes, sizeOf, sourceOf } from '../isa/opcode.ts';
+import { Class, JmpOp, PseudoCall, Source, opOf, sizeBytes, sizeOf, sourceOf } from '../isa/opcode.ts';
 import { checkCallDepth, constantR1AtLookups, endsFlow, findFunctions, findJumpTargets, movAddAsLea, writesFramePointer } from './analysis.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter
@@ -173,11 +173,12 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
       a.pc = -1;
       a.bind(f.start === 0 ? entry : subLabels.get(f.start)!);
       for (const r of FRAME_SAVED) a.push(r);
-      if (sb && f.start === 0) { // sandbox entry (r1, r2, sandbox): r12 = sandbox, r3 = 0, r10 = top of the eBPF stack region
+      if (sb && f.start === 0) { // sandbox entry (r1, r2, sandbox): r12 = sandbox, r10 = top of the eBPF stack region
         a.push(X.R12);
         a.aluRI(Alu.SUB, X.RSP, 8, true); // 6 pushes + return address: keep rsp 16-byte aligned for helper calls
         a.movRR(X.R12, X.RDX, true);
-        a.aluRR(Alu.XOR, X.RDX, X.RDX, false);
+        // r0, r3 and r6-r9 start at 0, as in the interpreter (and no native values leak to the program).
+        for (const r of [X.RAX, X.RDX, X.RBX, X.R13, X.R14, X.R15]) a.aluRR(Alu.XOR, r, r, false);
         a.load(8, X.RBP, { base: X.R12, disp: SANDBOX_STACK_HI });
       } else if (sb) {
         a.lea(X.RBP, { base: X.RBP, disp: -STACK_SIZE }); // the frame just below the caller's, in the region
@@ -301,7 +302,9 @@ function sandboxChecks(sb: SandboxEmitter, insn: Program[number], pc: number, su
   if (!isJmpClass(cls)) return;
   const op = opOf(insn.opcode);
   if (op === JmpOp.CALL) {
-    if (sourceOf(insn.opcode) === Source.X) sb.checkCallTarget(x86(insn.dst), subEntries);
+    // Calls spend budget too: straight-line code calling straight-line code 8 deep still multiplies.
+    if (sourceOf(insn.opcode) === Source.X) { sb.countBackEdge(); sb.checkCallTarget(x86(insn.dst), subEntries); }
+    else if (insn.src === PseudoCall.LOCAL) sb.countBackEdge();
     return;
   }
   if (op === JmpOp.EXIT) return;

@@ -2,8 +2,8 @@
 // safe (`sluice vm exec --engine jit`, the semantics files). Every load, store and
 // atomic is bounds-checked at run time against the two regions a raw program owns —
 // its input and the live eBPF stack frames — callx may only enter one of the
-// program's own subprograms, and every backward jump spends one unit of a budget, so
-// a loop cannot run forever. A failed check jumps to a trap: an out-of-line `ud2`
+// program's own subprograms, and every backward jump and bpf-to-bpf call spends one
+// unit of a budget, so neither a loop nor a fan of nested calls can run forever. A failed check jumps to a trap: an out-of-line `ud2`
 // per site, which the C guard (dataplane/shim/guard.c) turns into a reported fault;
 // the trap's native offset names the eBPF pc and what went wrong (JitResult.traps).
 //
@@ -86,7 +86,7 @@ export class SandboxEmitter {
     a.bind(ok);
   }
 
-  /** Before a backward jump: one unit of the budget, a trap when it is spent. Flags are set before the jump's own compare. */
+  /** Before a backward jump or a call: one unit of the budget, a trap when it is spent. Flags are set before the jump's own compare. */
   countBackEdge(): void {
     this.a.aluRI(Alu.SUB, { base: SANDBOX_REG, disp: SANDBOX_BUDGET }, 1, true);
     this.trapJump(Cond.B, 'step-limit');

@@ -151,6 +151,11 @@ if (requires('the sandboxed JIT and the guard', hasNativeLibrary())) {
       assert.is((err as RawJitError).kind, 'step-limit');
       assert.is((err as RawJitError).pc, 2);
     }
+    // Calls spend the budget too: 1 + 20 + 400 + 8,000 calls, no loop, f4 runs 20^3 times.
+    const fan = (name: string, callee: string): string => `${name}:\n${Array(20).fill(`call ${callee}`).join('\n')}\nexit`;
+    const calls = assemble(`call f1\nexit\n${fan('f1', 'f2')}\n${fan('f2', 'f3')}\n${fan('f3', 'f4')}\nf4:\nr0 += 1\nexit`);
+    assert.is(runRawJit(calls, new Uint8Array(0), { budget: 9000 }).r0, 8000n);
+    assert.throws(() => runRawJit(calls, new Uint8Array(0), { budget: 5000 }), /step limit/);
     // A loop within the budget runs to the end.
     assert.is(runRawJit(assemble('r0 = 0\nloop:\nr0 += 1\nif r0 < 999 goto loop\nexit'), new Uint8Array(0), { budget: 1000 }).r0, 999n);
   });
