@@ -151,7 +151,7 @@ export function helperCall(env: Env, st: VState, id: number, pc: number): { prot
       if (n.type !== RegType.SCALAR) env.fail(`loop argument 1 (r1), the iteration count, must be a number, not ${showReg(n)}`);
     } else {
       const m = map!;
-      callback.args = [pointer(RegType.MAP_PTR, { map: m }), pointer(RegType.MEM, { size: m.keySize }), pointer(RegType.MAP_VALUE, { map: m }), regs[3]!, NOT_INIT];
+      callback.args = [pointer(RegType.MAP_PTR, { map: m }), pointer(RegType.MAP_VALUE, { map: keyRegion(m) }), pointer(RegType.MAP_VALUE, { map: m }), regs[3]!, NOT_INIT];
     }
   }
   if (released) {
@@ -195,6 +195,18 @@ export function helperCall(env: Env, st: VState, id: number, pc: number): { prot
   }
   if (proto.name === 'tail_call' || proto.name === 'redirect_map' || proto.name === 'redirect') regs[0] = scalar();
   return callback ? { proto, callback } : { proto };
+}
+
+const keyRegions = new WeakMap<MapSpec, MapSpec>();
+
+/** for_each_map_elem hands its callback the key read-only: a frozen pseudo-map the key's size. */
+function keyRegion(m: MapSpec): MapSpec {
+  let k = keyRegions.get(m);
+  if (!k) {
+    k = { ...m, name: `${m.name} (key)`, valueSize: m.keySize, frozen: true, data: undefined };
+    keyRegions.set(m, k);
+  }
+  return k;
 }
 
 /** The key's value when it is a constant on the stack (a spilled constant or zeroed bytes). */

@@ -164,6 +164,11 @@ export function stateWithin(outer: VState, inner: VState, strict: boolean, live:
   for (let i = 0; i < outer.frames.length; i++) {
     const o = outer.frames[i]!, n = inner.frames[i]!;
     if (o.callsite !== n.callsite) return false;
+    // A callback frame's saved call arguments decide its next call: they must be covered too.
+    if (o.callArgs || n.callArgs) {
+      if (!o.callArgs || !n.callArgs) return false;
+      for (let r = 0; r < o.callArgs.length; r++) if (!regWithin(o.callArgs[r]!, n.callArgs[r]!, ids)) return false;
+    }
     const mask = live[i]!;
     for (let r = 0; r < 11; r++) if ((mask >> r) & 1 && !regWithin(o.regs[r]!, n.regs[r]!, ids)) return false;
     for (let k = 0; k < 64; k++) {

@@ -360,4 +360,15 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
   return n > 3 ? XDP_DROP : XDP_PASS;
 }
 ` },
+  { name: 'c: for_each_map_elem callback writes the key', error: 'read-only to the program', source: `${HEAD}
+static long cb(void *map, __u32 *key, __u64 *val, void *ctx) { *key = 1; return 0; }
+SEC("xdp") int prog(struct xdp_md *ctx) { bpf_for_each_map_elem(&slots, cb, 0, 0); return XDP_PASS; }` },
+  { name: 'c: for_each_map_elem sums the values into the caller stack', source: `${HEAD}
+struct acc { __u64 sum; };
+static long cb(void *map, __u32 *key, __u64 *val, struct acc *a) { a->sum += *val + *key; return 0; }
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  struct acc a = { 0 };
+  bpf_for_each_map_elem(&slots, cb, &a, 0);
+  return a.sum > 100 ? XDP_DROP : XDP_PASS;
+}` },
 ];

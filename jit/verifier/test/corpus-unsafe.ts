@@ -589,5 +589,18 @@ f:
   *(u64 *)(r1 + 0) = r2
   r0 = 0
   exit` },
+  // (The kernel refuses it too, but first for the missing BTF func_info callbacks need.)
+  { name: 'for_each_map_elem callback writes the key', maps: ['hash'], error: 'read-only to the program', asm: `
+  r1 = map_fd(0) ll
+  r2 = func(cb) ll
+  r3 = 0
+  r4 = 0
+  call 164
+  r0 = 2
+  exit
+cb:
+  *(u8 *)(r2 + 0) = 1
+  r0 = 0
+  exit` },
 ];
 
