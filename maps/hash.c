@@ -110,7 +110,23 @@ static struct helem *find(struct sluice_map *m, struct bucket *b, uint32_t hash,
  * When readers are stalled (a preempted worker holds back reclamation) and the
  * spares run out, allocates beyond the pool, as a BPF_F_NO_PREALLOC map does,
  * so an update never has to overwrite an element in place. */
+static struct helem *alloc_elem_once(struct htab *h);
+
+/* A pinned map cannot allocate beyond its segment: when the spares are all
+ * waiting for a grace period (a reader in some process was preempted inside
+ * its burst), wait for it, a bounded time (two writers inside bursts could
+ * otherwise wait on each other), then fail with -ENOMEM. */
 static struct helem *alloc_elem(struct htab *h)
+{
+	struct helem *e = alloc_elem_once(h);
+	for (uint32_t spins = 0; !e && h->shared && spins < 200000 && __atomic_load_n(&h->retired, __ATOMIC_RELAXED); spins++) {
+		sched_yield();
+		e = alloc_elem_once(h);
+	}
+	return e;
+}
+
+static struct helem *alloc_elem_once(struct htab *h)
 {
 	sluice_lock(&h->free_lock);
 	if (!h->free && h->retired) {
@@ -561,7 +577,7 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 		/* a pinned map: everything in the segment, preallocated (malloc'ed
 		 * elements would be invisible to the other processes) */
 		h->shared = 1;
-		h->pool_n = m->max_entries + (uint32_t)spares;
+		h->pool_n = m->max_entries + (uint32_t)spares + 1024; /* more spares: other processes' readers stall too */
 		h->overflow_cap = 0;
 	}
 	h->seed = (m->map_flags & BPF_F_ZERO_SEED) ? 0 : mix64((uint64_t)(uintptr_t)h ^ 0x5eed);

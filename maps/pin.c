@@ -130,7 +130,7 @@ static uint64_t estimate(uint32_t type, uint32_t key_size, uint32_t value_size, 
 		while (nb < max) nb <<= 1;
 		uint64_t per = (type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_LRU_PERCPU_HASH) ? v8 * ncpus : v8;
 		uint64_t elem = 64 + k8 + per;
-		size += nb * 16 + ((uint64_t)max + 64 + 32ull * ncpus + max / 8 + 64) * elem;
+		size += nb * 16 + ((uint64_t)max + 64 + 32ull * ncpus + max / 8 + 1024 + 64) * elem;
 	}
 	}
 	return (size + PIN_ALIGN - 1) & ~(PIN_ALIGN - 1);
@@ -285,17 +285,18 @@ struct sluice_map *sluice_pin_create(const char *path, const char *name, uint32_
 				     uint32_t by_name, char *err, uint32_t errlen)
 {
 	struct sluice_map *m = NULL;
-	int fd = -1;
+	int fd = -1, locked = 0;
 	if (!ncpus) ncpus = 1;
 	if (!pinnable(type))
 		FAIL("map '%s': type %u cannot be pinned yet (pinnable: array, percpu_array, hash, percpu_hash, lru_hash, lru_percpu_hash)", name, type);
 	if (epoch_domain(err, errlen)) goto fail;
 	sluice_lock(&table_lock);
+	locked = 1;
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST) {
 		struct pin_header h;
 		if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) FAIL("pin %s: cannot open it (%s)", path, strerror(errno));
-		if (check_header(fd, path, &h, err, errlen)) goto unlock;
+		if (check_header(fd, path, &h, err, errlen)) goto fail;
 		int percpu = type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 		if (h.type != type || h.key_size != key_size || h.value_size != value_size || h.max_entries != max_entries ||
 		    h.map_flags != map_flags || (percpu && h.ncpus != ncpus))
@@ -304,7 +305,7 @@ struct sluice_map *sluice_pin_create(const char *path, const char *name, uint32_
 			     type_name(h.type), h.key_size, h.value_size, h.max_entries, h.map_flags, h.ncpus,
 			     name, type_name(type), key_size, value_size, max_entries, map_flags, ncpus);
 		struct segment *seg = attach(fd, path, &h, err, errlen);
-		if (!seg) goto unlock;
+		if (!seg) goto fail;
 		struct pin_header *live = seg->hdr;
 		sluice_lock((int *)&live->lock);
 		live->owners++;
@@ -341,7 +342,7 @@ struct sluice_map *sluice_pin_create(const char *path, const char *name, uint32_
 	arena = h;
 	struct sluice_map *t = sluice_map_create(name, type, key_size, value_size, max_entries, map_flags, ncpus, err, errlen);
 	arena = NULL;
-	if (!t) { segment_put((seg->refs = 1, seg)); unlink(path); goto unlock; }
+	if (!t) { segment_put((seg->refs = 1, seg)); unlink(path); goto fail; }
 	h->map = (uint64_t)(uintptr_t)t;
 	h->owners = 1;
 	h->owner_pid = (int32_t)getpid();
@@ -353,9 +354,8 @@ done:
 	sluice_unlock(&table_lock);
 	close(fd);
 	return m;
-unlock:
-	sluice_unlock(&table_lock);
 fail:
+	if (locked) sluice_unlock(&table_lock);
 	if (fd >= 0) close(fd);
 	return NULL;
 }
