@@ -93,7 +93,7 @@ export function summary(r: BenchResults): string {
   }
   const lines = rows.map((row) => row.map((c, i) => (i < 2 || i === 8 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
   const m = r.machine;
-  const kernel = r.kernel.available ? '' : `\nkernel column: not measured — ${r.kernel.reason}`;
+  const kernel = r.kernel.available && !r.kernel.reason.startsWith('the kernel test run failed') ? '' : `\nkernel column: ${r.kernel.available ? 'missing in part' : 'not measured'} — ${r.kernel.reason}`;
   const splitMethods = [...new Set(r.runs.filter((x) => x.split.available).map((x) => x.split.method))];
   return `${lines.join('\n')}
 ${sides.length ? `\n${sides.join('\n')}\n` : ''}
