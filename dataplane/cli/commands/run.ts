@@ -54,6 +54,7 @@ const DRIVERS: DriverFrontEnd[] = [
 const COMMON = {
   prog: { type: 'string' }, workers: { type: 'string' }, stats: { type: 'string' }, json: { type: 'boolean' },
   duration: { type: 'string' }, 'per-worker': { type: 'boolean' }, 'per-port': { type: 'boolean' }, 'map-in': { type: 'string' },
+  pin: { type: 'boolean' }, 'pin-dir': { type: 'string' },
 } as const;
 
 const USAGE = `Usage: sluice run OBJ --dpdk "<EAL args>" --port 0[,1…] [--workers N] [--pass-to tap|none]
@@ -62,7 +63,8 @@ const USAGE = `Usage: sluice run OBJ --dpdk "<EAL args>" --port 0[,1…] [--work
 
 Runs an XDP program (JIT) on live ports until Ctrl-C (SIGINT) or SIGTERM, then prints
 the totals and releases everything. SIGHUP reloads OBJ and swaps the program in between
-bursts (no packet is lost or sees half a swap; the new object's maps start empty).
+bursts (no packet is lost or sees half a swap; the new object's maps start empty unless
+they are pinned with --pin).
   --prog NAME       the program (default: the object's first XDP program)
   --workers N       worker threads, each with its own queue on every port (default 1)
   --stats T         live statistics every T (1s, 500ms; 0 for none; default 1s)
@@ -70,6 +72,8 @@ bursts (no packet is lost or sees half a swap; the new object's maps start empty
   --per-worker      also show each worker's counters
   --per-port        also show each port's receive/transmit rates and misses, as the device counts them
   --duration S      stop by itself after S seconds
+  --pin             pin the object's maps so another process reaches them while it runs
+                    (\`sluice map …\`); --pin-dir DIR (default $SLUICE_PIN_DIR or /dev/shm/sluice)
   --map-in FILE     set map entries before starting, and again after each reload
                     ({"maps": {"<name>": [{"key": "<hex>", "value": "<hex>"}]}}, as sluice replay)
 
@@ -96,7 +100,7 @@ async function run(argv: string[]): Promise<number> {
   const out = (line: string): void => { process.stdout.write(`${line}\n`); };
 
   const open = (): XdpObject => {
-    const o = loadObject(path, { cpus: workers });
+    const o = loadObject(path, { cpus: workers, ...(values.pin ? { pinMaps: true } : {}), ...(values['pin-dir'] === undefined ? {} : { pinDir: values['pin-dir'] }) });
     try {
       if (values['map-in'] !== undefined) loadMapJson(values['map-in'], o.maps);
     } catch (err) {

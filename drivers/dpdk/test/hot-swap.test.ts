@@ -3,7 +3,8 @@
 // verdict, program B's verdicts appear after the swap and program A's stop.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { requires } from '../../../scripts/testkit/skip.ts';
 import { dpdkRequirements, eal, leftovers, repo, startRun, tempDir, totalsOf, uniquePrefix, type RunEvent } from './harness.ts';
@@ -53,6 +54,36 @@ async function swapUnderTraffic(workers: number): Promise<void> {
 if (requires('DPDK hot swap under traffic', ...dpdkRequirements())) {
   test('SIGHUP swaps xdp_drop for xdp_pass under traffic, one worker', () => swapUnderTraffic(1));
   test('SIGHUP swaps xdp_drop for xdp_pass under traffic, two workers (a queue each per port)', () => swapUnderTraffic(2));
+
+  test('--pin: another process reads the running program\'s map, also after a SIGHUP reload; pins go at exit', async () => {
+    const dir = tempDir();
+    const pins = join(dir, 'pins');
+    const prefix = uniquePrefix('pin');
+    const run = startRun([repo('examples/xdp_drop.o'), '--dpdk', eal(prefix, 'net_null0'), '--port', '0', '--pass-to', 'none',
+      '--pin', '--pin-dir', pins, '--stats', '200ms']);
+    const packetsSeen = (): number => {
+      const out = execFileSync(process.execPath, [repo('dataplane/cli/bin.mjs'), 'map', 'lookup', 'drop_stats', 'key', '00', '00', '00', '00', '--pin-dir', pins],
+        { encoding: 'utf8' });
+      const hex = /value: ((?:[0-9a-f]{2} ?){8})/.exec(out)?.[1]?.replace(/ /g, '');
+      assert.ok(hex, `a value in: ${out}`);
+      return Number(Buffer.from(hex!, 'hex').readBigUInt64LE());
+    };
+    let done;
+    try {
+      await run.waitFor((e) => e.event === 'stats' && statsOf(e).verdicts[1]! > 10_000);
+      const first = packetsSeen();
+      assert.ok(first > 0, 'xdp_drop counts into its pinned map');
+      run.signal('SIGHUP');
+      await run.waitFor((e) => e.event === 'reload');
+      await run.waitFor((e) => e.event === 'stats' && run.events.indexOf(e) > run.events.findIndex((x) => x.event === 'reload') + 1);
+      assert.ok(packetsSeen() > first, 'still reachable, still counting after the reload');
+    } finally {
+      run.signal('SIGINT');
+      done = await run.done;
+    }
+    assert.is(done.status, 0, done.stderr);
+    assert.equal(readdirSync(pins), [], 'the pins are removed at exit');
+  });
 
   test('without --stats or --duration it runs until SIGINT, then prints totals and exits 0', async () => {
     const prefix = uniquePrefix('nostats');
