@@ -68,7 +68,7 @@ export const command: Command = {
     'Options:',
     `  --engine interp|jit   the engine (default: ${DEFAULT_ENGINE}, the fastest safe one here); the JIT`,
     '                        runs the program sandboxed: every memory access is checked, a fault',
-    '                        is reported with its eBPF pc, backward jumps are limited to 10,000,000',
+    '                        is reported with its eBPF pc; 10,000,000 backward jumps and calls at most',
     '  --blind-constants     JIT: no immediate of the program appears in the native code (as the',
     '                        kernel does for untrusted loaders)',
     '',
