@@ -8,9 +8,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadObject } from '../../dataplane/runtime.ts';
 
-const [dir, frameHex, byName] = process.argv.slice(2) as [string, string, string | undefined];
+const [dir, frameHex] = process.argv.slice(2) as [string, string];
 const obj = loadObject(fileURLToPath(new URL('../../examples/firewall.o', import.meta.url)), {
-  pinDir: dir, pinMaps: byName === 'by-name' ? ['blocked_v4'] : true, cpus: 2,
+  pinDir: dir, pinMaps: true, cpus: 2,
 });
 const prog = obj.program('xdp_firewall');
 const frame = Uint8Array.from(Buffer.from(frameHex, 'hex'));
