@@ -116,11 +116,16 @@ function tailCall(a: Asm, ctx: JmpContext): void {
 function arrayLookup(a: Asm, array: { maxEntries: number; elemSize: number; values: bigint }): void {
   const none = a.newLabel(), done = a.newLabel();
   a.load(4, X.RAX, { base: X.RSI, disp: 0 });
-  a.aluRI(Alu.CMP, X.RAX, array.maxEntries, false);
+  // The map's sizes come from the (untrusted) loader too: blinded like the program's immediates.
+  if (a.blind) { loadBlinded(a, TMP1, array.maxEntries, false, a.blind); a.aluRR(Alu.CMP, X.RAX, TMP1, false); }
+  else a.aluRI(Alu.CMP, X.RAX, array.maxEntries, false);
   a.jcc(Cond.AE, none);
   if ((array.elemSize & (array.elemSize - 1)) === 0 && array.elemSize > 0) {
     const k = 31 - Math.clz32(array.elemSize);
     if (k > 0) a.shiftRI(Shift.SHL, X.RAX, k, true);
+  } else if (a.blind) {
+    loadBlinded(a, TMP1, array.elemSize, true, a.blind);
+    a.imulRR(X.RAX, TMP1, true);
   } else {
     a.imulRRI(X.RAX, X.RAX, array.elemSize, true);
   }

@@ -33,11 +33,13 @@ if (requires('inlined array map lookups', hasNativeLibrary())) {
         const view = new DataView(koffi.view(values, entries * elemSize) as ArrayBuffer);
         for (let i = 0; i < entries; i++) view.setBigUint64(i * elemSize, BigInt(1000 + i), true);
         const layout: ArrayMapLayout = { maxEntries: entries, elemSize, values };
-        const opts = { arrayMapAt: (at: bigint) => (at === MAP ? layout : undefined) }; // no helper 1: it must be inlined
-        assert.is(runWithMemory(assemble(lookup(2)), new Uint8Array(0), opts).r0, 1002n);
-        assert.is(runWithMemory(assemble(lookup(4)), new Uint8Array(0), opts).r0, 1004n);
-        assert.is(runWithMemory(assemble(lookup(5)), new Uint8Array(0), opts).r0, 99n);
-        assert.is(runWithMemory(assemble(lookup(-1)), new Uint8Array(0), opts).r0, 99n, 'the key is unsigned');
+        for (const blindConstants of [false, true]) { // blinded: max_entries and elem_size through a register
+          const opts = { arrayMapAt: (at: bigint) => (at === MAP ? layout : undefined), blindConstants }; // no helper 1: it must be inlined
+          assert.is(runWithMemory(assemble(lookup(2)), new Uint8Array(0), opts).r0, 1002n);
+          assert.is(runWithMemory(assemble(lookup(4)), new Uint8Array(0), opts).r0, 1004n);
+          assert.is(runWithMemory(assemble(lookup(5)), new Uint8Array(0), opts).r0, 99n);
+          assert.is(runWithMemory(assemble(lookup(-1)), new Uint8Array(0), opts).r0, 99n, 'the key is unsigned');
+        }
       } finally {
         koffi.free(values);
       }
