@@ -182,6 +182,5 @@ function pointerArith(env: Env, insn: Instruction, op: number, is64: boolean, ds
   return { ...ptr, v: nv };
 }
 
-export { NOT_INIT };
 
 const useXText = (insn: Instruction): string => (sourceOf(insn.opcode) === Source.X ? `w${insn.src}` : String(insn.imm));

@@ -276,4 +276,3 @@ export function helperMemory(env: Env, st: VState, regno: number, reg: Reg, maxS
   env.fail(`${what}: r${regno} must point to the stack, the packet or a map value, not ${showReg(reg)}`);
 }
 
-export const mapOf = (r: Reg): MapSpec | undefined => r.map;

@@ -1,7 +1,7 @@
 // The verifier's entry point: structure first, then a depth-first walk of every
 // path with abstract states, pruned where a state falls within one already proven
 // safe at the same jump target, as the kernel's verifier does.
-import { AluOp as AluOp$, Class as Class$, JmpOp as JmpOp$, LDDW as LDDW$, Mode as Mode$, PseudoCall as PseudoCall$, PseudoLd as PseudoLd$, classOf as classOf$, modeOf as modeOf$, opOf as opOf$, sizeBytes as sizeBytes$, sizeOf as sizeOf$, ATOMIC_FETCH as ATOMIC_FETCH$, AtomicOp as AtomicOp$, MAX_CALL_FRAMES as MAX_CALL_FRAMES$ } from '../isa/opcode.ts';
+import { Class as Class$, JmpOp as JmpOp$, LDDW as LDDW$, Mode as Mode$, PseudoCall as PseudoCall$, PseudoLd as PseudoLd$, classOf as classOf$, modeOf as modeOf$, opOf as opOf$, sizeBytes as sizeBytes$, sizeOf as sizeOf$, ATOMIC_FETCH as ATOMIC_FETCH$, AtomicOp as AtomicOp$, MAX_CALL_FRAMES as MAX_CALL_FRAMES$ } from '../isa/opcode.ts';
 import { type Instruction, imm64 as imm64$ } from '../isa/instruction.ts';
 import { disassemble as disassemble$ } from '../isa/disasm.ts';
 import type { MapSpec, ProgramSpec } from '../object/spec.ts';
@@ -15,7 +15,6 @@ import { condJump as condJump$ } from './branch.ts';
 import { helperCall as helperCall$ } from './calls.ts';
 // Local copies: esbuild-compiled imports read through a getter on every use, which
 // dominated the verifier's profile.
-const AluOp = AluOp$;
 const Class = Class$;
 const JmpOp = JmpOp$;
 const LDDW = LDDW$;
@@ -190,8 +189,6 @@ class Verifier implements Env {
   private frame(callsite: number, subprog: number, args: Reg[], callback = false): Frame {
     const regs: Reg[] = new Array(11).fill(NOT_INIT);
     args.forEach((r, i) => { regs[i + 1] = r; });
-    const frameNo = -1; // patched by the caller: the index in st.frames
-    void frameNo;
     const f: Frame = { regs, stack: new Array(64).fill(undefined), callsite, subprog, depth: 0, callback };
     return f;
   }
@@ -308,7 +305,7 @@ class Verifier implements Env {
       case Class.JMP32: {
         const op = opOf(insn.opcode);
         if (isExit(insn)) return this.exit(st, work);
-        if (isCall(insn)) return this.call(pc, insn, st, work);
+        if (isCall(insn)) return this.call(pc, insn, st);
         this.jumps++;
         if (op === JmpOp.JA) return jumpTarget(insn, pc)!;
         const out = condJump(this, st, insn);
@@ -403,8 +400,7 @@ class Verifier implements Env {
     access(this, st, insn.dst, base, insn.off, size, 'write', size === 8 ? value : value.type === RegType.SCALAR ? scalar(S.truncTo(value.v, (size * 8) as 8 | 16 | 32)) : value);
   }
 
-  private call(pc: number, insn: Instruction, st: VState, work: Work[]): number {
-    void work;
+  private call(pc: number, insn: Instruction, st: VState): number {
     if (insn.src === PseudoCall.LOCAL) {
       const target = pc + 1 + insn.imm;
       const args = [1, 2, 3, 4, 5].map((r) => cur(st).regs[r]!);
@@ -472,4 +468,3 @@ class Verifier implements Env {
   }
 }
 
-export { AluOp };
