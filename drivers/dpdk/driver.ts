@@ -108,7 +108,11 @@ export class DpdkDriver implements RunningDriver {
       const handle = up.handle;
       if (options.poolFill) native.poolFill(handle, options.poolFill);
       native.start(handle, entry, options.workerCpus ? [...options.workerCpus] : null);
-      return new DpdkDriver(handle, ports, workers, filePrefix, teardown);
+      // If the process exits without stop() (an uncaught error elsewhere), the workers must not
+      // be left polling while the process's libraries unload under them; nor the runtime files.
+      const onExit = (): void => { teardown(); };
+      process.once('exit', onExit);
+      return new DpdkDriver(handle, ports, workers, filePrefix, () => { process.off('exit', onExit); teardown(); });
     } catch (err) {
       teardown();
       throw err;
