@@ -123,8 +123,11 @@ export interface GuardFault {
 export interface GuardBindings {
   /** r0 = fn(r1, r2, r3) under the guard; `fault` set when it faulted (then r0 is 0). */
   call(fn: bigint, r1: bigint, r2: bigint, r3: bigint): { r0: bigint; fault: GuardFault | undefined };
-  /** Nanoseconds for n calls of fn(0, 0, 0), guarded or direct (the guard's cost, measured in C). */
-  measure(fn: bigint, n: number, guarded: boolean): bigint;
+  /** Nanoseconds for n calls of fn(0, 0, 0): direct, guarded, or guarded inside a session (the guard's cost, measured in C). */
+  measure(fn: bigint, n: number, mode: 'direct' | 'guarded' | 'session'): bigint;
+  /** Keeps the handlers and alternate stack installed on this thread until end() (calls in between are cheap). */
+  begin(): void;
+  end(): void;
   /** struct sluice_sandbox *: a copy of input and a stack between guard pages; throws NativeError on failure. */
   sandboxCreate(input: Uint8Array, stackSize: number, budget: bigint): bigint;
   /** The sandbox's input copy: its address (0n when empty) and length. */
@@ -140,6 +143,8 @@ export function guardBindings(): GuardBindings {
   if (guard) return guard;
   const call = declare('uint64_t sluice_guard_call(void *fn, uint64_t r1, uint64_t r2, uint64_t r3, void *fault)');
   const measure = declare('uint64_t sluice_guard_measure(void *fn, uint64_t n, int guarded)');
+  const begin = declare('int sluice_guard_begin(void)');
+  const end = declare('void sluice_guard_end(void)');
   const create = declare('void *sluice_sandbox_create(const uint8_t *input, size_t len, size_t stack_size, uint64_t budget)');
   const read = declare('void sluice_sandbox_read(void *sb, void *out, size_t len)');
   const free = declare('void sluice_sandbox_free(void *sb)');
@@ -153,7 +158,12 @@ export function guardBindings(): GuardBindings {
       return { r0, fault: { signo, code: faultView.getInt32(4, true), addr: faultView.getBigUint64(8, true),
         rip: faultView.getBigUint64(16, true), r11: faultView.getBigUint64(24, true) } };
     },
-    measure: (fn, n, guarded) => BigInt(measure(fn, n, guarded ? 1 : 0) as number | bigint),
+    measure: (fn, n, mode) => BigInt(measure(fn, n, mode === 'direct' ? 0 : mode === 'guarded' ? 1 : 2) as number | bigint),
+    begin() {
+      const err = begin() as number;
+      if (err !== 0) throw new NativeError(`setting up the guard failed (errno ${-err})`);
+    },
+    end() { end(); },
     sandboxCreate(input, stackSize, budget) {
       const sb = toAddress(create(input, input.length, stackSize, budget));
       if (sb === 0n) throw new NativeError(`creating a sandbox for ${input.length} bytes of input failed`);

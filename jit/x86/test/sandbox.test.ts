@@ -136,6 +136,16 @@ if (requires('the sandboxed JIT and the guard', hasNativeLibrary())) {
       assert.is(caught(), before);
       assert.throws(() => runRawJit(assemble('r1 = 0\nr0 = *(u64 *)(r1 + 0)\nexit'), new Uint8Array(0)), /pc 1: read of 8 bytes at 0x0/);
       assert.is(caught(), before);
+      // A session keeps the handlers (SIGILL among them: bit 3) between calls, and puts the old ones back at its end.
+      const guard = guardBindings();
+      guard.begin();
+      try {
+        assert.is((BigInt(`0x${caught()}`) >> 3n) & 1n, 1n, 'SIGILL not caught inside a session');
+        for (let i = 0; i < 100; i++) assert.is(guard.call(trap.entry, 0n, 0n, 0n).fault?.signo, 11);
+      } finally {
+        guard.end();
+      }
+      assert.is(caught(), before);
     } finally {
       trap.free();
     }
