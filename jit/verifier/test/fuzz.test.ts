@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Rng } from '../../fuzz/prng.ts';
 import { assemble } from '../../isa/asm.ts';
-import { Interpreter, VmError } from '../../interp/interpreter.ts';
+import { Interpreter, VmError, type Region } from '../../interp/interpreter.ts';
 import { programTypeOf } from '../../object/prog-types.ts';
 import type { ProgramSpec } from '../../object/spec.ts';
 import { verify, VerifierError } from '../verify.ts';
@@ -166,6 +166,95 @@ test('random instruction streams never crash the verifier: accepted, or a Verifi
   }
   assert.equal(crashes.slice(0, 5), []);
   assert.ok(accepted > 50, `${accepted} accepted`);
+});
+
+
+/** Random programs around an array map lookup: NULL checks (or not), indexes from ctx bounded (or not), accesses at random offsets. */
+function mapProgram(seed: number, valueSize: number): string {
+  const rng = new Rng(seed);
+  const lines = ['r6 = r1', `*(u32 *)(r10 - 4) = ${rng.below(6)}`, 'r2 = r10', 'r2 += -4', 'r1 = map_fd(0) ll', 'call 1'];
+  // The NULL check: either way round, sometimes the wrong way round, sometimes missing.
+  if (rng.chance(0.85)) lines.push(rng.pick(['if r0 == 0 goto out', 'if r0 != 0 goto +1\ngoto out', 'if r0 != 0 goto out']));
+  const steps = rng.between(1, 6);
+  for (let i = 0; i < steps; i++) {
+    const off = rng.between(-2, valueSize + 2);
+    switch (rng.below(4)) {
+      case 0: lines.push(`r8 = *(${rng.pick(SIZES)} *)${addr('r0', off)}`); break;
+      case 1: lines.push(`*(${rng.pick(SIZES)} *)${addr('r0', off)} = ${rng.between(0, 9)}`); break;
+      case 2: { // an index from the context (rx_queue_index), bounded or masked or neither
+        lines.push('r7 = *(u32 *)(r6 + 16)');
+        const k = rng.between(0, valueSize + 2);
+        switch (rng.below(3)) {
+          case 0: lines.push(`if r7 > ${k} goto out`); break;
+          case 1: lines.push(`r7 &= ${rng.pick([1, 3, 7, 15, 31])}`); break;
+          default: break;
+        }
+        lines.push('r0 += r7');
+        break;
+      }
+      case 3: lines.push(`r1 = 1`, `lock *(u64 *)${addr('r0', 8 * rng.between(0, valueSize / 8))} += r1`); break;
+    }
+  }
+  lines.push('r0 = 2', 'exit', 'out:', 'r0 = 1', 'exit');
+  return lines.join('\n');
+}
+
+test('every map program the verifier accepts runs without a memory fault', async () => {
+  const { mapSpec } = await import('./corpus-kit.ts');
+  const { MapType } = await import('../../object/map-types.ts');
+  const COUNT = 600, SEED = 900;
+  let accepted = 0, rejected = 0;
+  const faults: string[] = [];
+  for (let seed = SEED; seed < SEED + COUNT; seed++) {
+    const valueSize = 8 * (1 + (seed % 3));
+    const asm = mapProgram(seed, valueSize);
+    const insns = assemble(asm).map((i) => (i.src === 1 && i.opcode === 0x18 ? { ...i, reference: 'arr' } : i));
+    const p = { ...spec('r0 = 0\nexit'), instructions: insns, lines: insns.map(() => undefined), origins: insns.map(() => ({ section: 'xdp', offset: 0 })) };
+    const map = mapSpec('arr', { type: MapType.ARRAY, keySize: 4, valueSize, maxEntries: 4 });
+    let facts;
+    try {
+      facts = verify(p, [map]).facts;
+    } catch (err) {
+      if (!(err instanceof VerifierError)) throw new Error(`seed ${seed}: verifier crashed: ${(err as Error).stack}\n${asm}`);
+      rejected++;
+      continue;
+    }
+    accepted++;
+    const values: Region[] = [];
+    const interp: Interpreter = new Interpreter(rewriteContextLoads(insns, facts), {
+      maxSteps: 10_000,
+      resolveLddw: () => 0x5eedn,
+      helpers: {
+        1: (ctx, _map, keyAddr): bigint => {
+          const key = Number(ctx.memory.load(keyAddr, 4));
+          return key < 4 ? values[key]!.start : 0n;
+        },
+      },
+    });
+    for (let i = 0; i < 4; i++) values.push(interp.memory.map(new Uint8Array(valueSize), { name: `value ${i}` }));
+    for (const queue of [0, 1, 3, 7, 8, 15, 16, 24, 31, 1000, 0xffffffff]) {
+      const ctx = new Uint8Array(56);
+      try {
+        interp.run({
+          input: new Uint8Array(64),
+          regions: [{ bytes: ctx, name: 'ctx' }],
+          args: (mapped) => {
+            const [pkt, c] = [mapped[0]!, mapped[1]!];
+            c.view.setBigUint64(0, pkt.start, true);
+            c.view.setBigUint64(8, pkt.end, true);
+            c.view.setUint32(44, queue >>> 0, true); // rx_queue_index
+            return [c.start];
+          },
+        });
+      } catch (err) {
+        if (err instanceof VmError && err.kind === 'memory') faults.push(`seed ${seed}, rx_queue_index ${queue}: ${err.message}\n${asm}`);
+        else throw err;
+      }
+    }
+  }
+  assert.equal(faults.slice(0, 3), []);
+  assert.ok(accepted > COUNT / 10, `only ${accepted} accepted`);
+  assert.ok(rejected > COUNT / 10, `only ${rejected} rejected`);
 });
 
 test.run();
