@@ -34,6 +34,8 @@ export interface Structure {
   readonly callees: readonly Set<number>[];
   /** pcs that are the target of a jump (pruning points). */
   readonly jumpTargets: Uint8Array;
+  /** Subprograms that contain a tail call. */
+  readonly hasTailCall: readonly boolean[];
   /** Registers live on entry to each pc (bit r): read on some path before being written. */
   readonly live: Uint16Array;
 }
@@ -93,6 +95,7 @@ export function analyseStructure(insns: readonly Instruction[], funcInfo: readon
   }
   const jumpTargets = new Uint8Array(slots);
   const callees = subprogs.map(() => new Set<number>());
+  const hasTailCall = subprogs.map(() => false);
   insns.forEach((i, n) => {
     const pc = lay.pcOf[n]!;
     const t = jumpTarget(i, pc);
@@ -103,6 +106,7 @@ export function analyseStructure(insns: readonly Instruction[], funcInfo: readon
     }
     if (isLocalCall(i) || isFuncAddr(i)) callees[subprogOf[pc]!]!.add(subprogOf[pc + 1 + i.imm]!);
     if (isCallbackCall(i)) jumpTargets[pc] = 1; // the callback's iterations meet here
+    if (isCall(i) && i.src === PseudoCall.HELPER && i.imm === 12) hasTailCall[subprogOf[pc]!] = true;
   });
   // Reachability, as the kernel's check_cfg: from the entry, through jumps, calls and callbacks.
   const seen = new Uint8Array(slots);
@@ -125,7 +129,7 @@ export function analyseStructure(insns: readonly Instruction[], funcInfo: readon
     const pc = lay.pcOf[n]!;
     if (!seen[pc]) fail(pc, 'unreachable instruction: no path from the entry reaches it');
   }
-  return { insns, layout: lay, slots, subprogs, subprogOf, callees, jumpTargets, live: liveness(insns, lay, slots) };
+  return { insns, layout: lay, slots, subprogs, subprogOf, callees, jumpTargets, hasTailCall, live: liveness(insns, lay, slots) };
 }
 
 const ARGS = 0b111110; // r1..r5
@@ -193,6 +197,10 @@ export function checkStackDepth(st: Structure, depth: readonly number[], fail: F
   const frameSize = (s: number): number => Math.ceil(Math.max(depth[s] ?? 0, 1) / 32) * 32;
   let worst = 0;
   const walk = (s: number, chain: number[], total: number): void => {
+    // Tail calls from a called function keep the callers' frames: the kernel caps them at 256 bytes.
+    if (chain.length > 0 && st.hasTailCall[s] && total >= 256) {
+      fail(st.subprogs[s]!, `tail calls are not allowed when the call stack of previous frames is ${total} bytes (at most 255): ${chain.map((p) => `pc ${st.subprogs[p]}`).join(' -> ')} -> pc ${st.subprogs[s]}`);
+    }
     const t = total + frameSize(s);
     const path = [...chain, s];
     if (path.length > MAX_CALL_FRAMES) {

@@ -371,4 +371,20 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
   bpf_for_each_map_elem(&slots, cb, &a, 0);
   return a.sum > 100 ? XDP_DROP : XDP_PASS;
 }` },
+  { name: 'c: tail call from a function under a 300-byte caller frame', error: 'tail calls are not allowed', source: `${HEAD}
+struct { __uint(type, BPF_MAP_TYPE_PROG_ARRAY); __uint(max_entries, 4); __type(key, __u32); __type(value, __u32); } jmp SEC(".maps");
+static __attribute__((noinline)) int go(struct xdp_md *ctx) { bpf_tail_call(ctx, &jmp, 0); return XDP_PASS; }
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  volatile char buf[300];
+  buf[ctx->rx_queue_index & 255] = 1;
+  return go(ctx) + buf[7];
+}` },
+  { name: 'c: tail call from a function under a small caller frame', source: `${HEAD}
+struct { __uint(type, BPF_MAP_TYPE_PROG_ARRAY); __uint(max_entries, 4); __type(key, __u32); __type(value, __u32); } jmp SEC(".maps");
+static __attribute__((noinline)) int go(struct xdp_md *ctx) { bpf_tail_call(ctx, &jmp, 0); return XDP_PASS; }
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  volatile char buf[16];
+  buf[ctx->rx_queue_index & 15] = 1;
+  return go(ctx) + buf[7];
+}` },
 ];

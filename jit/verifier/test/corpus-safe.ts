@@ -374,4 +374,16 @@ f1:
   { name: 'neg of pointer', asm: `r1 = -r1\n r0 = 2\n exit` },
   { name: 'bswap of pointer', asm: `r1 = be16 r1\n r0 = 2\n exit` },
   { name: 'mov32 of pointer', asm: `w1 = w10\n r0 = 2\n exit` },
+  { name: 'tail call from a function under a small caller frame', maps: ['progs'],
+    kernelDiffers: 'the kernel allows tail calls in functions only with BTF, which raw bytecode lacks', asm: `
+  *(u64 *)(r10 - 8) = 0
+  call f
+  r0 = 2
+  exit
+f:
+  r2 = map_fd(0) ll
+  r3 = 0
+  call 12
+  r0 = 0
+  exit` },
 ];

@@ -602,5 +602,17 @@ cb:
   *(u8 *)(r2 + 0) = 1
   r0 = 0
   exit` },
+  // (The kernel refuses raw bytecode with tail calls in functions for lack of BTF; c-corpus has the real check.)
+  { name: 'tail call from a function under a 256-byte caller frame', maps: ['progs'], error: 'tail calls are not allowed', asm: `
+  *(u64 *)(r10 - 256) = 0
+  call f
+  r0 = 2
+  exit
+f:
+  r2 = map_fd(0) ll
+  r3 = 0
+  call 12
+  r0 = 0
+  exit` },
 ];
 
