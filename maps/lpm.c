@@ -12,6 +12,7 @@
  * build nodes completely before publishing them with a release store, and
  * retire replaced nodes for reclamation after a grace period.
  */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include "map.h"
@@ -37,6 +38,11 @@ struct trie {
 	uint32_t n_entries, data_size, max_prefixlen, value_off;
 	uint64_t bytes; /* nodes allocated, for sluice_map_memory */
 	struct lnode *retired, *retired_tail;
+	int lock;                /* writers (in the trie, so a pinned trie's lock is shared) */
+	int shared;              /* in a pin segment (pin.c): nodes from the slab, shared grace periods */
+	uint8_t *slab;           /* shared: slab_n nodes of node_bytes each */
+	uint32_t slab_n, node_bytes;
+	struct lnode *slab_free;
 };
 
 static inline struct trie *T(struct sluice_map *m) { return m->impl; }
@@ -85,12 +91,37 @@ static long lpm_lookup_sys(struct sluice_map *m, const void *key, void *value)
 	return 0;
 }
 
+static void reclaim(struct trie *t);
+
+/* A pinned trie's nodes come from a slab in its segment (malloc'ed nodes
+ * would be invisible to the other processes). When every spare awaits a
+ * grace period, wait for one (bounded; the trie lock is held, but readers
+ * never take it). Called under the trie lock. */
+static struct lnode *slab_take(struct trie *t)
+{
+	for (uint32_t spins = 0; !t->slab_free && t->retired && spins < 200000; spins++) {
+		sched_yield();
+		reclaim(t);
+	}
+	struct lnode *n = t->slab_free;
+	if (n) t->slab_free = n->link;
+	return n;
+}
+
+static void node_free(struct trie *t, struct lnode *n)
+{
+	if (!t->shared) { free(n); return; }
+	n->link = t->slab_free;
+	t->slab_free = n;
+}
+
 static struct lnode *new_node(struct sluice_map *m, uint32_t plen, const uint8_t *data, const void *value)
 {
 	struct trie *t = T(m);
 	size_t size = sizeof(struct lnode) + t->value_off + (value ? m->value_size : 0);
-	struct lnode *n = calloc(1, size);
+	struct lnode *n = t->shared ? slab_take(t) : calloc(1, size);
 	if (!n) return NULL;
+	if (t->shared) { size = t->node_bytes; memset(n, 0, size); }
 	n->alloc_size = (uint32_t)size;
 	t->bytes += size;
 	n->prefixlen = plen;
@@ -102,12 +133,12 @@ static struct lnode *new_node(struct sluice_map *m, uint32_t plen, const uint8_t
 
 static void reclaim(struct trie *t)
 {
-	uint64_t safe = sluice_epoch_safe();
+	uint64_t safe = t->shared ? sluice_epoch_safe_shared() : sluice_epoch_safe();
 	while (t->retired && t->retired->retired_at < safe) {
 		struct lnode *n = t->retired;
 		t->retired = n->link;
 		t->bytes -= n->alloc_size;
-		free(n);
+		node_free(t, n);
 	}
 	if (!t->retired) t->retired_tail = NULL;
 }
@@ -115,7 +146,7 @@ static void reclaim(struct trie *t)
 static void retire_node(struct trie *t, struct lnode *n)
 {
 	n->link = NULL;
-	n->retired_at = sluice_epoch_retire();
+	n->retired_at = t->shared ? sluice_epoch_retire_shared() : sluice_epoch_retire();
 	if (t->retired_tail) t->retired_tail->link = n; else t->retired = n;
 	t->retired_tail = n;
 }
@@ -127,7 +158,7 @@ static long lpm_update(struct sluice_map *m, const void *key, const void *value,
 	const uint8_t *data = key_data(key);
 	if (flags > BPF_EXIST || plen > t->max_prefixlen) return -EINVAL;
 	long rc = 0;
-	sluice_lock(&m->lock);
+	sluice_lock(&T(m)->lock);
 	reclaim(t);
 	struct lnode **slot = &t->root, *n;
 	uint32_t ml = 0;
@@ -155,7 +186,7 @@ static long lpm_update(struct sluice_map *m, const void *key, const void *value,
 		__atomic_store_n(slot, fresh, __ATOMIC_RELEASE);
 	} else { /* n and the new prefix diverge at bit ml: join them */
 		struct lnode *im = new_node(m, ml, n->data, NULL);
-		if (!im) { free(fresh); rc = -ENOMEM; goto out; }
+		if (!im) { node_free(t, fresh); t->bytes -= fresh->alloc_size; rc = -ENOMEM; goto out; }
 		int b = bit_at(data, ml);
 		im->child[b] = fresh;
 		im->child[!b] = n;
@@ -163,7 +194,7 @@ static long lpm_update(struct sluice_map *m, const void *key, const void *value,
 	}
 	if (!exists) t->n_entries++;
 out:
-	sluice_unlock(&m->lock);
+	sluice_unlock(&T(m)->lock);
 	return rc;
 }
 
@@ -174,7 +205,7 @@ static long lpm_delete(struct sluice_map *m, const void *key)
 	const uint8_t *data = key_data(key);
 	if (plen > t->max_prefixlen) return -EINVAL;
 	long rc = 0;
-	sluice_lock(&m->lock);
+	sluice_lock(&T(m)->lock);
 	struct lnode **slot = &t->root, **parent_slot = NULL, *n, *parent = NULL;
 	while ((n = *slot)) {
 		uint32_t ml = match_len(n, data, plen);
@@ -200,7 +231,7 @@ static long lpm_delete(struct sluice_map *m, const void *key)
 		retire_node(t, parent);
 	}
 out:
-	sluice_unlock(&m->lock);
+	sluice_unlock(&T(m)->lock);
 	return rc;
 }
 
@@ -222,7 +253,7 @@ static int postorder(struct lnode *n, struct walk *w)
 static long lpm_next(struct sluice_map *m, const void *key, void *next)
 {
 	struct trie *t = T(m);
-	sluice_lock(&m->lock);
+	sluice_lock(&T(m)->lock);
 	struct walk w = { m, key, 0, NULL };
 	if (key && key_plen(key) > t->max_prefixlen) w.key = NULL;
 	postorder(t->root, &w);
@@ -236,7 +267,7 @@ static long lpm_next(struct sluice_map *m, const void *key, void *next)
 		memcpy((uint8_t *)next + 4, w.result->data, t->data_size);
 		rc = 0;
 	}
-	sluice_unlock(&m->lock);
+	sluice_unlock(&T(m)->lock);
 	return rc;
 }
 
@@ -266,13 +297,13 @@ static long lpm_dump(struct sluice_map *m, const void *after, uint8_t *keys, uin
 {
 	struct dump d = { m, after, 0, keys, values, max, 0 };
 	if (after && key_plen(after) > T(m)->max_prefixlen) d.after = NULL;
-	sluice_lock(&m->lock);
+	sluice_lock(&T(m)->lock);
 	dump_walk(T(m)->root, &d);
 	if (d.after && !d.seen) { /* `after` is absent: from the first, as get_next_key */
 		d.after = NULL;
 		dump_walk(T(m)->root, &d);
 	}
-	sluice_unlock(&m->lock);
+	sluice_unlock(&T(m)->lock);
 	return d.n;
 }
 
@@ -288,9 +319,11 @@ static void lpm_free(struct sluice_map *m)
 {
 	struct trie *t = T(m);
 	if (!t) return;
-	free_tree(t->root);
-	while (t->retired) { struct lnode *n = t->retired; t->retired = n->link; free(n); }
-	free(t);
+	if (!t->shared) { /* (a pinned trie's nodes go with its segment) */
+		free_tree(t->root);
+		while (t->retired) { struct lnode *n = t->retired; t->retired = n->link; free(n); }
+	}
+	sluice_big_free(t, sizeof *t);
 }
 
 static uint64_t lpm_memory(struct sluice_map *m) { return sizeof(struct trie) + T(m)->bytes; }
@@ -309,11 +342,26 @@ int sluice_lpm_init(struct sluice_map *m, char *err, uint32_t errlen)
 		return sluice_map_reject(m, err, errlen, EINVAL, "key_size must be 4 (prefixlen) + 1..%d data bytes (got %u)", LPM_DATA_SIZE_MAX, m->key_size);
 	if (m->value_size < 1 || m->value_size > LPM_VAL_SIZE_MAX)
 		return sluice_map_reject(m, err, errlen, EINVAL, "value_size must be 1..%u", LPM_VAL_SIZE_MAX);
-	struct trie *t = calloc(1, sizeof *t);
+	struct trie *t = sluice_big_alloc(sizeof *t);
 	if (!t) return sluice_map_reject(m, err, errlen, ENOMEM, "out of memory");
 	t->data_size = m->key_size - 4;
 	t->max_prefixlen = t->data_size * 8;
 	t->value_off = sluice_round_up8(t->data_size);
+	if (sluice_pin_arena_active()) {
+		/* pinned: every node from a slab in the segment; an entry needs at
+		 * most two nodes (itself and an intermediate), plus spares for
+		 * replacements waiting for a grace period */
+		t->shared = 1;
+		t->node_bytes = sluice_round_up8((uint32_t)sizeof(struct lnode) + t->value_off + m->value_size);
+		t->slab_n = 2 * m->max_entries + 1088;
+		t->slab = sluice_big_alloc((uint64_t)t->slab_n * t->node_bytes);
+		if (!t->slab) return sluice_map_reject(m, err, errlen, ENOMEM, "cannot preallocate %u trie nodes", t->slab_n);
+		for (uint32_t i = t->slab_n; i-- > 0;) {
+			struct lnode *n = (struct lnode *)(t->slab + (uint64_t)i * t->node_bytes);
+			n->link = t->slab_free;
+			t->slab_free = n;
+		}
+	}
 	m->impl = t;
 	m->ops = &lpm_ops;
 	return 0;

@@ -125,6 +125,7 @@ static uint64_t estimate(uint32_t type, uint32_t key_size, uint32_t value_size, 
 	switch (type) {
 	case BPF_MAP_TYPE_ARRAY: size += (uint64_t)max * v8; break;
 	case BPF_MAP_TYPE_PERCPU_ARRAY: size += (uint64_t)max * v8 * ncpus; break;
+	case BPF_MAP_TYPE_LPM_TRIE: size += (2ull * max + 1088) * (64 + k8 + v8); break;
 	default: {
 		uint64_t nb = 1;
 		while (nb < max) nb <<= 1;
@@ -141,6 +142,7 @@ static int pinnable(uint32_t type)
 	switch (type) {
 	case BPF_MAP_TYPE_ARRAY: case BPF_MAP_TYPE_PERCPU_ARRAY: case BPF_MAP_TYPE_HASH:
 	case BPF_MAP_TYPE_PERCPU_HASH: case BPF_MAP_TYPE_LRU_HASH: case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case BPF_MAP_TYPE_LPM_TRIE:
 		return 1;
 	default:
 		return 0;
@@ -219,6 +221,7 @@ static const char *type_name(uint32_t t)
 	case BPF_MAP_TYPE_ARRAY: return "array"; case BPF_MAP_TYPE_PERCPU_ARRAY: return "percpu_array";
 	case BPF_MAP_TYPE_HASH: return "hash"; case BPF_MAP_TYPE_PERCPU_HASH: return "percpu_hash";
 	case BPF_MAP_TYPE_LRU_HASH: return "lru_hash"; case BPF_MAP_TYPE_LRU_PERCPU_HASH: return "lru_percpu_hash";
+	case BPF_MAP_TYPE_LPM_TRIE: return "lpm_trie";
 	default: return "?";
 	}
 }
@@ -288,7 +291,7 @@ struct sluice_map *sluice_pin_create(const char *path, const char *name, uint32_
 	int fd = -1, locked = 0;
 	if (!ncpus) ncpus = 1;
 	if (!pinnable(type))
-		FAIL("map '%s': type %u cannot be pinned yet (pinnable: array, percpu_array, hash, percpu_hash, lru_hash, lru_percpu_hash)", name, type);
+		FAIL("map '%s': type %u cannot be pinned yet (pinnable: array, percpu_array, hash, percpu_hash, lru_hash, lru_percpu_hash, lpm_trie)", name, type);
 	if (epoch_domain(err, errlen)) goto fail;
 	sluice_lock(&table_lock);
 	locked = 1;

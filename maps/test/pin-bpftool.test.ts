@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MapType, mapTypeName, type MapDef } from '../index.ts';
+import { MapFlag, MapType, mapTypeName, type MapDef } from '../index.ts';
 import { createPinnedMap } from '../pin.ts';
 import { hasCommand, isRoot, requires } from '../../scripts/testkit/skip.ts';
 import { hasNativeLibrary } from './native.ts';
@@ -55,9 +55,9 @@ if (requires('sluice map output against bpftool', hasNativeLibrary(), isRoot(), 
     { def: { name: 'h48', type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 16 }, n: 5 },
     { def: { name: 'h1616', type: MapType.Hash, keySize: 16, valueSize: 16, maxEntries: 8 }, n: 3 },
     { def: { name: 'h2024', type: MapType.Hash, keySize: 20, valueSize: 24, maxEntries: 8 }, n: 2 },
-    { def: { name: 'lru', type: MapType.LruHash, keySize: 8, valueSize: 8, maxEntries: 8 }, n: 3 },
     { def: { name: 'arr', type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 4 }, n: 2 },
     { def: { name: 'pcpu', type: MapType.PerCpuArray, keySize: 4, valueSize: 8, maxEntries: 3, cpus }, n: 2 },
+    { def: { name: 'lpm', type: MapType.LpmTrie, keySize: 8, valueSize: 8, maxEntries: 8, flags: MapFlag.NoPrealloc }, n: 3 },
     { def: { name: 'phash', type: MapType.PerCpuHash, keySize: 4, valueSize: 4, maxEntries: 4, cpus }, n: 2 },
   ];
 
@@ -65,13 +65,15 @@ if (requires('sluice map output against bpftool', hasNativeLibrary(), isRoot(), 
     test(`${mapTypeName(def.type)} key ${def.keySize} value ${def.valueSize}: dump and lookup as bpftool prints them`, () => {
       rmSync(kpin(def.name), { force: true });
       const c = bpftool('map', 'create', kpin(def.name), 'type', mapTypeName(def.type), 'key', String(def.keySize),
-        'value', String(def.valueSize), 'entries', String(def.maxEntries), 'name', def.name);
+        'value', String(def.valueSize), 'entries', String(def.maxEntries), 'name', def.name, 'flags', String(def.flags ?? 0));
       assert.is(c.status, 0, c.err);
       const mine = createPinnedMap(def, { dir });
       try {
         const keys: string[][] = [];
         for (let i = 0; i < n; i++) {
-          const key = def.type === MapType.Array || def.type === MapType.PerCpuArray ? ['0' + String(i + 1), '00', '00', '00'] : bytes(def.keySize, i + 1);
+          const key = def.type === MapType.Array || def.type === MapType.PerCpuArray ? ['0' + String(i + 1), '00', '00', '00']
+            : def.type === MapType.LpmTrie ? ['18', '00', '00', '00', '0a', (i + 1).toString(16).padStart(2, '0'), 'ff', '00'] // /24s: data past the prefix kept as given
+            : bytes(def.keySize, i + 1);
           const value = bytes(def.valueSize, i + 7);
           keys.push(key);
           // bpftool reads bytes in decimal unless told 'hex'; sluice reads hex

@@ -72,7 +72,7 @@ if (requires('sluice map against another process', hasNativeLibrary())) {
       const list = sluice('list', '--pin-dir', pins, '--json');
       assert.is(list.status, 0, list.err);
       const listed = JSON.parse(list.out) as Array<{ name: string; type: string; pid: number; bytes_key: number }>;
-      assert.equal(listed.map((p) => p.name).sort(), ['blocked_v4', 'blocked_v6', 'fw_reasons', 'fw_verdicts', 'port_rules']);
+      assert.equal(listed.map((p) => p.name).sort(), ['blocked_net_v4', 'blocked_net_v6', 'blocked_v4', 'blocked_v6', 'fw_reasons', 'fw_verdicts', 'port_rules']);
       assert.ok(listed.every((p) => p.pid === child.proc.pid), 'owned by the child');
 
       const up = sluice('update', 'blocked_v4', 'key', '0a', '01', '02', '03', 'value', '00', '00', '00', '00', '00', '00', '00', '00', '--pin-dir', pins);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mapBindings } from '../../dataplane/ffi.ts';
-import { MapFlag, MapType, u32, u64 } from '../index.ts';
+import { MapFlag, MapType, ipv4Key, u32, u64 } from '../index.ts';
 import { PinError, createPinnedMap, listPins, openPinnedMap, pinInfo } from '../pin.ts';
 import { requires } from '../../scripts/testkit/skip.ts';
 import { hasNativeLibrary } from './native.ts';
@@ -57,6 +57,26 @@ if (requires('pinned maps', hasNativeLibrary())) {
         assert.is(other.id !== m.id, true, 'each handle has its own map id');
       } finally { other.close(); m.close(); }
     }
+  });
+
+  test('lpm_trie: longest prefix match through either handle, nodes recycled within the segment', () => {
+    const m = createPinnedMap({ name: 'lpm', type: MapType.LpmTrie, keySize: 8, valueSize: 8, maxEntries: 4, flags: MapFlag.NoPrealloc }, { dir });
+    const other = openPinnedMap('lpm', dir);
+    try {
+      m.update(ipv4Key('10.0.0.0', 8), u64(8));
+      other.update(ipv4Key('10.1.0.0', 16), u64(16));
+      // lookups are longest-prefix matches (BPF_MAP_LOOKUP_ELEM on an LPM trie, as the helper)
+      assert.equal(m.lookup(ipv4Key('10.1.2.3', 32)), u64(16));
+      assert.equal(other.lookup(ipv4Key('10.9.9.9', 32)), u64(8));
+      // max_entries 4 with thousands of replacements: replaced nodes come back to the slab
+      for (let i = 0; i < 3000; i++) other.update(ipv4Key('10.1.0.0', 16), u64(i));
+      assert.equal(m.lookup(ipv4Key('10.1.0.0', 16)), u64(2999));
+      m.update(ipv4Key('192.168.0.0', 24), u64(1));
+      m.update(ipv4Key('192.168.1.0', 24), u64(2));
+      assert.is(other.tryUpdate(ipv4Key('172.16.0.0', 12), u64(3)), -28, 'full: -ENOSPC as the kernel');
+      assert.ok(other.delete(ipv4Key('10.0.0.0', 8)));
+      assert.equal(m.dump().length, 3);
+    } finally { other.close(); m.close(); }
   });
 
   test('percpu_array: values per CPU, definition in the header', () => {
@@ -117,9 +137,9 @@ if (requires('pinned maps', hasNativeLibrary())) {
   });
 
   test('types not pinnable yet say so', () => {
-    throwsPin(() => createPinnedMap({ name: 'lpm', type: MapType.LpmTrie, keySize: 8, valueSize: 8, maxEntries: 8, flags: MapFlag.NoPrealloc }, { dir }),
-      'unsupported', /cannot be pinned yet/);
-    assert.not.ok(existsSync(join(dir, 'lpm')));
+    throwsPin(() => createPinnedMap({ name: 'queue', type: MapType.Queue, keySize: 0, valueSize: 8, maxEntries: 8 }, { dir }),
+      'unsupported', /type 22 cannot be pinned yet/);
+    assert.not.ok(existsSync(join(dir, 'queue')));
   });
 
   test('readers here never see a torn value while another process replaces elements', async () => {
