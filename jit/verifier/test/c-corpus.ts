@@ -387,4 +387,57 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
   buf[ctx->rx_queue_index & 15] = 1;
   return go(ctx) + buf[7];
 }` },
+  { name: 'c: perf_event_output of a sample from the stack', source: `${HEAD}
+struct { __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY); __uint(key_size, 4); __uint(value_size, 4); } events SEC(".maps");
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  struct { __u32 len; __u32 queue; } s = { ctx->data_end - ctx->data, ctx->rx_queue_index };
+  bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &s, sizeof(s));
+  return XDP_PASS;
+}` },
+  { name: 'c: swap MACs and IPs, fix the checksum with csum_diff, XDP_TX', source: `${HEAD}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  struct ethhdr *eth = data;
+  struct iphdr *ip = (void *)(eth + 1);
+  if ((void *)(ip + 1) > end) return XDP_PASS;
+  __u8 mac[ETH_ALEN];
+  __builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+  __builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+  __builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+  __u32 old = ip->saddr;
+  ip->saddr = ip->daddr;
+  ip->daddr = old;
+  ip->check = 0;
+  __s64 c = bpf_csum_diff(0, 0, (__be32 *)ip, sizeof(*ip), 0);
+  c = (c & 0xffff) + (c >> 16);
+  ip->check = ~((c & 0xffff) + (c >> 16));
+  return XDP_TX;
+}` },
+  { name: 'c: redirect through a devmap by a hash of the source', source: `${HEAD}
+struct { __uint(type, BPF_MAP_TYPE_DEVMAP); __uint(max_entries, 8); __type(key, __u32); __type(value, __u32); } ports SEC(".maps");
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  struct ethhdr *eth = data;
+  if ((void *)(eth + 1) > end) return XDP_DROP;
+  __u32 h = eth->h_source[5] ^ eth->h_source[4];
+  return bpf_redirect_map(&ports, h & 7, XDP_PASS);
+}` },
+  { name: 'c: packet write one byte past the checked header', error: 'writes 1 byte at packet offset 14', source: `${HEAD}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  unsigned char *p = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  if (p + 14 > end) return XDP_DROP;
+  p[14] = 0;
+  return XDP_PASS;
+}` },
+  { name: 'c: map value pointer kept across a loop of lookups', source: `${HEAD}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  __u64 total = 0;
+  #pragma clang loop unroll(disable)
+  for (__u32 i = 0; i < 8; i++) {
+    __u32 k = i;
+    __u64 *v = bpf_map_lookup_elem(&slots, &k);
+    if (v) total += *v;
+  }
+  return total > 1000 ? XDP_DROP : XDP_PASS;
+}` },
 ];
