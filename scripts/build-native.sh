@@ -18,7 +18,9 @@ if [ -z "$sources" ]; then
   exit 0
 fi
 # shellcheck disable=SC2086
-if ! "$CC" -O2 -g -fPIC -shared -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
+# initial-exec TLS: helpers read the per-worker state (maps/worker.h) with one
+# %fs-relative load instead of a __tls_get_addr call per access.
+if ! "$CC" -O2 -g -fPIC -ftls-model=initial-exec -shared -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
     -o build/libsluice.so $sources -lpthread 2> build/native-build.log; then
   cat build/native-build.log >&2
   echo "sluice: building build/libsluice.so failed (log above, kept in build/native-build.log)." >&2
