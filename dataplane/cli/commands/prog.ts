@@ -10,7 +10,7 @@ import { type Command, EXIT_OK, UsageError, intOption, parseOptions } from '../c
 
 const USAGE = `Usage: sluice prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N]
                        [--map-in FILE.json] [--map-out FILE.json] [--ifindex N] [--rx-queue N]
-                       [--engine jit|interp] [--json]
+                       [--engine jit|interp] [--blind-constants] [--json]
        sluice prog run OBJ [--prog NAME] --pcap-in IN.pcap --results-out R.jsonl [options above]
 
 Runs a packet through an XDP program as the kernel's BPF_PROG_TEST_RUN does.
@@ -24,6 +24,7 @@ Runs a packet through an XDP program as the kernel's BPF_PROG_TEST_RUN does.
   --pcap-in IN         run every frame of a capture in order, maps carried over
   --results-out R      with --pcap-in: one JSON line per frame {"index", "retval", "data_out"}
   --engine E           jit (default) or interp
+  --blind-constants    JIT: constant blinding, as the kernel does for untrusted loaders
   --json               print the result as JSON`;
 
 const OPTIONS = {
@@ -31,6 +32,7 @@ const OPTIONS = {
   repeat: { type: 'string' }, 'map-in': { type: 'string' }, 'map-out': { type: 'string' },
   ifindex: { type: 'string' }, 'rx-queue': { type: 'string' }, 'pcap-in': { type: 'string' },
   'results-out': { type: 'string' }, engine: { type: 'string' }, json: { type: 'boolean' },
+  'blind-constants': { type: 'boolean' },
 } as const;
 
 async function run(argv: string[]): Promise<number> {
@@ -45,7 +47,8 @@ async function run(argv: string[]): Promise<number> {
   const repeat = intOption(o.repeat, 'repeat', 1, 1e9);
   if (repeat === 0) throw new UsageError('--repeat must be at least 1');
 
-  const obj = loadObject(positionals[0]!, { engine });
+  if (o['blind-constants'] && engine !== 'jit') throw new UsageError('--blind-constants applies to the JIT engine only');
+  const obj = loadObject(positionals[0]!, { engine, blindConstants: o['blind-constants'] === true });
   try {
     if (o['map-in'] !== undefined) loadMapJson(o['map-in'], obj.maps);
     const prog = obj.program(o.prog);
