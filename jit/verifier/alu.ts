@@ -142,11 +142,12 @@ export function alu(env: Env, st: VState, insn: Instruction, linkId: () => numbe
   regs[insn.dst] = scalar(is64 ? r : S.trunc32(r));
 }
 
+const packetFamily = (r: Reg): boolean => r.type === RegType.PKT || r.type === RegType.PKT_END || r.type === RegType.PKT_META;
+
 function pointerArith(env: Env, insn: Instruction, op: number, is64: boolean, dst: Reg, src: Reg): Reg {
   const name = OP_NAMES[op] ?? '?';
   // The distance between two packet pointers (data_end - data: the length) reveals no address,
   // so strict mode allows it too (the unprivileged kernel does not, but it loads no XDP programs).
-  const packetFamily = (r: Reg): boolean => r.type === RegType.PKT || r.type === RegType.PKT_END || r.type === RegType.PKT_META;
   if (op === AluOp.SUB && packetFamily(dst) && packetFamily(src)) return scalar(is64 ? S.UNKNOWN : S.unknownOfSize(4));
   if (!is64) {
     // The kernel: 32-bit operations on pointers make meaningless numbers; only a privileged SUB is let through.

@@ -74,22 +74,24 @@ export function decide(a: Scalar, b: Scalar, op: number): boolean | undefined {
   return undefined;
 }
 
+/** x != k for a constant k: k can be cut off either end of x's ranges. */
+function trim(x: Scalar, k: Scalar): Scalar {
+  if (!S.isConst(k)) return x;
+  let r = x;
+  if (r.umin === k.value) r = S.refine(r, { umin: r.umin + 1n });
+  if (r.umax === k.value) r = r.umax === 0n ? { ...r, umin: 1n, umax: 0n } : S.refine(r, { umax: r.umax - 1n });
+  const sk = BigInt.asIntN(64, k.value);
+  if (r.smin === sk) r = S.refine(r, { smin: r.smin + 1n });
+  if (r.smax === sk) r = S.refine(r, { smax: r.smax - 1n });
+  return r;
+}
+
 /** a OP b holds: the narrowed a and b (possibly empty). */
 export function narrow(a: Scalar, b: Scalar, op: number): [Scalar, Scalar] {
   const one = 1n;
   switch (op) {
     case JmpOp.JEQ: { const x = S.intersect(a, b); return [x, x]; }
     case JmpOp.JNE: {
-      const trim = (x: Scalar, k: Scalar): Scalar => {
-        if (!S.isConst(k)) return x;
-        let r = x;
-        if (r.umin === k.value) r = S.refine(r, { umin: r.umin + one });
-        if (r.umax === k.value) r = r.umax === 0n ? { ...r, umin: 1n, umax: 0n } : S.refine(r, { umax: r.umax - one });
-        const sk = BigInt.asIntN(64, k.value);
-        if (r.smin === sk) r = S.refine(r, { smin: r.smin + one });
-        if (r.smax === sk) r = S.refine(r, { smax: r.smax - one });
-        return r;
-      };
       return [trim(a, b), trim(b, a)];
     }
     case JmpOp.JGT: return [S.refine(a, { umin: b.umin + one }), b.umax === 0n && a.umax === 0n ? { ...b, umin: 1n, umax: 0n } : S.refine(b, { umax: a.umax - one })];
@@ -127,6 +129,8 @@ function forEachReg(st: VState, fn: (r: Reg) => Reg): void {
   }
 }
 
+const zero = (r: Reg): boolean => r.type === RegType.SCALAR && S.isConst(r.v) && r.v.value === 0n;
+
 /** The comparison's directions with what each teaches. */
 export function condJump(env: Env, st: VState, insn: Instruction): Outcome {
   const is32 = classOf(insn.opcode) === Class.JMP32;
@@ -136,7 +140,6 @@ export function condJump(env: Env, st: VState, insn: Instruction): Outcome {
   const src = useX ? readReg(env, st, insn.src) : scalar(S.constant(BigInt(insn.imm)));
   if (!isPointer(dst) && !isPointer(src)) return scalars(st, insn, op, is32, dst, src, useX);
   // NULL checks: every copy of the pointer (same id) learns the answer.
-  const zero = (r: Reg): boolean => r.type === RegType.SCALAR && S.isConst(r.v) && r.v.value === 0n;
   const [ptr, other] = isPointer(dst) ? [dst, src] : [src, dst];
   if (zero(other) && (op === JmpOp.JEQ || op === JmpOp.JNE) && !is32) {
     if (ptr.type === RegType.MAP_VALUE_OR_NULL || ptr.type === RegType.MEM_OR_NULL || ptr.type === RegType.MAP_PTR_OR_NULL) {
@@ -184,32 +187,39 @@ function markNull(st: VState, ptr: Reg, isNull: boolean): void {
   if (isNull && ptr.ref) st.refs = st.refs.filter((x) => x !== ptr.ref);
 }
 
+const view = (x: Scalar, is32: boolean, signed: boolean): Scalar => (!is32 ? x : signed ? S.sext(x, 32) : S.trunc32(x));
+
+/** The register's 64-bit value is its 32-bit view, so the view's narrowing applies as it is. */
+const exact = (r: Reg, is32: boolean, signed: boolean): boolean => !is32 || (signed ? r.v.umax < 0x80000000n : r.v.umax <= S.U32);
+
+/** What a narrowed view teaches the register itself, if anything. */
+function back(r: Reg, n: Scalar, is32: boolean, signed: boolean): Scalar | undefined {
+  if (exact(r, is32, signed)) return is32 && signed ? S.withS32(r.v, n.smin, n.smax) : n;
+  // A signed 32-bit comparison bounds the low half as s32 whatever the high half holds.
+  if (is32 && signed) return S.withS32(r.v, n.smin, n.smax);
+  return undefined;
+}
+
+function applyBranch(state: VState, rel: number, a: Scalar, b: Scalar, insn: Instruction, dst: Reg, src: Reg,
+  useX: boolean, is32: boolean, signed: boolean): VState | undefined {
+  const [na, nb] = narrow(a, b, rel);
+  if (S.empty(na) || S.empty(nb)) return undefined;
+  const nd = back(dst, na, is32, signed);
+  if (nd) { if (S.empty(nd)) return undefined; setScalar(state, insn.dst, dst, nd); }
+  if (useX && insn.src !== insn.dst) {
+    const ns = back(src, nb, is32, signed);
+    if (ns) { if (S.empty(ns)) return undefined; setScalar(state, insn.src, cur(state).regs[insn.src]!, ns); }
+  }
+  return state;
+}
+
 function scalars(st: VState, insn: Instruction, op: number, is32: boolean, dst: Reg, src: Reg, useX: boolean): Outcome {
   const signed = SIGNED.has(op);
-  const view = (x: Scalar): Scalar => (!is32 ? x : signed ? S.sext(x, 32) : S.trunc32(x));
-  const exact = (r: Reg): boolean => !is32 || (signed ? r.v.umax < 0x80000000n : r.v.umax <= S.U32);
-  const a = view(dst.v), b = view(src.v);
+  const a = view(dst.v, is32, signed), b = view(src.v, is32, signed);
   const known = decide(a, b, op);
   if (known === true) return { taken: st };
   if (known === false) return { fall: st };
-  const apply = (state: VState, rel: number): VState | undefined => {
-    const [na, nb] = narrow(a, b, rel);
-    if (S.empty(na) || S.empty(nb)) return undefined;
-    const back = (r: Reg, n: Scalar): Scalar | undefined => {
-      if (exact(r)) return is32 && signed ? S.withS32(r.v, n.smin, n.smax) : n;
-      // A signed 32-bit comparison bounds the low half as s32 whatever the high half holds.
-      if (is32 && signed) return S.withS32(r.v, n.smin, n.smax);
-      return undefined;
-    };
-    const nd = back(dst, na);
-    if (nd) { if (S.empty(nd)) return undefined; setScalar(state, insn.dst, dst, nd); }
-    if (useX && insn.src !== insn.dst) {
-      const ns = back(src, nb);
-      if (ns) { if (S.empty(ns)) return undefined; setScalar(state, insn.src, cur(state).regs[insn.src]!, ns); }
-    }
-    return state;
-  };
-  const taken = apply(cloneState(st), op);
-  const fall = apply(st, NEGATE[op]!);
+  const taken = applyBranch(cloneState(st), op, a, b, insn, dst, src, useX, is32, signed);
+  const fall = applyBranch(st, NEGATE[op]!, a, b, insn, dst, src, useX, is32, signed);
   return { taken, fall };
 }

@@ -146,6 +146,15 @@ export function showState(st: VState): string {
   return out.join(' | ');
 }
 
+// The id correspondence of one stateWithin() call (module-level: no closure per call).
+const idmap = new Map<number, number>();
+function ids(a: number, b: number): boolean {
+  if (a === 0 || b === 0) return a === b;
+  const seen = idmap.get(a);
+  if (seen === undefined) { idmap.set(a, b); return true; }
+  return seen === b;
+}
+
 /**
  * Pruning: every concrete state `inner` describes is one `outer` describes, so the
  * already-explored `outer` proves `inner` safe. Ids must correspond one to one. Only
@@ -154,23 +163,17 @@ export function showState(st: VState): string {
 export function stateWithin(outer: VState, inner: VState, strict: boolean, live: readonly number[]): boolean {
   if (outer.frames.length !== inner.frames.length) return false;
   if (outer.refs.length !== inner.refs.length) return false;
-  const idmap = new Map<number, number>();
-  const ids = (a: number, b: number): boolean => {
-    if (a === 0 || b === 0) return a === b;
-    const seen = idmap.get(a);
-    if (seen === undefined) { idmap.set(a, b); return true; }
-    return seen === b;
-  };
+  idmap.clear();
   for (let i = 0; i < outer.frames.length; i++) {
     const o = outer.frames[i]!, n = inner.frames[i]!;
     if (o.callsite !== n.callsite) return false;
     // A callback frame's saved call arguments decide its next call: they must be covered too.
     if (o.callArgs || n.callArgs) {
       if (!o.callArgs || !n.callArgs) return false;
-      for (let r = 0; r < o.callArgs.length; r++) if (!regWithin(o.callArgs[r]!, n.callArgs[r]!, ids)) return false;
+      for (let r = 0; r < o.callArgs.length; r++) if (!regWithin(o.callArgs[r]!, n.callArgs[r]!)) return false;
     }
     const mask = live[i]!;
-    for (let r = 0; r < 11; r++) if ((mask >> r) & 1 && !regWithin(o.regs[r]!, n.regs[r]!, ids)) return false;
+    for (let r = 0; r < 11; r++) if ((mask >> r) & 1 && !regWithin(o.regs[r]!, n.regs[r]!)) return false;
     for (let k = 0; k < 64; k++) {
       const os = o.stack[k], ns = n.stack[k];
       if (os === ns || os === undefined) {
@@ -183,13 +186,13 @@ export function stateWithin(outer: VState, inner: VState, strict: boolean, live:
         if (ob === nb || ob === Byte.INVALID && (strict || nb !== Byte.SPILL) || (ob === Byte.MISC && nb === Byte.ZERO)) continue;
         return false;
       }
-      if (os.spilled && !(ns.spilled && regWithin(os.spilled, ns.spilled, ids))) return false;
+      if (os.spilled && !(ns.spilled && regWithin(os.spilled, ns.spilled))) return false;
     }
   }
   return true;
 }
 
-function regWithin(o: Reg, n: Reg, ids: (a: number, b: number) => boolean): boolean {
+function regWithin(o: Reg, n: Reg): boolean {
   if (o === n) return true;
   if (o.type === RegType.NOT_INIT) return true;
   if (o.type !== n.type) return false;

@@ -214,7 +214,9 @@ class Verifier implements Env {
     const list = this.explored.get(pc);
     if (list) {
       // Live registers per frame: the innermost at this pc; callers' r6-r9 after their call returns.
-      const live = st.frames.map((_, i) => (i === st.frames.length - 1 ? this.st.live[pc]! : this.st.live[st.frames[i + 1]!.callsite + 1]! & 0x7c0));
+      const n = st.frames.length;
+      const live: number[] = new Array(n);
+      for (let i = 0; i < n; i++) live[i] = i === n - 1 ? this.st.live[pc]! : this.st.live[st.frames[i + 1]!.callsite + 1]! & 0x7c0;
       for (let k = 0; k < list.length; k++) {
         const cp = list[k]!;
         if (!stateWithin(cp.state, st, this.strict, live)) {
