@@ -7,14 +7,12 @@
 // TCP echo must come back intact.
 //
 // The driver finds each packet's target in buff->egress_ifindex, which the
-// JIT's burst loop sets by calling sluice_redirect_commit; should a JIT not do
-// so (redirect-probe.ts), the full-burst test is skipped, loudly. The same
-// check also runs with bursts of one frame.
+// JIT's burst loop sets by calling sluice_redirect_commit after every REDIRECT.
+// The same check also runs with bursts of one frame.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { requires, hasCommand } from '../../../scripts/testkit/skip.ts';
 import { afxdpRequirements, example, Lab, routerMaps, tcpEcho } from './lab.ts';
-import { redirectCommitted } from './redirect-probe.ts';
 
 
 async function routeThrough(burst: number | undefined): Promise<void> {
@@ -43,11 +41,7 @@ async function routeThrough(burst: number | undefined): Promise<void> {
 }
 
 if (requires('AF_XDP REDIRECT', ...afxdpRequirements(), hasCommand('ping'))) {
-  if (redirectCommitted()) {
-    test('router.o forwards ping and TCP by REDIRECT between cli0 and srv0', () => routeThrough(undefined));
-  } else {
-    console.log('SKIP: AF_XDP REDIRECT with full bursts — the JIT\'s burst loop does not call sluice_redirect_commit, so packets have no target in egress_ifindex (drivers/afxdp/test/redirect-probe.ts)');
-  }
+  test('router.o forwards ping and TCP by REDIRECT between cli0 and srv0', () => routeThrough(undefined));
   test('router.o forwards ping and TCP by REDIRECT, bursts of one frame', () => routeThrough(1));
 }
 

@@ -104,24 +104,3 @@ export function leftovers(prefix: string, pid: number): string[] {
   return found;
 }
 
-/** Whether the JIT's burst entry commits REDIRECT targets into each xdp_buff (egress_ifindex),
- *  which the DPDK run loop reads. Checked by running the router example once in-process. */
-export async function jitCommitsRedirects(): Promise<boolean> {
-  const { loadObject } = await import('../../../dataplane/runtime.ts');
-  const { FrameArena } = await import('../../../dataplane/frame-arena.ts');
-  const { eth4, ipv4Addr, mac } = await import('../../../examples/test/frames.ts');
-  const obj = loadObject(repo('examples/router.o'));
-  const arena = new FrameArena(2);
-  try {
-    const u32 = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
-    obj.map('tx_ports').update(u32(0), u32(7));
-    obj.map('routes').update(Buffer.concat([u32(16), ipv4Addr('10.2.0.0')]), Buffer.concat([u32(0), mac('aa:00:00:00:00:16'), mac('bb:00:00:00:00:16')]));
-    const entry = obj.program().engine.entry;
-    if (entry === undefined) return false;
-    arena.fill([eth4({ src: '10.0.0.1', dst: '10.2.3.4' }, { kind: 'udp', sport: 1, dport: 2 })], {}, entry);
-    return arena.verdict(0) === 4 && arena.egressIfindex(0) === 7;
-  } finally {
-    arena.free();
-    obj.close();
-  }
-}

@@ -17,7 +17,7 @@ import { readCaptureFile } from '../../pcap/reader.ts';
 import { firewallCases } from '../../../examples/test/cases.ts';
 import { eth4, ipv4Addr, mac } from '../../../examples/test/frames.ts';
 import {
-  dpdkRequirements, eal, jitCommitsRedirects, leftovers, repo, runToEnd, startRun, tempDir, totalsOf, uniquePrefix,
+  dpdkRequirements, eal, leftovers, repo, runToEnd, startRun, tempDir, totalsOf, uniquePrefix,
 } from './harness.ts';
 
 const frames = (path: string): string[] => (existsSync(path) ? [...readCaptureFile(path)].map((r) => Buffer.from(r.data).toString('hex')) : []);
@@ -48,9 +48,7 @@ if (requires('DPDK TX on two ports', ...dpdkRequirements())) {
   });
 }
 
-const redirectReady = await jitCommitsRedirects().catch(() => false);
-if (requires('DPDK REDIRECT between two ports (router example)', ...dpdkRequirements(),
-  { ok: redirectReady, why: 'the JIT burst entry does not yet call sluice_redirect_commit for REDIRECT verdicts (egress_ifindex stays 0); the run loop reads buff->egress_ifindex' })) {
+if (requires('DPDK REDIRECT between two ports (router example)', ...dpdkRequirements())) {
   test('router: routed frames leave through port 1 (devmap slot → ifindex 2), as replay writes them to redirect.pcap', async () => {
     const dir = tempDir();
     const u32 = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
