@@ -21,7 +21,7 @@ const canKernel = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v
 function kernelFigures(file: string): string {
   if (!canKernel) return 'kernel: (needs root and bpftool)';
   const pin = `/sys/fs/bpf/sluice_bench_${process.pid}`;
-  const r = spawnSync('bpftool', ['-d', 'prog', 'load', file, pin, 'type', 'xdp'], { encoding: 'utf8' });
+  const r = spawnSync('bpftool', ['-d', 'prog', 'load', file, pin, 'type', 'xdp'], { encoding: 'utf8', maxBuffer: 1 << 28 });
   rmSync(pin, { force: true });
   const processed = /processed (\d+) insns .*total_states (\d+) peak_states (\d+)/.exec(r.stderr);
   const time = /verification time (\d+) usec/.exec(r.stderr);
