@@ -134,7 +134,7 @@ function ctxAccess(env: Env, regno: number, reg: Reg, off: number, size: number,
   if (field === undefined || size !== 4) {
     env.fail(`invalid access to xdp_md: ${bytesWord(size)} at offset ${at} (its fields are 4-byte loads at offsets 0, 4, 8, 12, 16, 20)`);
   }
-  if (reg.off !== 0) env.fail(`context access through a moved ctx pointer (r${regno} = ctx + ${reg.off}) is not supported: load from the ctx register itself`);
+  if (reg.off !== 0) env.fail(`dereference of a moved ctx pointer (r${regno} = ctx + ${reg.off}) is not allowed, as in the kernel: load the field from the unmoved ctx pointer`);
   const value = field === 'data' ? pointer(RegType.PKT)
     : field === 'data_end' ? pointer(RegType.PKT_END)
       : field === 'data_meta' ? pointer(RegType.PKT_META)
