@@ -25,6 +25,8 @@ export function rewriteContextLoads(program: Program, facts: Pick<VerifierFacts,
     const field = facts.ctxLoads.get(pcOf[i]!);
     if (field === undefined || classOf(insn.opcode) !== Class.LDX) return insn;
     const to = XDP_MD_REWRITES.get(OFFSET_OF.get(field)!)!;
-    return { ...insn, opcode: Class.LDX | Mode.MEM | to.size, off: to.off };
+    // A sign-extending load of a 32-bit field stays one (the verifier allows it only for those).
+    const mode = (insn.opcode & 0xe0) === Mode.MEMSX ? Mode.MEMSX : Mode.MEM;
+    return { ...insn, opcode: Class.LDX | mode | to.size, off: to.off };
   });
 }

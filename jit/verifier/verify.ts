@@ -291,7 +291,12 @@ class Verifier implements Env {
         this.notePointerKind(pc, insn.src, base);
         const size = sizeBytes(sizeOf(insn.opcode));
         const r = access(this, st, insn.src, base, insn.off, size, 'read');
-        if (r.ctxField) this.noteCtx(pc, r.ctxField as CtxField);
+        if (r.ctxField) {
+          if (modeOf(insn.opcode) === Mode.MEMSX && r.value?.type !== RegType.SCALAR) {
+            this.fail(`invalid access to xdp_md: a sign-extending load of ${r.ctxField}, a pointer field (the kernel refuses it too)`);
+          }
+          this.noteCtx(pc, r.ctxField as CtxField);
+        }
         let v = r.value ?? scalar();
         if (modeOf(insn.opcode) === Mode.MEMSX) v = scalar(S.sext(v.type === RegType.SCALAR ? v.v : S.UNKNOWN, (size * 8) as 8 | 16 | 32));
         frame.regs[insn.dst] = v;

@@ -386,4 +386,8 @@ f:
   call 12
   r0 = 0
   exit` },
+  { name: 'sign-extending load of ctx->ingress_ifindex', asm: `
+  r0 = *(s32 *)(r1 + 12)
+  r0 = 2
+  exit` },
 ];

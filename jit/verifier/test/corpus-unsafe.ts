@@ -614,5 +614,9 @@ f:
   call 12
   r0 = 0
   exit` },
+  { name: 'sign-extending load of ctx->data', error: 'sign-extending load of data', asm: `
+  r0 = *(s32 *)(r1 + 0)
+  r0 = 2
+  exit` },
 ];
 

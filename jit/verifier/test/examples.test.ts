@@ -30,6 +30,25 @@ for (const file of objects) {
   }
 }
 
+test('ctx facts: every field load becomes the xdp_buff load (xdp.h layout), sign extension kept', async () => {
+  const { Class, Mode, Size } = await import('../../isa/opcode.ts');
+  const { caseProgram } = await import('./corpus.ts');
+  const { program } = caseProgram({ name: 'fields', asm: `
+    r2 = *(u32 *)(r1 + 0)
+    r3 = *(u32 *)(r1 + 4)
+    r4 = *(u32 *)(r1 + 8)
+    r5 = *(u32 *)(r1 + 12)
+    r6 = *(u32 *)(r1 + 16)
+    r7 = *(s32 *)(r1 + 20)
+    r0 = 2
+    exit` });
+  const r = verify(program, []);
+  assert.equal([...r.facts.ctxLoads], [[0, 'data'], [1, 'data_end'], [2, 'data_meta'], [3, 'ingress_ifindex'], [4, 'rx_queue_index'], [5, 'egress_ifindex']]);
+  const out = rewriteContextLoads(program.instructions, r.facts).slice(0, 6).map((i) => [i.opcode, i.off]);
+  const LDX = Class.LDX | Mode.MEM;
+  assert.equal(out, [[LDX | Size.DW, 0], [LDX | Size.DW, 8], [LDX | Size.DW, 16], [LDX | Size.W, 40], [LDX | Size.W, 44], [Class.LDX | Mode.MEMSX | Size.W, 48]]);
+});
+
 test('firewall: the log lists every processed instruction with its state', () => {
   const spec = loadObjectSpec(readFileSync(join(dir, 'firewall.o')), 'firewall.o');
   const r = verify(spec.programs[0]!, spec.maps, { log: true });
