@@ -500,6 +500,9 @@ static void hash_free(struct sluice_map *m)
 {
 	struct htab *h = H(m);
 	if (!h) return;
+	/* pinned: other processes may be changing the chains; everything is in
+	 * the segment, which goes whole (pin.c) */
+	if (h->shared) return;
 	for (uint32_t i = 0; i < h->n_buckets; i++)
 		for (struct helem *e = h->buckets[i].head, *n; e; e = n) {
 			n = e->next;
