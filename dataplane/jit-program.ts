@@ -1,14 +1,10 @@
 // A JIT-compiled program installed in executable memory, run a burst at a time:
 // one FFI call per burst, the loop over packets is in the generated code.
 import { readFileSync } from 'node:fs';
-import koffi from 'koffi';
 import type { Program } from '../jit/isa/instruction.ts';
-import { jitCompile, XDP_BUFF_SIZE, type JitOptions, type JitResult } from '../jit/x86/compile.ts';
+import { jitCompile, type JitOptions, type JitResult } from '../jit/x86/compile.ts';
 import { execBindings, type BurstFunction } from './ffi.ts';
 
-export const XDP_HEADROOM = 256;
-/** Bytes per frame in a PacketArena: headroom, packet, room to grow at the tail (the kernel's test run allows 3520). */
-export const FRAME_SIZE = 4096;
 
 let host: { bmi2: boolean } | undefined;
 
@@ -67,59 +63,4 @@ export class JitProgram {
     this.freed = true;
     execBindings().free(this.address, this.jit.code.length);
   }
-}
-
-/** Native memory for a burst: n xdp_buffs, n verdicts and n frames, at stable addresses. */
-export class PacketArena {
-  readonly base: bigint;
-  readonly buffs: bigint;
-  readonly verdicts: bigint;
-  readonly frames: bigint;
-  private readonly view: DataView;
-  private readonly bytes: Uint8Array;
-
-  constructor(readonly capacity: number) {
-    const size = capacity * (XDP_BUFF_SIZE + 4 + FRAME_SIZE) + 64;
-    this.base = koffi.alloc('uint8_t', size) as bigint;
-    const memory = koffi.view(this.base, size) as ArrayBuffer;
-    this.view = new DataView(memory);
-    this.bytes = new Uint8Array(memory);
-    this.buffs = (this.base + 63n) & ~63n;
-    this.verdicts = this.buffs + BigInt(capacity * XDP_BUFF_SIZE);
-    this.frames = (this.verdicts + BigInt(capacity * 4 + 60)) & ~63n;
-  }
-
-  private off(address: bigint): number { return Number(address - this.base); }
-
-  /** Places packet i in its frame and fills its xdp_buff (data after 256 bytes of headroom). */
-  set(i: number, packet: Uint8Array, meta: { ifindex?: number; rxQueue?: number } = {}): void {
-    if (packet.length > FRAME_SIZE - XDP_HEADROOM) throw new RangeError(`packet of ${packet.length} bytes is too big for a frame`);
-    const frame = this.frames + BigInt(i * FRAME_SIZE);
-    const data = frame + BigInt(XDP_HEADROOM);
-    this.bytes.set(packet, this.off(data));
-    const b = this.off(this.buffs) + i * XDP_BUFF_SIZE;
-    this.view.setBigUint64(b + 0, data, true);
-    this.view.setBigUint64(b + 8, data + BigInt(packet.length), true);
-    this.view.setBigUint64(b + 16, data, true); // data_meta == data: no metadata
-    this.view.setBigUint64(b + 24, frame, true);
-    this.view.setBigUint64(b + 32, frame + BigInt(FRAME_SIZE), true);
-    this.view.setUint32(b + 40, meta.ifindex ?? 1, true);
-    this.view.setUint32(b + 44, meta.rxQueue ?? 0, true);
-    this.view.setUint32(b + 48, 0, true);
-    this.view.setUint32(b + 52, 0, true);
-    this.view.setBigUint64(b + 56, 0n, true);
-  }
-
-  verdict(i: number): number { return this.view.getUint32(this.off(this.verdicts) + i * 4, true); }
-
-  /** The packet bytes of buffer i as the program left them (data to data_end). */
-  packet(i: number): Uint8Array {
-    const b = this.off(this.buffs) + i * XDP_BUFF_SIZE;
-    const data = this.view.getBigUint64(b, true);
-    const end = this.view.getBigUint64(b + 8, true);
-    return this.bytes.slice(this.off(data), this.off(end));
-  }
-
-  /** Frees the native memory. */
-  free(): void { koffi.free(this.base); }
 }

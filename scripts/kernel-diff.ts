@@ -21,8 +21,9 @@ const USAGE = 'usage: scripts/kernel-diff.ts [--count N] [--seed S] [--engine in
 
 /** The x86-64 JIT as an engine (loaded only when asked for: it needs the native build). */
 async function jitEngine(): Promise<EngineRun> {
-  const { JitProgram, PacketArena } = await import('../dataplane/jit-program.ts');
-  const arena = new PacketArena(1);
+  const { JitProgram } = await import('../dataplane/jit-program.ts');
+  const { FrameArena } = await import('../dataplane/frame-arena.ts');
+  const arena = new FrameArena(1);
   return (p) => {
     let program;
     try {
@@ -31,9 +32,9 @@ async function jitEngine(): Promise<EngineRun> {
       return { error: `jit: ${messageOf(err)}` };
     }
     try {
-      arena.set(0, p.packet);
+      arena.fill([p.packet], {}, 0n);
       program.burst(arena.buffs, arena.verdicts, 1);
-      return { retval: arena.verdict(0), packet: arena.packet(0) };
+      return { retval: arena.verdict(0), packet: arena.packet(0).slice() };
     } finally {
       program.free();
     }

@@ -14,7 +14,8 @@ import { AluOp, Class, JmpOp, Mode, Size, Source } from '../isa/opcode.ts';
 import type { Instruction } from '../isa/instruction.ts';
 import { messageOf } from '../errors.ts';
 import { jitCompile } from './compile.ts';
-import { JitProgram, PacketArena } from '../../dataplane/jit-program.ts';
+import { JitProgram } from '../../dataplane/jit-program.ts';
+import { FrameArena } from '../../dataplane/frame-arena.ts';
 import { guardBindings } from '../../dataplane/ffi.ts';
 import { compileRaw } from '../../dataplane/raw-jit.ts';
 import { MAX_CALL_FRAMES, STACK_SIZE } from '../isa/opcode.ts';
@@ -97,8 +98,8 @@ console.log(`\nCompile time, ${big.length} instructions (ALU/div/shift/stack/bra
 // The burst entry: XDP_DROP on bursts of 256 packets of 64 bytes.
 const drop = JitProgram.compile(assemble('r0 = 1\nexit'));
 for (const n of [0, 1, 32, 256, 4096]) {
-  const arena = new PacketArena(Math.max(n, 1));
-  for (let i = 0; i < n; i++) arena.set(i, new Uint8Array(64));
+  const arena = new FrameArena(Math.max(n, 1));
+  arena.fill(Array.from({ length: n }, () => new Uint8Array(64)), {}, 0n);
   const rounds = n === 0 ? 200_000 : Math.max(2_000, Math.floor(2_000_000 / n));
   for (let i = 0; i < 1000; i++) drop.burst(arena.buffs, arena.verdicts, n);
   const samples: number[] = [];

@@ -1,10 +1,11 @@
-// XDP programs through the burst entry, on real packet buffers (dataplane's PacketArena:
+// XDP programs through the burst entry, on real packet buffers (dataplane's FrameArena:
 // 256 bytes of headroom, data_meta == data, as the kernel's xdp_buff).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assemble } from '../../isa/asm.ts';
 import { requires } from '../../../scripts/testkit/skip.ts';
-import { JitProgram, PacketArena } from '../../../dataplane/jit-program.ts';
+import { JitProgram } from '../../../dataplane/jit-program.ts';
+import { FrameArena } from '../../../dataplane/frame-arena.ts';
 import { hasNativeLibrary, identityHelper, runBurst } from './native.ts';
 
 const XDP_DROP = 1, XDP_PASS = 2, XDP_TX = 3;
@@ -106,9 +107,9 @@ if (requires('XDP programs through the burst entry', hasNativeLibrary())) {
 
   test('an empty burst runs nothing; the same code runs many bursts; free() unmaps', () => {
     const p = JitProgram.compile(assemble('r0 = 1\nexit'));
-    const arena = new PacketArena(4);
+    const arena = new FrameArena(4);
     try {
-      for (let i = 0; i < 4; i++) arena.set(i, frame(60));
+      arena.fill(Array.from({ length: 4 }, () => frame(60)), {}, 0n);
       p.burst(arena.buffs, arena.verdicts, 0);
       assert.equal([0, 1, 2, 3].map((i) => arena.verdict(i)), [0, 0, 0, 0]);
       for (let round = 0; round < 3; round++) p.burst(arena.buffs, arena.verdicts, 4);

@@ -9,14 +9,15 @@ import { kernelAvailable } from '../../../scripts/testkit/kernel.ts';
 import { type EngineRun, formatDisagreement, formatSummary, runDiff } from '../../fuzz/diff.ts';
 import { frame } from '../../fuzz/frame.ts';
 import { messageOf } from '../../errors.ts';
-import { JitProgram, PacketArena } from '../../../dataplane/jit-program.ts';
+import { JitProgram } from '../../../dataplane/jit-program.ts';
+import { FrameArena } from '../../../dataplane/frame-arena.ts';
 import { hasNativeLibrary } from './native.ts';
 
 const SEED = 20_261_205;
 
 if (requires('the blinded JIT against the kernel', kernelAvailable(), hasNativeLibrary())) {
   test('the JIT with constant blinding agrees with the kernel on 1000 random programs', () => {
-    const arena = new PacketArena(1);
+    const arena = new FrameArena(1);
     const blinded: EngineRun = (p) => {
       let program;
       try {
@@ -25,9 +26,9 @@ if (requires('the blinded JIT against the kernel', kernelAvailable(), hasNativeL
         return { error: `jit: ${messageOf(err)}` };
       }
       try {
-        arena.set(0, p.packet);
+        arena.fill([p.packet], {}, 0n);
         program.burst(arena.buffs, arena.verdicts, 1);
-        return { retval: arena.verdict(0), packet: arena.packet(0) };
+        return { retval: arena.verdict(0), packet: arena.packet(0).slice() };
       } finally {
         program.free();
       }

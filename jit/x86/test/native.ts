@@ -1,7 +1,8 @@
 // Shared by the execution tests: run JIT'd code natively through libsluice.so.
 import { existsSync } from 'node:fs';
 import koffi from 'koffi';
-import { JitProgram, PacketArena } from '../../../dataplane/jit-program.ts';
+import { JitProgram } from '../../../dataplane/jit-program.ts';
+import { FrameArena } from '../../../dataplane/frame-arena.ts';
 import { LIBRARY_PATH } from '../../../dataplane/ffi.ts';
 import type { Instruction } from '../../isa/instruction.ts';
 import { AluOp, Class, JmpOp, Source } from '../../isa/opcode.ts';
@@ -43,11 +44,11 @@ export function runWithMemory(program: Instruction[], memory: Uint8Array, opts: 
 export function runBurst(program: Instruction[], packets: Uint8Array[], opts: JitOptions = {}, meta: { ifindex?: number; rxQueue?: number } = {}):
   { verdicts: number[]; packets: Uint8Array[] } {
   const p = JitProgram.compile(program, opts);
-  const arena = new PacketArena(packets.length);
+  const arena = new FrameArena(packets.length);
   try {
-    packets.forEach((pkt, i) => arena.set(i, pkt, meta));
+    arena.fill(packets, meta, 0n);
     p.burst(arena.buffs, arena.verdicts, packets.length);
-    return { verdicts: packets.map((_, i) => arena.verdict(i)), packets: packets.map((_, i) => arena.packet(i)) };
+    return { verdicts: packets.map((_, i) => arena.verdict(i)), packets: packets.map((_, i) => arena.packet(i).slice()) };
   } finally {
     arena.free();
     p.free();

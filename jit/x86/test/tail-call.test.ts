@@ -7,7 +7,8 @@ import * as assert from 'uvu/assert';
 import koffi from 'koffi';
 import { assemble } from '../../isa/asm.ts';
 import { requires } from '../../../scripts/testkit/skip.ts';
-import { JitProgram, PacketArena } from '../../../dataplane/jit-program.ts';
+import { JitProgram } from '../../../dataplane/jit-program.ts';
+import { FrameArena } from '../../../dataplane/frame-arena.ts';
 import { hasNativeLibrary } from './native.ts';
 
 const BPF_MAP_TYPE_PROG_ARRAY = 3;
@@ -59,9 +60,9 @@ if (requires('tail calls through a prog_array', hasNativeLibrary())) {
     valueView.setBigUint64(8, chain.tailCallEntry, true);
 
     const indexes = [0, 1, 2, 5, 1, 0];
-    const arena = new PacketArena(indexes.length);
+    const arena = new FrameArena(indexes.length);
     try {
-      indexes.forEach((index, i) => arena.set(i, Uint8Array.from([0, index, 0, ...new Array<number>(20 + i).fill(7)])));
+      arena.fill(indexes.map((index, i) => Uint8Array.from([0, index, 0, ...new Array<number>(20 + i).fill(7)])), {}, 0n);
       entry.burst(arena.buffs, arena.verdicts, indexes.length);
       const verdicts = indexes.map((_, i) => arena.verdict(i));
       assert.equal(verdicts, [100 + 23, 2, 9, 9, 2, 100 + 28]);
