@@ -1,13 +1,15 @@
 // The library's front door: load an object, get its programs and maps, run
 // packets. Each program goes through the pipeline once, on first use:
 //
-//   ObjectSpec ─► create maps ─► relocate ─► verify ─► ctx rewrite ─► engine (JIT or interpreter)
+//   ObjectSpec ─► create maps ─► verify ─► relocate ─► ctx rewrite ─► engine (JIT or interpreter)
 //
 // and every step names itself in its errors (dataplane/pipeline/errors.ts).
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { loadObjectSpec, type ObjectSpec, type ProgramSpec } from '../jit/object/load.ts';
 import { ProgType } from '../jit/object/prog-types.ts';
+import { verify, type VerifyStats } from '../jit/verifier/verify.ts';
+import { rewriteContextLoads } from '../jit/verifier/ctx-facts.ts';
 import { rewriteContextAccess } from '../jit/x86/ctx-rewrite.ts';
 import type { Instruction } from '../jit/isa/instruction.ts';
 import { MapType, registerProgram, unregisterProgram, type MapHandle } from '../maps/index.ts';
@@ -24,6 +26,13 @@ export interface LoadOptions {
   engine?: EngineKind;
   /** Per-CPU map slots (worker threads); default: the maps module's default (the CPU count). */
   cpus?: number;
+  /** Verify with the kernel's unprivileged rules (no pointer leaks, no uninitialised stack reads). Default false. */
+  strict?: boolean;
+  /**
+   * Default true. false skips the verifier — allowed only with the interpreter, which checks
+   * every access itself (for tracing a program the verifier refuses, to see why).
+   */
+  verify?: boolean;
   /** Interpreter only: instructions per packet before the run is stopped. Default 10,000,000. */
   maxSteps?: number;
   /** JIT only: constant blinding, as the kernel does for untrusted loaders (jit/x86/blind.ts). Default false. */
@@ -92,7 +101,7 @@ export class XdpObject {
     const spec = this.findProgram(name);
     let prog = this.programs.get(spec.name);
     if (!prog) {
-      prog = new XdpProgram(spec, prepare(spec, this.maps, this.options));
+      prog = new XdpProgram(spec, prepare(spec, this.spec, this.maps, this.options));
       this.programs.set(spec.name, prog);
       this.fillProgArrays();
     }
@@ -144,15 +153,26 @@ export class XdpObject {
 }
 
 /** relocate → verify → ctx rewrite → engine. */
-function prepare(spec: ProgramSpec, maps: ReadonlyMap<string, MapHandle>, options: LoadOptions): { engine: Engine; instructions: Instruction[] } {
+function prepare(spec: ProgramSpec, object: ObjectSpec, maps: ReadonlyMap<string, MapHandle>, options: LoadOptions): Prepared {
   const subject = spec.name;
+  // The verifier proves the program safe before anything runs it, and says which
+  // loads read ctx fields; relocation keeps every pc, so its facts still apply.
+  if (options.verify === false && options.engine !== 'interp') {
+    throw new PipelineError('verify', subject, 'only the interpreter runs programs that were not verified (engine: interp)');
+  }
+  const verified = options.verify === false ? undefined
+    : step('verify', subject, () => verify(spec, object.maps, { strict: options.strict === true }));
   const relocated = step('relocate', subject, () => relocate(spec.instructions, maps));
-  const instructions = step('verify', subject, () => rewriteContextAccess(relocated));
+  const instructions = verified ? rewriteContextLoads(relocated, verified.facts)
+    : step('verify', subject, () => rewriteContextAccess(relocated)); // the JIT's own ctx dataflow
+
   const engine = step('jit', subject, () => options.engine === 'interp'
     ? interpEngine(instructions, [...maps.values()], options.maxSteps)
     : jitEngine(instructions, [...maps.values()], { blindConstants: options.blindConstants === true }));
-  return { engine, instructions };
+  return { engine, instructions, verifier: verified?.stats };
 }
+
+interface Prepared { engine: Engine; instructions: Instruction[]; verifier: VerifyStats | undefined }
 
 /** Program ids are what prog_array values hold (registerProgram maps an id to an entry). */
 let nextProgramId = 1;
@@ -166,10 +186,14 @@ export class XdpProgram {
   readonly instructions: readonly Instruction[];
   private arena: FrameArena | undefined;
 
-  constructor(readonly spec: ProgramSpec, prepared: { engine: Engine; instructions: Instruction[] }) {
+  /** What the verifier did to prove this program safe (instructions processed, states, time); undefined when not verified. */
+  readonly verifier: VerifyStats | undefined;
+
+  constructor(readonly spec: ProgramSpec, prepared: Prepared) {
     this.name = spec.name;
     this.engine = prepared.engine;
     this.instructions = prepared.instructions;
+    this.verifier = prepared.verifier;
     if (this.engine.tailCallEntry !== undefined) registerProgram(this.id, this.engine.tailCallEntry);
   }
 

@@ -5,7 +5,8 @@ import { basename } from 'node:path';
 import { LinkType, linkTypeName, readCaptureFile } from '../../../drivers/pcap/capture.ts';
 import { MAX_PACKET } from '../../frame-arena.ts';
 import { loadMapJson } from '../../map-json.ts';
-import { loadObject } from '../../runtime.ts';
+import { loadObject, type XdpObject, type XdpProgram } from '../../runtime.ts';
+import { PipelineError } from '../../pipeline/errors.ts';
 import { renderHtml } from '../../trace/html.ts';
 import { tracePacket } from '../../trace/run.ts';
 import { renderText } from '../../trace/text.ts';
@@ -39,10 +40,8 @@ async function run(argv: string[]): Promise<number> {
   const { bytes, origin } = inputPacket(o);
   const maxSteps = intOption(o['max-steps'], 'max-steps', 100_000, 100_000_000);
   if (maxSteps < 1) throw new UsageError('--max-steps must be at least 1');
-  const obj = loadObject(objectPath, { engine: 'interp', cpus: 1 });
+  const { obj, program } = loadForTrace(objectPath, o.prog, o['map-in']);
   try {
-    if (o['map-in'] !== undefined) loadMapJson(o['map-in'], obj.maps);
-    const program = obj.program(o.prog);
     const trace = tracePacket(obj, program, bytes, { origin, maxSteps, objectPath });
     if (o.html !== undefined) writeFileSync(o.html, renderHtml(trace));
     process.stdout.write(o.json ? `${JSON.stringify(trace, null, 2)}\n` : renderText(trace));
@@ -50,6 +49,27 @@ async function run(argv: string[]): Promise<number> {
   } finally {
     obj.close();
   }
+}
+
+/**
+ * The object on the interpreter. A program the verifier refuses is still traced
+ * (the interpreter checks every access itself), after saying why the kernel
+ * would not load it: seeing the bad access happen is how one learns to fix it.
+ */
+function loadForTrace(path: string, name: string | undefined, mapIn: string | undefined): { obj: XdpObject; program: XdpProgram } {
+  for (const verify of [true, false]) {
+    const obj = loadObject(path, { engine: 'interp', cpus: 1, verify });
+    try {
+      if (mapIn !== undefined) loadMapJson(mapIn, obj.maps);
+      return { obj, program: obj.program(name) };
+    } catch (err) {
+      obj.close();
+      if (!verify || !(err instanceof PipelineError && err.step === 'verify')) throw err;
+      process.stderr.write(`sluice trace: the verifier refuses this program, so the kernel would not load it:\n${err.message.replace(/^/gm, '  ')}\n` +
+        'Tracing it on the interpreter anyway (it checks every access).\n\n');
+    }
+  }
+  throw new Error('unreachable');
 }
 
 function inputPacket(o: { pcap?: string; frame?: string; packet?: string }): { bytes: Uint8Array; origin: string } {
