@@ -6,6 +6,7 @@ import { loadObject, verdictName, type XdpObject } from '../../runtime.ts';
 import { ENGINE_KINDS, type EngineKind } from '../../pipeline/engine.ts';
 import { loadMapJson, writeMapJson } from '../../map-json.ts';
 import { readCaptureFile } from '../../../drivers/pcap/capture.ts';
+import { progReplace, REPLACE_USAGE } from '../prog-replace.ts';
 import { type Command, EXIT_OK, UsageError, intOption, parseOptions } from '../command.ts';
 
 const USAGE = `Usage: sluice prog run OBJ [--prog NAME] --data-in FILE [--data-out FILE] [--repeat N]
@@ -25,7 +26,9 @@ Runs a packet through an XDP program as the kernel's BPF_PROG_TEST_RUN does.
   --results-out R      with --pcap-in: one JSON line per frame {"index", "retval", "data_out"}
   --engine E           jit (default) or interp
   --blind-constants    JIT: constant blinding, as the kernel does for untrusted loaders
-  --json               print the result as JSON`;
+  --json               print the result as JSON
+
+${REPLACE_USAGE}`;
 
 const OPTIONS = {
   prog: { type: 'string' }, 'data-in': { type: 'string' }, 'data-out': { type: 'string' },
@@ -37,7 +40,8 @@ const OPTIONS = {
 
 async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'run') throw new UsageError(sub === undefined ? 'expected a subcommand: run' : `unknown subcommand '${sub}' (expected: run)`);
+  if (sub === 'replace') return progReplace(rest);
+  if (sub !== 'run') throw new UsageError(sub === undefined ? 'expected a subcommand: run or replace' : `unknown subcommand '${sub}' (expected: run or replace)`);
   const { values: o, positionals } = parseOptions(rest, OPTIONS, { min: 1, max: 1 });
   const engine = (o.engine ?? 'jit') as EngineKind;
   if (!ENGINE_KINDS.includes(engine)) throw new UsageError(`--engine expects one of ${ENGINE_KINDS.join(', ')}, got '${o.engine}'`);
@@ -85,4 +89,4 @@ function runCapture(obj: XdpObject, name: string | undefined, input: string, out
   }
 }
 
-export const command: Command = { name: 'prog', summary: 'run a program on one packet or a capture (BPF_PROG_TEST_RUN in user space)', usage: USAGE, run };
+export const command: Command = { name: 'prog', summary: 'run a program on one packet or a capture (BPF_PROG_TEST_RUN in user space); replace a running one', usage: USAGE, run };

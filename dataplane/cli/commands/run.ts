@@ -12,6 +12,7 @@ import { DPDK_OPTIONS, DPDK_USAGE, abortedNotes, describeDpdk, dpdkAvailable, st
 import type { DpdkDriver } from '../../../drivers/dpdk/driver.ts';
 import { AFXDP_OPTIONS, AFXDP_USAGE, afxdpAvailable, describeAfxdp, startAfxdpFromCli } from '../../../drivers/afxdp/cli.ts';
 import type { RunningAfxdp } from '../../../drivers/afxdp/afxdp.ts';
+import { listenControl, type ControlServer, type ReplaceRequest, type ReplaceResult } from '../../control.ts';
 import { type Command, EXIT_FAILURE, EXIT_OK, UsageError, intOption, parseOptions } from '../command.ts';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -64,7 +65,8 @@ const USAGE = `Usage: sluice run OBJ --dpdk "<EAL args>" --port 0[,1…] [--work
 Runs an XDP program (JIT) on live ports until Ctrl-C (SIGINT) or SIGTERM, then prints
 the totals and releases everything. SIGHUP reloads OBJ and swaps the program in between
 bursts (no packet is lost or sees half a swap; the new object's maps start empty unless
-they are pinned with --pin).
+they are pinned with --pin). \`sluice prog replace --pid PID OTHER.o\` swaps in another
+object's program the same way, through the control socket /run/sluice/PID.sock.
   --prog NAME       the program (default: the object's first XDP program)
   --workers N       worker threads, each with its own queue on every port (default 1)
   --stats T         live statistics every T (1s, 500ms; 0 for none; default 1s)
@@ -95,14 +97,16 @@ async function run(argv: string[]): Promise<number> {
     process.stderr.write(`sluice run: ${missing}\n`);
     return EXIT_FAILURE;
   }
-  const path = positionals[0]!;
+  // The object now running: SIGHUP reloads it, `sluice prog replace` changes it.
+  let path = positionals[0]!;
+  let progName = values.prog;
   const json = values.json ?? false;
   const out = (line: string): void => { process.stdout.write(`${line}\n`); };
 
-  const open = (): XdpObject => {
-    const o = loadObject(path, { cpus: workers, ...(values.pin ? { pinMaps: true } : {}), ...(values['pin-dir'] === undefined ? {} : { pinDir: values['pin-dir'] }) });
+  const open = (file = path, mapIn = true): XdpObject => {
+    const o = loadObject(file, { cpus: workers, ...(values.pin ? { pinMaps: true } : {}), ...(values['pin-dir'] === undefined ? {} : { pinDir: values['pin-dir'] }) });
     try {
-      if (values['map-in'] !== undefined) loadMapJson(values['map-in'], o.maps);
+      if (mapIn && values['map-in'] !== undefined) loadMapJson(values['map-in'], o.maps);
     } catch (err) {
       o.close();
       throw err;
@@ -166,7 +170,7 @@ async function run(argv: string[]): Promise<number> {
     try {
       const next = open();
       try {
-        await driver.swap(next.program(values.prog));
+        await driver.swap(next.program(progName));
       } catch (err) {
         next.close();
         throw err;
@@ -182,6 +186,52 @@ async function run(argv: string[]): Promise<number> {
       swapping = false;
     }
   };
+
+  // `sluice prog replace`: another object (--map-in is for the first one's maps, so it is not
+  // applied; pinned maps are shared by name). An error goes back to the caller, the old program stays.
+  const replace = async (request: ReplaceRequest): Promise<ReplaceResult> => {
+    if (stopping) throw new Error('the dataplane is stopping');
+    if (swapping) throw new Error('another swap is in progress, try again');
+    swapping = true;
+    try {
+      let next: XdpObject;
+      let program: XdpProgram;
+      try {
+        next = open(request.object, false);
+      } catch (err) {
+        throw new Error(`load ${request.object}: ${messageOf(err)}`);
+      }
+      try {
+        program = next.program(request.prog);
+        await driver.swap(program);
+      } catch (err) {
+        next.close();
+        throw err;
+      }
+      const old = obj;
+      obj = next;
+      old.close();
+      path = request.object;
+      progName = request.prog;
+      if (json) out(JSON.stringify({ event: 'replace', t: round(elapsed()), object: display(path), program: program.name }));
+      else out(`  ${elapsed().toFixed(1)}s replaced by ${display(path)} (${program.name})`);
+      return { object: path, program: program.name };
+    } catch (err) {
+      process.stderr.write(`sluice run: replacing by ${display(request.object)} failed, the running program stays: ${messageOf(err)}\n`);
+      throw err;
+    } finally {
+      swapping = false;
+    }
+  };
+  let stopping = false;
+  let control: ControlServer | undefined;
+  try {
+    control = await listenControl({ replace });
+    if (json) out(JSON.stringify({ event: 'control', socket: control.path, pid: process.pid }));
+    else out(`  sluice prog replace --pid ${process.pid} OBJ swaps in another object (${control.path})`);
+  } catch (err) {
+    process.stderr.write(`sluice run: no control socket, \`sluice prog replace\` cannot reach this process: ${messageOf(err)}\n`);
+  }
 
   let cleanup = (): void => {};
   const stopped = new Promise<string>((resolve) => {
@@ -205,6 +255,8 @@ async function run(argv: string[]): Promise<number> {
   });
   const reason = await stopped;
   cleanup();
+  stopping = true;
+  await control?.close();
   while (swapping) await new Promise((r) => setTimeout(r, 10));
   const time = elapsed();
   try {
