@@ -42,18 +42,18 @@ test('the handler\'s error, with its cause, reaches the caller as a ControlError
 });
 
 test('not a dataplane, no such process, a stale socket', async () => {
-  const notOurs = await requestReplace(1, { object: '/x.o' }, { dir }).catch((e: unknown) => e as Error);
+  const notOurs = await requestReplace(1, { object: '/x.o' }, { dir }).then(() => new Error('no error'), (e: unknown) => e as Error);
   assert.instance(notOurs, ControlError);
   assert.match(notOurs.message, `process 1 (`);
   assert.match(notOurs.message, `is not a sluice dataplane: it has no control socket ${controlPath(1, dir)}`);
   // A pid above the kernel's pid_max (4194304 at most) never names a process.
-  const none = await requestReplace(0x3fffffff, { object: '/x.o' }, { dir }).catch((e: unknown) => e as Error);
+  const none = await requestReplace(0x3fffffff, { object: '/x.o' }, { dir }).then(() => new Error('no error'), (e: unknown) => e as Error);
   assert.match(none.message, `no process with pid ${0x3fffffff}`);
   // A socket file whose listener is gone: a plain file in its place refuses the connection.
   const child = spawn('sleep', ['5']);
   try {
     writeFileSync(controlPath(child.pid!, dir), '');
-    const stale = await requestReplace(child.pid!, { object: '/x.o' }, { dir }).catch((e: unknown) => e as Error);
+    const stale = await requestReplace(child.pid!, { object: '/x.o' }, { dir }).then(() => new Error('no error'), (e: unknown) => e as Error);
     assert.instance(stale, ControlError);
     assert.match(stale.message, /is not a sluice dataplane: nothing listens on .* \(a stale socket\)|cannot reach process/);
   } finally {
