@@ -404,6 +404,25 @@ export function burstFillBinding(): BurstFill {
   return burstFill;
 }
 
+/**
+ * sluice_burst_fill_frags_run: as BurstFill, with packets beyond the linear room split into
+ * fragments (lists: n struct sluice_xdp_frags; pool: one 4096-byte page per fragment).
+ * False when a packet needs more than 17 fragments or the pool is too small (nothing ran).
+ */
+export type BurstFillFrags = (entry: bigint, buffs: bigint, verdicts: bigint, frames: bigint, frameSize: number,
+  src: Uint8Array, offs: Uint32Array, lens: Uint32Array, n: number, ifindex: number, rxQueue: number,
+  lists: bigint, pool: bigint, poolSize: number) => boolean;
+
+let burstFillFrags: BurstFillFrags | undefined;
+
+export function burstFillFragsBinding(): BurstFillFrags {
+  if (burstFillFrags) return burstFillFrags;
+  const fill = declare('uint64_t sluice_burst_fill_frags_run(void *entry, void *buffs, void *verdicts, void *frames, uint32_t frame_size, const uint8_t *src, const uint32_t *offs, const uint32_t *lens, uint64_t n, uint32_t ifindex, uint32_t rx_queue, void *lists, void *pool, uint64_t pool_size)');
+  burstFillFrags = (entry, buffs, verdicts, frames, frameSize, src, offs, lens, n, ifindex, rxQueue, lists, pool, poolSize) =>
+    BigInt(fill(entry, buffs, verdicts, frames, frameSize, src, offs, lens, n, ifindex, rxQueue, lists, pool, poolSize) as number | bigint) !== 0xffffffffffffffffn;
+  return burstFillFrags;
+}
+
 /** The address of an exported function of libsluice.so (for JIT'd code that calls into the shim). */
 export function shimSymbol(name: string): bigint {
   const address = toAddress(nativeLibrary().symbol(name));

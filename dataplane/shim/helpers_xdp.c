@@ -6,8 +6,15 @@
  *   - metadata is a multiple of 4 bytes, at most 255 (skb_shared_info's u8
  *     meta_len: kernel 6.x; older kernels allowed 32), -EACCES otherwise;
  *   - the tail grows up to frame_end and new bytes are zeroed.
- * Multi-buffer (frags) frames are not supported: these helpers see the linear
- * part only. */
+ *
+ * Multi-buffer (xdp.frags) frames, struct sluice_xdp_frags in xdp.h:
+ * xdp_get_buff_len counts the fragments, xdp_load_bytes and xdp_store_bytes
+ * read and write across the linear part and the fragments with the kernel's
+ * checks (offset or len above 0xffff: -EFAULT; offset + len beyond the whole
+ * packet: -EINVAL). Not supported: xdp_adjust_tail on a frame that has
+ * fragments (the kernel grows or shrinks the last fragment; here it returns
+ * -EOPNOTSUPP and leaves the frame as it was); adjust_head, adjust_meta and
+ * check_mtu look at the linear part only, as the kernel's do. */
 #include <string.h>
 #include "helpers.h"
 
@@ -19,6 +26,13 @@
 #define DEFAULT_MTU 1500
 
 #define XDP(x) ((struct sluice_xdp_buff *)(uintptr_t)(x))
+
+/* The frame's fragments, NULL when it has none. */
+static inline struct sluice_xdp_frags *frags_of(struct sluice_xdp_buff *x)
+{
+	struct sluice_xdp_frags *f = (struct sluice_xdp_frags *)(uintptr_t)x->frags;
+	return f && f->nr_frags ? f : NULL;
+}
 
 SLUICE_HELPER(xdp_adjust_head)
 {
@@ -53,6 +67,7 @@ SLUICE_HELPER(xdp_adjust_tail)
 	U(r3); U(r4); U(r5);
 	struct sluice_xdp_buff *x = XDP(r1);
 	int64_t offset = (int32_t)r2;
+	if (frags_of(x)) return (uint64_t)-EOPNOTSUPP;
 	uint8_t *end = x->data_end + offset;
 	if (end > x->frame_end || end < x->data + ETH_HLEN) return (uint64_t)-EINVAL;
 	if (offset > 0) memset(x->data_end, 0, (size_t)offset);
@@ -63,14 +78,42 @@ SLUICE_HELPER(xdp_adjust_tail)
 SLUICE_HELPER(xdp_get_buff_len)
 {
 	U(r2); U(r3); U(r4); U(r5);
-	return (uint64_t)(XDP(r1)->data_end - XDP(r1)->data);
+	struct sluice_xdp_frags *f = frags_of(XDP(r1));
+	return (uint64_t)(XDP(r1)->data_end - XDP(r1)->data) + (f ? f->size : 0);
 }
 
+/* bpf_xdp_pointer's checks (net/core/filter.c), on the whole packet. */
 static long bounds(struct sluice_xdp_buff *x, uint64_t offset, uint64_t len)
 {
 	if (offset > 0xffff || len > 0xffff) return -EFAULT;
-	if (offset + len > (uint64_t)(x->data_end - x->data)) return -EINVAL;
+	struct sluice_xdp_frags *f = frags_of(x);
+	if (offset + len > (uint64_t)(x->data_end - x->data) + (f ? f->size : 0)) return -EINVAL;
 	return 0;
+}
+
+/* Copies len bytes between buf and the packet at offset, walking from the
+ * linear part into the fragments; bounds() has checked the range. */
+static void copy(struct sluice_xdp_buff *x, uint32_t offset, uint8_t *buf, uint32_t len, int to_packet)
+{
+	uint8_t *part = x->data;
+	uint32_t part_len = (uint32_t)(x->data_end - x->data);
+	struct sluice_xdp_frags *f = frags_of(x);
+	uint32_t next = 0;
+	while (len) {
+		if (offset < part_len) {
+			uint32_t n = part_len - offset < len ? part_len - offset : len;
+			if (to_packet) memcpy(part + offset, buf, n);
+			else memcpy(buf, part + offset, n);
+			buf += n;
+			len -= n;
+			offset = part_len;
+		}
+		if (!len || !f || next >= f->nr_frags) break;
+		offset -= part_len;
+		part = f->frag[next].data;
+		part_len = f->frag[next].len;
+		next++;
+	}
 }
 
 SLUICE_HELPER(xdp_load_bytes)
@@ -78,7 +121,7 @@ SLUICE_HELPER(xdp_load_bytes)
 	U(r5);
 	long rc = bounds(XDP(r1), (uint32_t)r2, (uint32_t)r4);
 	if (rc) return (uint64_t)rc;
-	memcpy((void *)(uintptr_t)r3, XDP(r1)->data + (uint32_t)r2, (uint32_t)r4);
+	copy(XDP(r1), (uint32_t)r2, (uint8_t *)(uintptr_t)r3, (uint32_t)r4, 0);
 	return 0;
 }
 
@@ -87,7 +130,7 @@ SLUICE_HELPER(xdp_store_bytes)
 	U(r5);
 	long rc = bounds(XDP(r1), (uint32_t)r2, (uint32_t)r4);
 	if (rc) return (uint64_t)rc;
-	memcpy(XDP(r1)->data + (uint32_t)r2, (const void *)(uintptr_t)r3, (uint32_t)r4);
+	copy(XDP(r1), (uint32_t)r2, (uint8_t *)(uintptr_t)r3, (uint32_t)r4, 1);
 	return 0;
 }
 

@@ -28,7 +28,30 @@ struct sluice_xdp_buff {
 	uint32_t rx_queue_index;  /* 44 */
 	uint32_t egress_ifindex;  /* 48 set by redirects (devmap egress programs) */
 	uint32_t flags;           /* 52 driver-private */
-	uint64_t frags;           /* 56 multi-buffer fragments (0: none) */
+	uint64_t frags;           /* 56 multi-buffer fragments: struct sluice_xdp_frags * (0: none) */
+};
+
+/* Multi-buffer (xdp.frags) frames: the packet is the linear part (data to
+ * data_end) followed by the fragments in order, as the kernel's
+ * skb_shared_info frags. Like the kernel's test run, each fragment sits at the
+ * start of its own SLUICE_FRAG_SIZE-byte page and holds up to that many bytes;
+ * there are at most SLUICE_MAX_FRAGS (MAX_SKB_FRAGS). Only the library path
+ * (FrameArena, sluice_burst_fill_frags_run) builds such frames; the helpers
+ * that understand them are xdp_get_buff_len, xdp_load_bytes and xdp_store_bytes
+ * (dataplane/shim/helpers_xdp.c). */
+#define SLUICE_MAX_FRAGS 17
+#define SLUICE_FRAG_SIZE 4096
+
+struct sluice_xdp_frag {
+	uint8_t *data;            /* 0 first byte (the start of a SLUICE_FRAG_SIZE page) */
+	uint32_t len;             /* 8 bytes in use */
+	uint32_t reserved;        /* 12 */
+};
+
+struct sluice_xdp_frags {
+	uint32_t nr_frags;        /* 0 fragments in use */
+	uint32_t size;            /* 4 bytes in all fragments (the kernel's xdp_frags_size) */
+	struct sluice_xdp_frag frag[SLUICE_MAX_FRAGS]; /* 8 */
 };
 
 /* The burst entry the JIT emits around a program: runs the program once per
