@@ -11,9 +11,9 @@ import type { XdpProgram, PacketMeta } from '../../dataplane/runtime.ts';
 import { XDP_ACTIONS } from '../../dataplane/runtime.ts';
 import { FrameBurst } from './burst.ts';
 import { SluiceError } from '../../jit/errors.ts';
-import { LinkType, openCapture, createCaptureFile, type CaptureError, type CaptureWriter } from './capture.ts';
+import { LinkType, openCapture, readCapture, createCaptureFile, type CaptureError, type CaptureWriter } from './capture.ts';
 
-export const REPLAY_BURST = 64;
+export const REPLAY_BURST = 256;
 
 export interface ReplayOptions extends PacketMeta {
   /** Where the per-verdict captures go; nothing is written without it. */
@@ -46,7 +46,11 @@ export interface ReplayStats {
 
 const OUTPUT = ['aborted', 'drop', 'pass', 'tx', 'redirect'];
 
-export async function replay(prog: XdpProgram, path: string, options: ReplayOptions = {}): Promise<ReplayStats> {
+/**
+ * Replays a capture: a file path (streamed, never loaded whole) or a capture already
+ * in memory (its bytes).
+ */
+export async function replay(prog: XdpProgram, source: string | Uint8Array, options: ReplayOptions = {}): Promise<ReplayStats> {
   const stats: ReplayStats = { packets: 0, bytes: 0, verdicts: XDP_ACTIONS.map(() => 0), other: 0, runNs: 0, wallNs: 0, outputs: {} };
   const writers = new Map<number, CaptureWriter>();
   const started = process.hrtime.bigint();
@@ -71,6 +75,7 @@ export async function replay(prog: XdpProgram, path: string, options: ReplayOpti
     return w;
   };
 
+  const writing = options.outDir !== undefined;
   const arena = prog.arenaFor(REPLAY_BURST);
   const frames = new FrameBurst(REPLAY_BURST);
   // The reader leaves each burst's frames in one buffer with their offsets and
@@ -82,13 +87,14 @@ export async function replay(prog: XdpProgram, path: string, options: ReplayOpti
     const t0 = process.hrtime.bigint();
     prog.runArena(arena, frames.bytes, n, options);
     stats.runNs += Number(process.hrtime.bigint() - t0);
+    const counts = stats.verdicts;
     for (let i = 0; i < n; i++) {
       const f = start + i;
       const verdict = arena.verdict(i);
       stats.bytes += frames.caplen[f]!;
-      if (verdict < stats.verdicts.length) stats.verdicts[verdict]!++;
+      if (verdict < counts.length) counts[verdict]!++;
       else stats.other++;
-      const writer = writerFor(verdict);
+      const writer = writing ? writerFor(verdict) : undefined;
       if (writer) {
         const data = arena.packet(i);
         // A frame the capture truncated stays truncated: keep its wire length, grown or shrunk by the program.
@@ -111,10 +117,17 @@ export async function replay(prog: XdpProgram, path: string, options: ReplayOpti
 
   try {
     for (let pass = 0; pass < (options.loop ?? 1) && !stats.error; pass++) {
-      const stream = await openCapture(path, { onError: 'stop', linkType: LinkType.ETHERNET });
+      const read = { onError: 'stop', linkType: LinkType.ETHERNET } as const;
       pacer?.restart();
-      while (await stream.readBurst(frames) > 0) await runBurst();
-      if (stream.error) stats.error = stream.error;
+      if (typeof source === 'string') {
+        const stream = await openCapture(source, read);
+        while (await stream.readBurst(frames) > 0) await runBurst();
+        if (stream.error) stats.error = stream.error;
+      } else {
+        const reader = readCapture(source, read);
+        while (reader.readBurst(frames) > 0) await runBurst();
+        if (reader.error) stats.error = reader.error;
+      }
     }
   } finally {
     for (const w of writers.values()) w.close();
