@@ -17,6 +17,7 @@ PACKAGES=(
   linux-libc-dev                        # linux/bpf.h and friends
   dpdk dpdk-dev libdpdk-dev             # the DPDK driver
   iproute2 tcpdump iputils-ping         # namespaces, veth, capture checks
+  ethtool procps util-linux             # interface queues, ps/taskset in the driver tests
   chromium                              # headless checks of the `sluice trace --html` page
 )
 missing=()
