@@ -194,19 +194,20 @@ async function run(argv: string[]): Promise<number> {
     if (swapping) throw new Error('another swap is in progress, try again');
     swapping = true;
     try {
-      let next: XdpObject;
+      let next: XdpObject | undefined;
       let program: XdpProgram;
       try {
         next = open(request.object, false);
+        program = next.program(request.prog); // loading verifies and compiles the program
       } catch (err) {
+        next?.close();
         throw new Error(`load ${request.object}: ${messageOf(err)}`);
       }
       try {
-        program = next.program(request.prog);
         await driver.swap(program);
       } catch (err) {
         next.close();
-        throw err;
+        throw new Error(`swap: ${messageOf(err)}`);
       }
       const old = obj;
       obj = next;
