@@ -11,10 +11,12 @@
  * xdp_get_buff_len counts the fragments, xdp_load_bytes and xdp_store_bytes
  * read and write across the linear part and the fragments with the kernel's
  * checks (offset or len above 0xffff: -EFAULT; offset + len beyond the whole
- * packet: -EINVAL). Not supported: xdp_adjust_tail on a frame that has
- * fragments (the kernel grows or shrinks the last fragment; here it returns
- * -EOPNOTSUPP and leaves the frame as it was); adjust_head, adjust_meta and
- * check_mtu look at the linear part only, as the kernel's do. */
+ * packet: -EINVAL); xdp_adjust_tail grows the last fragment within its page
+ * or shrinks from the last fragment back, as the kernel's
+ * bpf_xdp_frags_increase_tail / bpf_xdp_frags_shrink_tail do in a test run;
+ * adjust_head, adjust_meta and check_mtu look at the linear part only, as the
+ * kernel's do. Not supported: fragments in frames from the AF_XDP and DPDK
+ * drivers (only FrameArena, the library and pcap path, builds them). */
 #include <string.h>
 #include "helpers.h"
 
@@ -62,12 +64,41 @@ SLUICE_HELPER(xdp_adjust_meta)
 	return 0;
 }
 
+/* adjust_tail on a multi-buffer frame (net/core/filter.c): growing fills the
+ * last fragment's page with zeros (-EINVAL beyond it); shrinking takes bytes
+ * from the last fragment back, dropping emptied fragments and then the linear
+ * tail, and keeps at least ETH_HLEN bytes (-EINVAL otherwise). */
+static long frags_adjust_tail(struct sluice_xdp_buff *x, struct sluice_xdp_frags *f, int64_t offset)
+{
+	if (offset >= 0) {
+		struct sluice_xdp_frag *last = &f->frag[f->nr_frags - 1];
+		if ((uint64_t)offset > SLUICE_FRAG_SIZE - last->len) return -EINVAL;
+		memset(last->data + last->len, 0, (size_t)offset);
+		last->len += (uint32_t)offset;
+		f->size += (uint32_t)offset;
+		return 0;
+	}
+	uint64_t shrink = (uint64_t)-offset;
+	if (shrink + ETH_HLEN > (uint64_t)(x->data_end - x->data) + f->size) return -EINVAL;
+	while (f->nr_frags && shrink) {
+		struct sluice_xdp_frag *last = &f->frag[f->nr_frags - 1];
+		uint32_t n = shrink < last->len ? (uint32_t)shrink : last->len;
+		last->len -= n;
+		f->size -= n;
+		shrink -= n;
+		if (!last->len) f->nr_frags--;
+	}
+	x->data_end -= shrink; /* what the fragments did not cover comes off the linear part */
+	return 0;
+}
+
 SLUICE_HELPER(xdp_adjust_tail)
 {
 	U(r3); U(r4); U(r5);
 	struct sluice_xdp_buff *x = XDP(r1);
 	int64_t offset = (int32_t)r2;
-	if (frags_of(x)) return (uint64_t)-EOPNOTSUPP;
+	struct sluice_xdp_frags *f = frags_of(x);
+	if (f) return (uint64_t)frags_adjust_tail(x, f, offset);
 	uint8_t *end = x->data_end + offset;
 	if (end > x->frame_end || end < x->data + ETH_HLEN) return (uint64_t)-EINVAL;
 	if (offset > 0) memset(x->data_end, 0, (size_t)offset);

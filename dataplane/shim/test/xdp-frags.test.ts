@@ -81,8 +81,17 @@ if (requires('multi-buffer frames', hasNativeLibrary())) {
       assert.is(put(JUMBO - 1, Uint8Array.from([0x5a])), 0);
       assert.is(put(JUMBO - 1, Uint8Array.from([1, 2])), E.EINVAL);
       assert.equal(arena.packet(0), expected);
-      assert.is(signed(call(Fn.xdp_adjust_tail, ctxOf(arena, 0), -4)), E.EOPNOTSUPP, 'adjust_tail with fragments: unsupported');
-      assert.equal(arena.packet(0), expected, 'and the frame is as it was');
+      // adjust_tail: the last fragment (9000 - 3520 - 4096 = 1384 bytes) grows within its 4096-byte page
+      const lastFrag = JUMBO - LINEAR - PAGE;
+      assert.is(signed(call(Fn.xdp_adjust_tail, ctxOf(arena, 0), PAGE - lastFrag + 1)), E.EINVAL, 'beyond the last page');
+      assert.equal(arena.packet(0), expected, 'a failed adjust_tail changes nothing');
+      assert.is(signed(call(Fn.xdp_adjust_tail, ctxOf(arena, 0), PAGE - lastFrag)), 0);
+      assert.equal(arena.packet(0), Uint8Array.from([...expected, ...new Uint8Array(PAGE - lastFrag)]), 'grown with zeros');
+      // shrinking drops both fragments and 20 linear bytes
+      assert.is(signed(call(Fn.xdp_adjust_tail, ctxOf(arena, 0), -(2 * PAGE + 20))), 0);
+      assert.is(arena.fragmentBytes(0), 0);
+      assert.equal(arena.packet(0), expected.slice(0, LINEAR - 20));
+      assert.is(Number(call(Fn.xdp_get_buff_len, ctxOf(arena, 0))), LINEAR - 20);
     } finally { arena.free(); scratch.free(); }
   });
 
@@ -100,6 +109,26 @@ if (requires('multi-buffer frames', hasNativeLibrary())) {
 }
 
 // --- xdp-frags.bpf through sluice, and through the kernel --------------------
+
+/** adjust_tail deltas on a 9000-byte frame whose last fragment holds 1384 bytes of a 4096-byte page. */
+const TAIL_DELTAS = [10, 2712, 2713, -10, -1384, -1385, -5480, -5490, -(JUMBO - 14), -(JUMBO - 13)];
+
+function tailInput(delta: number): Uint8Array {
+  const p = pkt(JUMBO);
+  new DataView(p.buffer).setInt32(0, delta, true);
+  return p;
+}
+
+/** xdp-frags.bpf's `tail` per the kernel's rules: grow the last fragment within its page, shrink to 14 bytes at least. */
+function expectedTail(input: Uint8Array): { retval: number; out: Uint8Array } {
+  const delta = new DataView(input.buffer).getInt32(0, true);
+  const lastFrag = (input.length - LINEAR) % PAGE || PAGE;
+  const ok = delta >= 0 ? delta <= PAGE - lastFrag : -delta <= input.length - 14;
+  const out = new Uint8Array(ok ? input.length + delta : input.length);
+  out.set(input.subarray(0, Math.min(out.length, input.length)));
+  new DataView(out.buffer).setInt32(4, ok ? 0 : E.EINVAL, true);
+  return { retval: out.length, out };
+}
 
 /** What xdp-frags.bpf's `frags` program does to `input` (from its comment), with lin the linear part. */
 function expectedFrags(input: Uint8Array, lin: number): Uint8Array {
@@ -132,6 +161,11 @@ if (requires('xdp.frags programs (clang)', hasCommand('clang'), hasNativeLibrary
         // a program without frags gets the same split frame: the kernel's test run splits for every XDP program
         assert.is(o.program('linear').run(input).retval, JUMBO);
         assert.is(o.program('frags').run(pkt(1000)).retval, 1, 'a linear frame: XDP_DROP by the program\'s first check');
+        for (const delta of TAIL_DELTAS) {
+          const data = tailInput(delta), want = expectedTail(data), r2 = o.program('tail').run(data);
+          assert.is(r2.retval, want.retval, `adjust_tail(${delta})`);
+          assert.equal(r2.data, want.out, `adjust_tail(${delta})`);
+        }
       } finally { o.close(); }
     });
   }
@@ -141,7 +175,7 @@ if (requires('xdp.frags programs (clang)', hasCommand('clang'), hasNativeLibrary
     const kernelRun = (prog: string, data: Uint8Array): { retval: number; out: Uint8Array; error: string } => {
       writeFileSync(join(dir, 'in'), data);
       const r = spawnSync('bpftool', ['prog', 'run', 'pinned', `${pinDir}/${prog}`, 'data_in', join(dir, 'in'), 'data_out', join(dir, 'out'),
-        'data_size_out', String(data.length + 64)], { encoding: 'utf8' });
+        'data_size_out', String(data.length + PAGE)], { encoding: 'utf8' });
       const retval = Number(/Return value: (\d+)/.exec(r.stdout)?.[1] ?? NaN);
       return { retval, out: r.status === 0 ? new Uint8Array(readFileSync(join(dir, 'out'))) : new Uint8Array(), error: r.stderr };
     };
@@ -156,6 +190,12 @@ if (requires('xdp.frags programs (clang)', hasCommand('clang'), hasNativeLibrary
           assert.equal(o.program('frags').run(input).data, k.out);
           assert.is(kernelRun('linear', input).retval, o.program('linear').run(input).retval);
         } finally { o.close(); }
+        for (const delta of TAIL_DELTAS) {
+          const data = tailInput(delta), want = expectedTail(data);
+          const kr = kernelRun('tail', data);
+          assert.is(kr.retval, want.retval, `kernel adjust_tail(${delta})`);
+          assert.equal(kr.out, want.out, `kernel adjust_tail(${delta})`);
+        }
         const over = kernelRun('linear', pkt(LINEAR + MAX_SKB_FRAGS * PAGE + 1));
         assert.ok(Number.isNaN(over.retval) && /Cannot allocate memory/.test(over.error), `kernel: ${over.error}`);
       } finally { rmSync(pinDir, { recursive: true, force: true }); }
