@@ -37,8 +37,8 @@ struct sluice_xdp_buff {
  * start of its own SLUICE_FRAG_SIZE-byte page and holds up to that many bytes;
  * there are at most SLUICE_MAX_FRAGS (MAX_SKB_FRAGS). Only the library path
  * (FrameArena, sluice_burst_fill_frags_run) builds such frames; the helpers
- * that understand them are xdp_get_buff_len, xdp_load_bytes and xdp_store_bytes
- * (dataplane/shim/helpers_xdp.c). */
+ * that understand them are xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes
+ * and xdp_adjust_tail (dataplane/shim/helpers_xdp.c). */
 #define SLUICE_MAX_FRAGS 17
 #define SLUICE_FRAG_SIZE 4096
 
