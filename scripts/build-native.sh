@@ -12,7 +12,7 @@ if ! command -v "$CC" >/dev/null 2>&1; then
   exit 1
 fi
 mkdir -p build
-sources=$(find dataplane/shim maps -name '*.c' 2>/dev/null | sort)
+sources=$(find dataplane/shim maps -name '*.c' -not -path '*/test/*' 2>/dev/null | sort)  # test programs are not part of the library
 if [ -z "$sources" ]; then
   echo "sluice: no native sources yet; nothing to build"
   exit 0

@@ -17,6 +17,9 @@ export function step<T>(name: Step, subject: string, fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof PipelineError) throw err;
-    throw new PipelineError(name, subject, err instanceof Error ? err.message : String(err), { cause: err });
+    // Errors that already name the step and subject (the verifier's do) are not prefixed twice.
+    const prefix = `${name}${subject ? ` ${subject}` : ''}: `;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new PipelineError(name, subject, message.startsWith(prefix) ? message.slice(prefix.length) : message, { cause: err });
   }
 }
