@@ -1,5 +1,7 @@
 // What every `sluice` subcommand file exports, and the argument helpers they share.
+import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadObjectSpec, type ObjectSpec } from '../../jit/object/load.ts';
 import { SluiceError } from '../../jit/errors.ts';
 
 export interface Command {
@@ -41,4 +43,15 @@ export function intOption(value: string | undefined, name: string, fallback: num
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) > max) throw new UsageError(`--${name} expects an integer from 0 to ${max}, got '${value}'`);
   return Number(value);
+}
+
+/** Reads and parses the object file a command was given; an unreadable file is an error naming it. */
+export function readObjectSpec(file: string): ObjectSpec {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new SluiceError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  return loadObjectSpec(bytes, file);
 }

@@ -1,9 +1,7 @@
 // `sluice disasm OBJ`: every program of an object, linked as sluice runs it, listed
 // with its C source interleaved (like `llvm-objdump -S`).
-import { readFileSync } from 'node:fs';
-import { loadObjectSpec } from '../../../jit/object/load.ts';
 import { listingRows, sourceListing } from '../../../jit/object/source-listing.ts';
-import { type Command, EXIT_FAILURE, EXIT_OK, parseOptions, UsageError } from '../command.ts';
+import { type Command, EXIT_FAILURE, EXIT_OK, parseOptions, readObjectSpec } from '../command.ts';
 
 export const command: Command = {
   name: 'disasm',
@@ -28,13 +26,7 @@ export const command: Command = {
       'no-source': { type: 'boolean' }, 'no-bytes': { type: 'boolean' },
     }, { min: 1, max: 1 });
     const file = positionals[0]!;
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(file);
-    } catch (err) {
-      throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
-    }
-    const spec = loadObjectSpec(bytes, file);
+    const spec = readObjectSpec(file);
     const programs = values.prog === undefined ? spec.programs : spec.programs.filter((p) => p.name === values.prog);
     if (programs.length === 0) {
       const names = spec.programs.map((p) => p.name).join(', ') || 'none';

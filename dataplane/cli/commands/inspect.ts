@@ -1,8 +1,7 @@
 // `sluice inspect OBJ`: what an object file declares — programs, maps, global
 // data, license, BTF — read without creating or running anything.
-import { readFileSync } from 'node:fs';
-import { loadObjectSpec, type ObjectSpec } from '../../../jit/object/load.ts';
-import { type Command, EXIT_OK, parseOptions, UsageError } from '../command.ts';
+import type { ObjectSpec } from '../../../jit/object/load.ts';
+import { type Command, EXIT_OK, parseOptions, readObjectSpec } from '../command.ts';
 
 export const command: Command = {
   name: 'inspect',
@@ -19,13 +18,7 @@ export const command: Command = {
   async run(argv) {
     const { values, positionals } = parseOptions(argv, { json: { type: 'boolean' } }, { min: 1, max: 1 });
     const file = positionals[0]!;
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(file);
-    } catch (err) {
-      throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
-    }
-    const spec = loadObjectSpec(bytes, file);
+    const spec = readObjectSpec(file);
     process.stdout.write(values.json ? `${JSON.stringify(summary(spec), null, 2)}\n` : text(spec));
     return EXIT_OK;
   },

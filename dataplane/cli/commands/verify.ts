@@ -1,9 +1,7 @@
 // `sluice verify OBJ`: runs the verifier on an object's XDP programs and prints the
 // verdict with statistics, or the reason a program is refused (exit status 1).
-import { readFileSync } from 'node:fs';
-import { loadObjectSpec } from '../../../jit/object/load.ts';
 import { verify, VerifierError, type VerifyResult } from '../../../jit/verifier/verify.ts';
-import { type Command, EXIT_FAILURE, EXIT_OK, parseOptions, UsageError } from '../command.ts';
+import { type Command, EXIT_FAILURE, EXIT_OK, parseOptions, readObjectSpec } from '../command.ts';
 
 export const command: Command = {
   name: 'verify',
@@ -32,13 +30,7 @@ export const command: Command = {
       prog: { type: 'string' }, log: { type: 'boolean' }, strict: { type: 'boolean' }, json: { type: 'boolean' },
     }, { min: 1, max: 1 });
     const file = positionals[0]!;
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(file);
-    } catch (err) {
-      throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
-    }
-    const spec = loadObjectSpec(bytes, file);
+    const spec = readObjectSpec(file);
     const xdp = spec.programs.filter((p) => p.type.supported);
     const programs = values.prog === undefined ? xdp : spec.programs.filter((p) => p.name === values.prog);
     if (programs.length === 0) {

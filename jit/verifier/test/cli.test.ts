@@ -31,10 +31,12 @@ test('--prog, --json and --log', () => {
   assert.match(l.stdout, /^0: .*; R1=ctx R10=fp$/m);
 });
 
-test('usage errors exit 2; a missing program exits 1', () => {
+test('usage errors exit 2; a missing file or program exits 1', () => {
   assert.is(sluice().status, 2);
   assert.is(sluice('examples/xdp_pass.o', '--bogus').status, 2);
-  assert.is(sluice('/nonexistent.o').status, 2);
+  const missing = sluice('/nonexistent.o');
+  assert.is(missing.status, 1);
+  assert.match(missing.stderr, /cannot read \/nonexistent\.o/);
   const r = sluice('examples/xdp_pass.o', '--prog', 'nope');
   assert.is(r.status, 1);
   assert.match(r.stderr, /no program 'nope'.*xdp_pass/);
