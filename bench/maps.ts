@@ -21,7 +21,7 @@ const quick = args.includes('--quick');
 const withKernel = !args.includes('--no-kernel');
 const outPath = args.includes('--out') ? args[args.indexOf('--out') + 1] : undefined;
 const SIZES = quick ? [1, 1000] : [1, 1000, 1_000_000];
-const KINDS = [MapType.Array, MapType.Hash, MapType.LruHash, MapType.LpmTrie] as const;
+const KINDS = [MapType.ARRAY, MapType.HASH, MapType.LRU_HASH, MapType.LPM_TRIE] as const;
 const OPS = 2_000_000;
 const RUNS = 5;
 const KERNEL_OPS_PER_RUN = 16; // bench/maps-kern.c OPS
@@ -29,11 +29,11 @@ const KERNEL_OPS_PER_RUN = 16; // bench/maps-kern.c OPS
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function keysFor(kind: MapType, n: number): { keySize: number; keys: Uint8Array } {
-  const keySize = kind === MapType.LpmTrie ? 8 : 4;
+  const keySize = kind === MapType.LPM_TRIE ? 8 : 4;
   const keys = new Uint8Array(n * keySize);
   const view = new DataView(keys.buffer);
   for (let i = 0; i < n; i++) {
-    if (kind === MapType.LpmTrie) {
+    if (kind === MapType.LPM_TRIE) {
       view.setUint32(i * 8, 32, true);
       view.setUint32(i * 8 + 4, Math.imul(i, 2654435761) >>> 0, true); // as the kernel program stores it (host order)
     } else view.setUint32(i * 4, i, true);
@@ -46,7 +46,7 @@ interface Row { kind: string; n: number; lookup: number; update: number; bytes: 
 function sluice(kind: MapType, n: number): Pick<Row, 'lookup' | 'update' | 'bytes'> {
   const native = mapBindings();
   const { keySize, keys } = keysFor(kind, n);
-  const m = createMap({ name: 'bench', type: kind, keySize, valueSize: 8, maxEntries: n, flags: kind === MapType.LpmTrie ? MapFlag.NoPrealloc : 0 });
+  const m = createMap({ name: 'bench', type: kind, keySize, valueSize: 8, maxEntries: n, flags: kind === MapType.LPM_TRIE ? MapFlag.NoPrealloc : 0 });
   const value = new Uint8Array(8).fill(7);
   const found = new BigUint64Array(1);
   try {
@@ -83,8 +83,8 @@ function kernel(kind: MapType, n: number, dir: string): Pick<Row, 'kLookup' | 'k
   const clean = () => { for (const p of Object.values(pins)) rmSync(p, { recursive: true, force: true }); };
   clean();
   try {
-    const keySize = kind === MapType.LpmTrie ? 8 : 4;
-    bpf(['map', 'create', pins.m, 'type', mapTypeName(kind), 'key', String(keySize), 'value', '8', 'entries', String(n), 'name', 'm', 'flags', kind === MapType.LpmTrie ? '1' : '0']);
+    const keySize = kind === MapType.LPM_TRIE ? 8 : 4;
+    bpf(['map', 'create', pins.m, 'type', mapTypeName(kind), 'key', String(keySize), 'value', '8', 'entries', String(n), 'name', 'm', 'flags', kind === MapType.LPM_TRIE ? '1' : '0']);
     bpf(['map', 'create', pins.cfg, 'type', 'array', 'key', '4', 'value', '8', 'entries', '2', 'name', 'cfg']);
     bpf(['prog', 'loadall', obj, pins.progs, 'type', 'xdp', 'map', 'name', 'm', 'pinned', pins.m, 'map', 'name', 'cfg', 'pinned', pins.cfg]);
     const le64 = (v: number) => Array.from({ length: 8 }, (_, i) => String(Math.floor(v / 2 ** (8 * i)) & 0xff));

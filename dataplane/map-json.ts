@@ -13,8 +13,8 @@ interface EntryJson { key: string; value?: string; values?: string[] }
 // Maps whose keys and values mean something outside the process (program and map
 // ids, ifindexes) are left out, as are keyless ones (ring buffers, queues).
 const DUMPABLE = new Set<MapType>([
-  MapType.Hash, MapType.Array, MapType.PerCpuHash, MapType.PerCpuArray, MapType.LruHash,
-  MapType.LruPerCpuHash, MapType.LpmTrie, MapType.DevMap, MapType.DevMapHash,
+  MapType.HASH, MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_HASH,
+  MapType.LRU_PERCPU_HASH, MapType.LPM_TRIE, MapType.DEVMAP, MapType.DEVMAP_HASH,
 ]);
 
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

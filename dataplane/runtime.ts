@@ -117,7 +117,7 @@ export class XdpObject {
     if (this.options.engine === 'interp' || this.progArraysFilled) return;
     this.progArraysFilled = true;
     for (const m of this.spec.maps) {
-      if (Number(m.type) !== MapType.ProgArray || !m.slots) continue;
+      if (Number(m.type) !== MapType.PROG_ARRAY || !m.slots) continue;
       for (const slot of m.slots) {
         const target = this.program(slot.name);
         this.map(m.name).update(u32(slot.index), u32(target.id));

@@ -197,14 +197,14 @@ export class MapHandle {
 
   /** Committed ring buffer records, oldest first, consumed (discarded ones are skipped). */
   drain(maxBytes = 1 << 20): Uint8Array[] {
-    this.requireType(MapType.RingBuf, 'drain');
+    this.requireType(MapType.RINGBUF, 'drain');
     return this.records((out, cap) => this.native.ringbufDrain(this.live(), out, cap), maxBytes);
   }
 
   /** Calls onRecord for each ring buffer record as it arrives (polled every intervalMs,
    *  default 10); returns a function that stops watching. */
   watch(onRecord: (record: Uint8Array) => void, intervalMs = 10): () => void {
-    this.requireType(MapType.RingBuf, 'watch');
+    this.requireType(MapType.RINGBUF, 'watch');
     const timer = setInterval(() => {
       if (this.closed) { clearInterval(timer); return; }
       for (const r of this.drain()) onRecord(r);
@@ -214,13 +214,13 @@ export class MapHandle {
 
   /** bpf_ringbuf_query from the control plane. */
   query(what: RingBufQuery): bigint {
-    this.requireType(MapType.RingBuf, 'query');
+    this.requireType(MapType.RINGBUF, 'query');
     return this.native.ringbufQuery(this.live(), BigInt(what));
   }
 
   /** perf_event_array records ({cpu, data}), oldest first, consumed. */
   drainPerf(maxBytes = 1 << 20): PerfRecord[] {
-    this.requireType(MapType.PerfEventArray, 'drainPerf');
+    this.requireType(MapType.PERF_EVENT_ARRAY, 'drainPerf');
     return this.records((out, cap) => this.native.perfDrain(this.live(), out, cap), maxBytes)
       .map((r) => ({ cpu: new DataView(r.buffer, r.byteOffset).getUint32(0, true), data: r.subarray(4) }));
   }

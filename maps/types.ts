@@ -1,25 +1,10 @@
 // Map types, flags and definitions, with the kernel's numbers
 // (enum bpf_map_type and the BPF_F_* / BPF_* constants of linux/bpf.h).
 
-export enum MapType {
-  Hash = 1,
-  Array = 2,
-  ProgArray = 3,
-  PerfEventArray = 4,
-  PerCpuHash = 5,
-  PerCpuArray = 6,
-  LruHash = 9,
-  LruPerCpuHash = 10,
-  LpmTrie = 11,
-  ArrayOfMaps = 12,
-  HashOfMaps = 13,
-  DevMap = 14,
-  XskMap = 17,
-  Queue = 22,
-  Stack = 23,
-  DevMapHash = 25,
-  RingBuf = 27,
-}
+// The kernel's enum bpf_map_type, shared with the object loader; NAMES below says which
+// of them sluice's native maps implement.
+import { MapType } from '../jit/object/map-types.ts';
+export { MapType };
 
 /** Update flags (BPF_ANY, BPF_NOEXIST, BPF_EXIST; BPF_F_LOCK may be or'ed in). */
 export enum UpdateFlag {
@@ -66,18 +51,21 @@ export interface MapDef {
   cpus?: number;
 }
 
-const PER_CPU = new Set<MapType>([MapType.PerCpuArray, MapType.PerCpuHash, MapType.LruPerCpuHash]);
+const PER_CPU = new Set<MapType>([MapType.PERCPU_ARRAY, MapType.PERCPU_HASH, MapType.LRU_PERCPU_HASH]);
 export const isPerCpu = (t: MapType): boolean => PER_CPU.has(t);
 
 const NAMES: Record<number, string> = {
-  [MapType.Hash]: 'hash', [MapType.Array]: 'array', [MapType.ProgArray]: 'prog_array',
-  [MapType.PerfEventArray]: 'perf_event_array', [MapType.PerCpuHash]: 'percpu_hash',
-  [MapType.PerCpuArray]: 'percpu_array', [MapType.LruHash]: 'lru_hash',
-  [MapType.LruPerCpuHash]: 'lru_percpu_hash', [MapType.LpmTrie]: 'lpm_trie',
-  [MapType.ArrayOfMaps]: 'array_of_maps', [MapType.HashOfMaps]: 'hash_of_maps',
-  [MapType.DevMap]: 'devmap', [MapType.XskMap]: 'xskmap', [MapType.Queue]: 'queue',
-  [MapType.Stack]: 'stack', [MapType.DevMapHash]: 'devmap_hash', [MapType.RingBuf]: 'ringbuf',
+  [MapType.HASH]: 'hash', [MapType.ARRAY]: 'array', [MapType.PROG_ARRAY]: 'prog_array',
+  [MapType.PERF_EVENT_ARRAY]: 'perf_event_array', [MapType.PERCPU_HASH]: 'percpu_hash',
+  [MapType.PERCPU_ARRAY]: 'percpu_array', [MapType.LRU_HASH]: 'lru_hash',
+  [MapType.LRU_PERCPU_HASH]: 'lru_percpu_hash', [MapType.LPM_TRIE]: 'lpm_trie',
+  [MapType.ARRAY_OF_MAPS]: 'array_of_maps', [MapType.HASH_OF_MAPS]: 'hash_of_maps',
+  [MapType.DEVMAP]: 'devmap', [MapType.XSKMAP]: 'xskmap', [MapType.QUEUE]: 'queue',
+  [MapType.STACK]: 'stack', [MapType.DEVMAP_HASH]: 'devmap_hash', [MapType.RINGBUF]: 'ringbuf',
 };
+
+/** True for the map types sluice's native storage implements. */
+export const isSupportedMapType = (t: number): boolean => NAMES[t] !== undefined;
 
 /** The kernel's (and bpftool's) name of a map type. */
 export function mapTypeName(t: number): string {

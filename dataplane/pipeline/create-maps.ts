@@ -2,7 +2,7 @@
 // .data/.rodata/.bss map starts with the bytes the object holds for it, and a
 // map-in-map slot list from `.values = { … }` is filled once its inner maps exist.
 // prog_array slots need installed programs and are filled by the runtime.
-import { createMap, MapHandle, MapType } from '../../maps/index.ts';
+import { createMap, isSupportedMapType, MapHandle, MapType } from '../../maps/index.ts';
 import { canPin, createPinnedMap } from '../../maps/pin.ts';
 import type { MapSpec } from '../../jit/object/load.ts';
 import { PipelineError } from './errors.ts';
@@ -33,7 +33,7 @@ export function createMaps(specs: readonly MapSpec[], cpus?: number, pin: PinReq
 }
 
 function createOne(spec: MapSpec, cpus: number | undefined, pin: PinRequest): MapHandle {
-  if (!(spec.type in MapType)) {
+  if (!isSupportedMapType(Number(spec.type))) {
     throw new PipelineError('create maps', `map '${spec.name}'`, `${spec.typeName} is not supported by sluice`);
   }
   try {
@@ -53,7 +53,7 @@ function createOne(spec: MapSpec, cpus: number | undefined, pin: PinRequest): Ma
 
 /** array_of_maps / hash_of_maps `.values`: slot i holds the inner map's id. */
 function fillMapSlots(spec: MapSpec, created: ReadonlyMap<string, MapHandle>): void {
-  if (!spec.slots || (spec.type !== MapType.ArrayOfMaps && spec.type !== MapType.HashOfMaps)) return;
+  if (!spec.slots || (spec.type !== MapType.ARRAY_OF_MAPS && spec.type !== MapType.HASH_OF_MAPS)) return;
   const outer = created.get(spec.name)!;
   for (const slot of spec.slots) {
     const inner = created.get(slot.name);

@@ -15,7 +15,7 @@ import type { Engine } from './engine.ts';
 export function jitEngine(program: Program, maps: readonly MapHandle[] = [], options: { blindConstants?: boolean } = {}): Engine {
   const helpers = helperBindings();
   const arrays = new Map<bigint, ArrayMapLayout>(maps
-    .filter((m) => m.type === MapType.Array)
+    .filter((m) => m.type === MapType.ARRAY)
     .map((m) => [m.address, { maxEntries: m.maxEntries, elemSize: (m.valueSize + 7) & ~7, values: m.valueBase }]));
   const jit = JitProgram.compile(program, {
     helperAddress: (id) => { const at = helpers.address(id); return at === 0n ? undefined : at; },

@@ -6,7 +6,7 @@ import { MapType } from '../../maps/index.ts';
 import { SpecError, type Where } from './errors.ts';
 import type { MapCheck, MapWrite, TestSpec } from './format.ts';
 
-const KEYLESS = new Set<MapType>([MapType.RingBuf, MapType.Queue, MapType.Stack, MapType.PerfEventArray]);
+const KEYLESS = new Set<MapType>([MapType.RINGBUF, MapType.QUEUE, MapType.STACK, MapType.PERF_EVENT_ARRAY]);
 
 function mapFor(maps: ReadonlyMap<string, MapHandle>, name: string, where: Where): MapHandle {
   const map = maps.get(name);

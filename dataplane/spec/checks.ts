@@ -171,7 +171,7 @@ const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length &
 
 /** Exact-key lookup: LPM tries match the longest prefix on lookup, so their entries are found by dumping. */
 function lookupExact(map: MapHandle, key: Uint8Array): Uint8Array[] | undefined {
-  if (map.type === MapType.LpmTrie) {
+  if (map.type === MapType.LPM_TRIE) {
     const e = map.dump().find((x) => equal(x.key, key));
     return e && [e.value];
   }

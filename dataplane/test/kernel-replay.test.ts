@@ -23,7 +23,7 @@ const frames = ['demo.pcap', 'mixed.pcap'].flatMap((f) =>
 // Objects the kernel loads with its own program type and no setup beyond the object's own data
 // (tailcall needs its prog_array filled by a loader; ringbuf's events are compared in examples/test).
 const EXAMPLES = ['xdp_pass', 'xdp_drop', 'xdp_tx', 'verdict_counters', 'firewall', 'vlan', 'globals', 'lb', 'router'];
-const ARRAYS = new Set([MapType.Array, MapType.PerCpuArray]);
+const ARRAYS = new Set([MapType.ARRAY, MapType.PERCPU_ARRAY]);
 const roundUp8 = (n: number) => (n + 7) & ~7;
 
 /** Sums a value's u64 words over per-CPU slots (one slot for a shared array). */
@@ -47,7 +47,7 @@ if (requires('sluice vs kernel, frame by frame', kernelAvailable())) {
         .flatMap((m) => Array.from({ length: Math.min(m.maxEntries, 16) }, (_, k) => {
           const key = new Uint8Array(4);
           new DataView(key.buffer).setUint32(0, k, true);
-          const perCpu = Number(m.type) === MapType.PerCpuArray;
+          const perCpu = Number(m.type) === MapType.PERCPU_ARRAY;
           return { map: m.name, key, valueSize: perCpu ? roundUp8(m.valueSize) * cpus : m.valueSize };
         }));
       const kernel = kernelRunObject(spec, progName, frames, [], counters);

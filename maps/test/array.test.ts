@@ -8,7 +8,7 @@ import { E, Fn, call, hasNativeLibrary, readAt, signed } from './native.ts';
 
 if (requires('array maps', hasNativeLibrary())) {
   test('elements exist from the start, zeroed; NOEXIST is -EEXIST; out of range is -E2BIG', () => {
-    const m = createMap({ name: 'arr', type: MapType.Array, keySize: 4, valueSize: 12, maxEntries: 3 });
+    const m = createMap({ name: 'arr', type: MapType.ARRAY, keySize: 4, valueSize: 12, maxEntries: 3 });
     try {
       assert.equal(m.lookup(u32(2)), new Uint8Array(12));
       assert.is(m.lookup(u32(3)), undefined);
@@ -26,7 +26,7 @@ if (requires('array maps', hasNativeLibrary())) {
   });
 
   test('get_next_key: first for absent or out-of-range keys, -ENOENT after the last', () => {
-    const m = createMap({ name: 'arrnext', type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 3 });
+    const m = createMap({ name: 'arrnext', type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 3 });
     try {
       assert.equal(m.nextKey(), u32(0));
       assert.equal(m.nextKey(u32(0)), u32(1));
@@ -39,11 +39,11 @@ if (requires('array maps', hasNativeLibrary())) {
   });
 
   test('the helper lookup is values + index * round_up(value_size, 8), NULL out of range', () => {
-    const m = createMap({ name: 'arraddr', type: MapType.Array, keySize: 4, valueSize: 12, maxEntries: 3 });
+    const m = createMap({ name: 'arraddr', type: MapType.ARRAY, keySize: 4, valueSize: 12, maxEntries: 3 });
     try {
       const key = new Uint8Array(4);
       // the key must be native memory for the helper: use the map's own storage trick via a small helper map
-      const keys = createMap({ name: 'keys', type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 4 });
+      const keys = createMap({ name: 'keys', type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 4 });
       keys.update(u32(0), u32(2));
       keys.update(u32(1), u32(3));
       const k2 = keys.valueBase, k3 = keys.valueBase + 8n;
@@ -52,7 +52,7 @@ if (requires('array maps', hasNativeLibrary())) {
       m.update(u32(2), Uint8Array.from({ length: 12 }, () => 0xab));
       assert.equal(readAt(m.valueBase + 32n, 12), new Uint8Array(12).fill(0xab));
       // a helper update writes in place
-      const val = createMap({ name: 'val', type: MapType.Array, keySize: 4, valueSize: 12, maxEntries: 1 });
+      const val = createMap({ name: 'val', type: MapType.ARRAY, keySize: 4, valueSize: 12, maxEntries: 1 });
       val.update(u32(0), new Uint8Array(12).fill(7));
       assert.is(signed(call(Fn.map_update_elem, m.address, k2, val.valueBase, UpdateFlag.Exist)), 0);
       assert.equal(m.lookup(u32(2)), new Uint8Array(12).fill(7));
@@ -64,8 +64,8 @@ if (requires('array maps', hasNativeLibrary())) {
   });
 
   test('percpu_array: one value per CPU; programs see their worker\'s slot', () => {
-    const m = createMap({ name: 'pcpu', type: MapType.PerCpuArray, keySize: 4, valueSize: 4, maxEntries: 2, cpus: 3 });
-    const keys = createMap({ name: 'pkeys', type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1 });
+    const m = createMap({ name: 'pcpu', type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 4, maxEntries: 2, cpus: 3 });
+    const keys = createMap({ name: 'pkeys', type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
     const h = helperBindings();
     try {
       assert.is(m.valueSizeSys, 3 * 8);
@@ -79,7 +79,7 @@ if (requires('array maps', hasNativeLibrary())) {
         assert.is(p, m.valueBase + BigInt((1 * 3 + cpu) * 8));
       }
       h.workerSet(1);
-      const v = createMap({ name: 'pv', type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1 });
+      const v = createMap({ name: 'pv', type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
       v.update(u32(0), u32(99));
       assert.is(signed(call(Fn.map_update_elem, m.address, keys.valueBase, v.valueBase, 0)), 0);
       assert.equal(m.lookupPerCpu(u32(1)), [u32(10), u32(99), u32(12)]);
@@ -94,7 +94,7 @@ if (requires('array maps', hasNativeLibrary())) {
   });
 
   test('a closed handle refuses operations', () => {
-    const m = createMap({ name: 'closed', type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 1 });
+    const m = createMap({ name: 'closed', type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
     m.close();
     m.close();
     assert.throws(() => m.lookup(u32(0)), /closed/);

@@ -25,29 +25,29 @@ const base = { keySize: 4, valueSize: 8, maxEntries: 4 };
 
 if (requires('map creation rules', hasNativeLibrary())) {
   test('max_entries must be > 0', () => {
-    refused({ name: 'zero', type: MapType.Hash, ...base, maxEntries: 0 }, /max_entries/, '-EINVAL');
-    refused({ name: 'zeroarr', type: MapType.Array, ...base, maxEntries: 0 }, /max_entries/, '-EINVAL');
+    refused({ name: 'zero', type: MapType.HASH, ...base, maxEntries: 0 }, /max_entries/, '-EINVAL');
+    refused({ name: 'zeroarr', type: MapType.ARRAY, ...base, maxEntries: 0 }, /max_entries/, '-EINVAL');
   });
 
   test('arrays: key_size 4, value_size > 0, per-CPU values at most 32 KiB', () => {
-    refused({ name: 'arrkey8', type: MapType.Array, ...base, keySize: 8 }, /key_size must be 4/, '-EINVAL');
-    refused({ name: 'arrval0', type: MapType.Array, ...base, valueSize: 0 }, /value_size/, '-EINVAL');
-    refused({ name: 'pcpubig', type: MapType.PerCpuArray, ...base, valueSize: 32769 }, /32768/, '-E2BIG');
-    refused({ name: 'arrnopre', type: MapType.Array, ...base, flags: MapFlag.NoPrealloc }, /flags/, '-EINVAL');
+    refused({ name: 'arrkey8', type: MapType.ARRAY, ...base, keySize: 8 }, /key_size must be 4/, '-EINVAL');
+    refused({ name: 'arrval0', type: MapType.ARRAY, ...base, valueSize: 0 }, /value_size/, '-EINVAL');
+    refused({ name: 'pcpubig', type: MapType.PERCPU_ARRAY, ...base, valueSize: 32769 }, /32768/, '-E2BIG');
+    refused({ name: 'arrnopre', type: MapType.ARRAY, ...base, flags: MapFlag.NoPrealloc }, /flags/, '-EINVAL');
   });
 
   test('hash maps: sizes (key + value under 4 MiB, as kernel 6.x), LRU always preallocated', () => {
-    refused({ name: 'hkey0', type: MapType.Hash, ...base, keySize: 0 }, /key_size/, '-EINVAL');
-    refused({ name: 'hkeybig', type: MapType.Hash, ...base, keySize: 4 << 20 }, /4 MiB/, '-E2BIG');
-    refused({ name: 'hvalbig', type: MapType.Hash, ...base, valueSize: 4 << 20 }, /4 MiB/, '-E2BIG');
-    createMap({ name: 'hkey1m', type: MapType.Hash, ...base, keySize: 1 << 20 }).close();
-    refused({ name: 'lrunopre', type: MapType.LruHash, ...base, flags: MapFlag.NoPrealloc }, /preallocated/, '-ENOTSUPP');
-    refused({ name: 'hnocommon', type: MapType.Hash, ...base, flags: MapFlag.NoCommonLru }, /LRU/, '-EINVAL');
-    createMap({ name: 'hnopre', type: MapType.Hash, ...base, flags: MapFlag.NoPrealloc }).close();
+    refused({ name: 'hkey0', type: MapType.HASH, ...base, keySize: 0 }, /key_size/, '-EINVAL');
+    refused({ name: 'hkeybig', type: MapType.HASH, ...base, keySize: 4 << 20 }, /4 MiB/, '-E2BIG');
+    refused({ name: 'hvalbig', type: MapType.HASH, ...base, valueSize: 4 << 20 }, /4 MiB/, '-E2BIG');
+    createMap({ name: 'hkey1m', type: MapType.HASH, ...base, keySize: 1 << 20 }).close();
+    refused({ name: 'lrunopre', type: MapType.LRU_HASH, ...base, flags: MapFlag.NoPrealloc }, /preallocated/, '-ENOTSUPP');
+    refused({ name: 'hnocommon', type: MapType.HASH, ...base, flags: MapFlag.NoCommonLru }, /LRU/, '-EINVAL');
+    createMap({ name: 'hnopre', type: MapType.HASH, ...base, flags: MapFlag.NoPrealloc }).close();
   });
 
   test('lpm_trie: BPF_F_NO_PREALLOC, key = 4 + 1..256 bytes, value >= 1', () => {
-    const lpm = { name: 'lpm', type: MapType.LpmTrie, keySize: 8, valueSize: 4, maxEntries: 4, flags: MapFlag.NoPrealloc };
+    const lpm = { name: 'lpm', type: MapType.LPM_TRIE, keySize: 8, valueSize: 4, maxEntries: 4, flags: MapFlag.NoPrealloc };
     createMap(lpm).close();
     refused({ ...lpm, name: 'lpmpre', flags: 0 }, /NO_PREALLOC/, '-EINVAL');
     refused({ ...lpm, name: 'lpmkey4', keySize: 4 }, /key_size/, '-EINVAL');
@@ -57,7 +57,7 @@ if (requires('map creation rules', hasNativeLibrary())) {
   });
 
   test('ringbuf: key and value 0, size a power-of-two multiple of the page', () => {
-    const rb = { name: 'rb', type: MapType.RingBuf, keySize: 0, valueSize: 0, maxEntries: 4096 };
+    const rb = { name: 'rb', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096 };
     createMap(rb).close();
     createMap({ ...rb, maxEntries: 1 << 16 }).close();
     refused({ ...rb, name: 'rb3p', maxEntries: 3 * 4096 }, /power-of-two/, '-EINVAL');
@@ -66,21 +66,21 @@ if (requires('map creation rules', hasNativeLibrary())) {
   });
 
   test('queue and stack: no key, value > 0', () => {
-    refused({ name: 'qkey', type: MapType.Queue, keySize: 4, valueSize: 4, maxEntries: 4 }, /key_size must be 0/, '-EINVAL');
-    refused({ name: 'sval0', type: MapType.Stack, keySize: 0, valueSize: 0, maxEntries: 4 }, /value_size/, '-EINVAL');
+    refused({ name: 'qkey', type: MapType.QUEUE, keySize: 4, valueSize: 4, maxEntries: 4 }, /key_size must be 0/, '-EINVAL');
+    refused({ name: 'sval0', type: MapType.STACK, keySize: 0, valueSize: 0, maxEntries: 4 }, /value_size/, '-EINVAL');
   });
 
   test('devmap, xskmap, prog_array: value sizes', () => {
-    refused({ name: 'dev6', type: MapType.DevMap, keySize: 4, valueSize: 6, maxEntries: 4 }, /value_size must be 4/, '-EINVAL');
-    refused({ name: 'devh6', type: MapType.DevMapHash, keySize: 4, valueSize: 6, maxEntries: 4 }, /value_size must be 4/, '-EINVAL');
-    refused({ name: 'xsk8', type: MapType.XskMap, keySize: 4, valueSize: 8, maxEntries: 4 }, /value_size must be 4/, '-EINVAL');
-    refused({ name: 'prog8', type: MapType.ProgArray, keySize: 4, valueSize: 8, maxEntries: 4 }, /value_size must be 4/, '-EINVAL');
+    refused({ name: 'dev6', type: MapType.DEVMAP, keySize: 4, valueSize: 6, maxEntries: 4 }, /value_size must be 4/, '-EINVAL');
+    refused({ name: 'devh6', type: MapType.DEVMAP_HASH, keySize: 4, valueSize: 6, maxEntries: 4 }, /value_size must be 4/, '-EINVAL');
+    refused({ name: 'xsk8', type: MapType.XSKMAP, keySize: 4, valueSize: 8, maxEntries: 4 }, /value_size must be 4/, '-EINVAL');
+    refused({ name: 'prog8', type: MapType.PROG_ARRAY, keySize: 4, valueSize: 8, maxEntries: 4 }, /value_size must be 4/, '-EINVAL');
   });
 
   test('names, unknown types, and sizes that are not u32', () => {
-    refused({ name: 'a_name_that_is_too_long', type: MapType.Hash, ...base }, /name longer/, '-EINVAL');
+    refused({ name: 'a_name_that_is_too_long', type: MapType.HASH, ...base }, /name longer/, '-EINVAL');
     refused({ name: 'sockmap', type: 15 as MapType, ...base }, /not supported/, '-EINVAL');
-    assert.throws(() => createMap({ name: 'neg', type: MapType.Hash, ...base, keySize: -1 }), /not a u32/);
+    assert.throws(() => createMap({ name: 'neg', type: MapType.HASH, ...base, keySize: -1 }), /not a u32/);
   });
 }
 

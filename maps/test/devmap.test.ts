@@ -11,7 +11,7 @@ const XDP_DROP = 1n, XDP_PASS = 2n, XDP_REDIRECT = 4n, XDP_ABORTED = 0n;
 
 if (requires('devmap, xskmap, prog_array, map-in-map', hasNativeLibrary())) {
   test('devmap: ifindex slots; 0 means empty; NOEXIST is -EEXIST', () => {
-    const d = createMap({ name: 'tx', type: MapType.DevMap, keySize: 4, valueSize: 4, maxEntries: 4 });
+    const d = createMap({ name: 'tx', type: MapType.DEVMAP, keySize: 4, valueSize: 4, maxEntries: 4 });
     try {
       assert.is(d.lookup(u32(1)), undefined);
       d.update(u32(1), u32(7));
@@ -20,7 +20,7 @@ if (requires('devmap, xskmap, prog_array, map-in-map', hasNativeLibrary())) {
       assert.is(d.tryUpdate(u32(4), u32(8)), E.E2BIG);
       assert.is(d.delete(u32(1)), true);
       assert.is(d.lookup(u32(1)), undefined);
-      const d8 = createMap({ name: 'tx8', type: MapType.DevMap, keySize: 4, valueSize: 8, maxEntries: 2 });
+      const d8 = createMap({ name: 'tx8', type: MapType.DEVMAP, keySize: 4, valueSize: 8, maxEntries: 2 });
       const val = new Uint8Array(8);
       val.set(u32(3));
       val.set(u32(0xffffffff), 4); // bpf_prog.fd = -1: no program
@@ -33,7 +33,7 @@ if (requires('devmap, xskmap, prog_array, map-in-map', hasNativeLibrary())) {
   });
 
   test('bpf_redirect_map: a present slot redirects; an empty one returns the fallback in flags', () => {
-    const d = createMap({ name: 'txr', type: MapType.DevMapHash, keySize: 4, valueSize: 4, maxEntries: 4 });
+    const d = createMap({ name: 'txr', type: MapType.DEVMAP_HASH, keySize: 4, valueSize: 4, maxEntries: 4 });
     const h = helperBindings();
     const buff = new NativeBuf(64);
     try {
@@ -53,7 +53,7 @@ if (requires('devmap, xskmap, prog_array, map-in-map', hasNativeLibrary())) {
   });
 
   test('xskmap: sockets by queue; not readable back; redirect_map picks the socket', () => {
-    const x = createMap({ name: 'xsks', type: MapType.XskMap, keySize: 4, valueSize: 4, maxEntries: 4 });
+    const x = createMap({ name: 'xsks', type: MapType.XSKMAP, keySize: 4, valueSize: 4, maxEntries: 4 });
     const h = helperBindings();
     const buff = new NativeBuf(64);
     try {
@@ -68,7 +68,7 @@ if (requires('devmap, xskmap, prog_array, map-in-map', hasNativeLibrary())) {
   });
 
   test('prog_array: values are program ids; slots hold entry addresses for the JIT', () => {
-    const p = createMap({ name: 'jmp', type: MapType.ProgArray, keySize: 4, valueSize: 4, maxEntries: 4 });
+    const p = createMap({ name: 'jmp', type: MapType.PROG_ARRAY, keySize: 4, valueSize: 4, maxEntries: 4 });
     try {
       assert.is(p.tryUpdate(u32(0), u32(777)), E.EBADF, 'an id no program was registered under');
       registerProgram(777, 0x1234000n);
@@ -88,9 +88,9 @@ if (requires('devmap, xskmap, prog_array, map-in-map', hasNativeLibrary())) {
   });
 
   test('array_of_maps and hash_of_maps: values are map ids; the helper lookup returns the inner map', () => {
-    const inner = createMap({ name: 'inner', type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 2 });
-    const aom = createMap({ name: 'aom', type: MapType.ArrayOfMaps, keySize: 4, valueSize: 4, maxEntries: 2 });
-    const hom = createMap({ name: 'hom', type: MapType.HashOfMaps, keySize: 4, valueSize: 4, maxEntries: 2 });
+    const inner = createMap({ name: 'inner', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 2 });
+    const aom = createMap({ name: 'aom', type: MapType.ARRAY_OF_MAPS, keySize: 4, valueSize: 4, maxEntries: 2 });
+    const hom = createMap({ name: 'hom', type: MapType.HASH_OF_MAPS, keySize: 4, valueSize: 4, maxEntries: 2 });
     const key = new NativeBuf(4);
     try {
       aom.update(u32(1), u32(inner.id));

@@ -8,7 +8,7 @@ import { E, Fn, NativeBuf, call, hasNativeLibrary, readAt, signed } from './nati
 
 if (requires('hash maps', hasNativeLibrary())) {
   test('update flags: NOEXIST on a present key -EEXIST, EXIST on an absent one -ENOENT, others -EINVAL', () => {
-    const m = createMap({ name: 'h', type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 4 });
+    const m = createMap({ name: 'h', type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 4 });
     try {
       assert.is(m.tryUpdate(u32(1), u64(10), UpdateFlag.Exist), E.ENOENT);
       assert.is(m.tryUpdate(u32(1), u64(10), UpdateFlag.NoExist), 0);
@@ -24,7 +24,7 @@ if (requires('hash maps', hasNativeLibrary())) {
   });
 
   test('a full map refuses new keys with -E2BIG but still replaces existing ones', () => {
-    const m = createMap({ name: 'hfull', type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 4 });
+    const m = createMap({ name: 'hfull', type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 4 });
     try {
       for (let k = 0; k < 4; k++) assert.is(m.tryUpdate(u32(k), u64(k)), 0);
       assert.is(m.tryUpdate(u32(9), u64(9)), E.E2BIG);
@@ -40,7 +40,7 @@ if (requires('hash maps', hasNativeLibrary())) {
   });
 
   test('iteration visits every key once; an absent key restarts from the first', () => {
-    const m = createMap({ name: 'hiter', type: MapType.Hash, keySize: 8, valueSize: 4, maxEntries: 100 });
+    const m = createMap({ name: 'hiter', type: MapType.HASH, keySize: 8, valueSize: 4, maxEntries: 100 });
     try {
       for (let k = 0; k < 100; k++) m.update(u64(k * 7919), u32(k));
       const seen = [...m.keys()].map((k) => new DataView(k.buffer).getBigUint64(0, true));
@@ -53,12 +53,12 @@ if (requires('hash maps', hasNativeLibrary())) {
       for (const { key, value } of dump) {
         assert.is(new DataView(key.buffer).getBigUint64(0, true), BigInt(new DataView(value.buffer).getUint32(0, true) * 7919));
       }
-      assert.is(createMap({ name: 'hempty', type: MapType.Hash, keySize: 4, valueSize: 4, maxEntries: 1 }).nextKey(), undefined);
+      assert.is(createMap({ name: 'hempty', type: MapType.HASH, keySize: 4, valueSize: 4, maxEntries: 1 }).nextKey(), undefined);
     } finally { m.close(); }
   });
 
   test('helpers: lookup returns the value in place; a replace publishes a new element', () => {
-    const m = createMap({ name: 'hhelp', type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 4 });
+    const m = createMap({ name: 'hhelp', type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 4 });
     const mem = new NativeBuf(64);
     try {
       mem.bytes.set(u32(5), 0);
@@ -80,7 +80,7 @@ if (requires('hash maps', hasNativeLibrary())) {
   });
 
   test('percpu_hash: the control plane writes every CPU; a program insert zeroes the other CPUs', () => {
-    const m = createMap({ name: 'phash', type: MapType.PerCpuHash, keySize: 4, valueSize: 4, maxEntries: 4, cpus: 2 });
+    const m = createMap({ name: 'phash', type: MapType.PERCPU_HASH, keySize: 4, valueSize: 4, maxEntries: 4, cpus: 2 });
     const mem = new NativeBuf(16);
     const h = helperBindings();
     try {
@@ -102,7 +102,7 @@ if (requires('hash maps', hasNativeLibrary())) {
 
   test('for_each_map_elem visits every element and stops when the callback returns 1', async () => {
     const koffi = (await import('koffi')).default;
-    const m = createMap({ name: 'hfe', type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 8 });
+    const m = createMap({ name: 'hfe', type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 8 });
     try {
       for (let k = 1; k <= 5; k++) m.update(u32(k), u64(k * 10));
       let sum = 0n, calls = 0;

@@ -90,7 +90,7 @@ function compare(def: MapDef, steps: Step[], ordered = false): void {
       const k = kernelStep(def.name, s), u = sluiceStep(m, s);
       assert.is(u, k, `step ${i}: ${s.op} ${s.key ? hex(s.key) : ''} ${s.value ? hex(s.value) : ''} ${s.flags ?? ''}`);
     });
-    if (def.type !== MapType.Queue && def.type !== MapType.Stack) assert.equal(sluiceDump(m, ordered), kernelDump(def.name, ordered));
+    if (def.type !== MapType.QUEUE && def.type !== MapType.STACK) assert.equal(sluiceDump(m, ordered), kernelDump(def.name, ordered));
   } finally {
     m.close();
     rmSync(pin(def.name), { force: true });
@@ -106,7 +106,7 @@ const bpffs = () => ({ ok: existsSync('/sys/fs/bpf'), why: 'needs the BPF filesy
 
 if (requires('map semantics against the kernel (bpftool)', isRoot(), hasCommand('bpftool'), hasCommand('taskset'), bpffs(), hasNativeLibrary())) {
   test('hash: flags, full map, deletes', () => {
-    compare({ name: 'sl_k_hash', type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 4 }, [
+    compare({ name: 'sl_k_hash', type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 4 }, [
       up(1, 10, UpdateFlag.Exist), up(1, 10, UpdateFlag.NoExist), up(1, 11, UpdateFlag.NoExist), up(1, 12, UpdateFlag.Exist),
       up(2, 20), up(3, 30), up(4, 40), up(5, 50), up(5, 50, UpdateFlag.NoExist), up(4, 41),
       { op: 'delete', key: le32(9) }, { op: 'delete', key: le32(2) }, up(5, 50), up(6, 60),
@@ -115,7 +115,7 @@ if (requires('map semantics against the kernel (bpftool)', isRoot(), hasCommand(
   });
 
   test('array: everything exists; out of range; no delete', () => {
-    compare({ name: 'sl_k_array', type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 3 }, [
+    compare({ name: 'sl_k_array', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 3 }, [
       up(0, 1), up(1, 2, UpdateFlag.Exist), up(2, 3, UpdateFlag.NoExist), up(3, 4), up(7, 4, UpdateFlag.Exist),
       { op: 'delete', key: le32(1) }, { op: 'lookup', key: le32(1) }, { op: 'lookup', key: le32(3) },
     ]);
@@ -125,14 +125,14 @@ if (requires('map semantics against the kernel (bpftool)', isRoot(), hasCommand(
     const steps: Step[] = [];
     for (let k = 1; k <= 9; k++) steps.push(up(k, k));
     steps.push(up(7, 70, UpdateFlag.Exist), up(8, 80, UpdateFlag.NoExist), up(42, 1, UpdateFlag.Exist), up(10, 10), { op: 'delete', key: le32(9) }, up(11, 11));
-    compare({ name: 'sl_k_lru', type: MapType.LruHash, keySize: 4, valueSize: 8, maxEntries: 4 }, steps);
+    compare({ name: 'sl_k_lru', type: MapType.LRU_HASH, keySize: 4, valueSize: 8, maxEntries: 4 }, steps);
   });
 
   test('lpm_trie: longest match, /0 and /32, full map, postorder dump', () => {
     const v = (n: number) => le32(n);
     const put = (a: string, l: number, n: number, flags = UpdateFlag.Any): Step => ({ op: 'update', key: lpmKey(a, l), value: v(n), flags });
     const get = (a: string, l = 32): Step => ({ op: 'lookup', key: lpmKey(a, l) });
-    compare({ name: 'sl_k_lpm', type: MapType.LpmTrie, keySize: 8, valueSize: 4, maxEntries: 6, flags: 1 }, [
+    compare({ name: 'sl_k_lpm', type: MapType.LPM_TRIE, keySize: 8, valueSize: 4, maxEntries: 6, flags: 1 }, [
       put('192.168.0.0', 16, 1), put('192.168.0.0', 24, 2), put('192.168.128.0', 24, 3), put('192.168.1.0', 24, 4),
       get('192.168.1.7'), get('192.168.2.7'), get('192.168.128.1'), get('10.0.0.1'),
       put('0.0.0.0', 0, 5), get('10.0.0.1'), put('10.0.0.1', 32, 6), get('10.0.0.1'), get('10.0.0.2'),
@@ -145,7 +145,7 @@ if (requires('map semantics against the kernel (bpftool)', isRoot(), hasCommand(
   test('queue and stack: push, pop, full', () => {
     const push = (n: number, flags = UpdateFlag.Any): Step => ({ op: 'push', value: le32(n), flags });
     const pop: Step = { op: 'pop' };
-    for (const type of [MapType.Queue, MapType.Stack]) {
+    for (const type of [MapType.QUEUE, MapType.STACK]) {
       compare({ name: `sl_k_${mapTypeName(type)}`, type, keySize: 0, valueSize: 4, maxEntries: 2 }, [
         pop, push(1), push(2), push(3), pop, push(4), pop, pop, pop,
       ]);
@@ -154,26 +154,26 @@ if (requires('map semantics against the kernel (bpftool)', isRoot(), hasCommand(
 
   test('creation: the kernel and sluice accept and refuse the same definitions', () => {
     const defs: MapDef[] = [
-      { name: 'sl_c1', type: MapType.Array, keySize: 8, valueSize: 4, maxEntries: 2 },
-      { name: 'sl_c2', type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 0 },
-      { name: 'sl_c3', type: MapType.Hash, keySize: 0, valueSize: 4, maxEntries: 2 },
-      { name: 'sl_c4', type: MapType.LpmTrie, keySize: 8, valueSize: 4, maxEntries: 2 },
-      { name: 'sl_c5', type: MapType.LpmTrie, keySize: 4, valueSize: 4, maxEntries: 2, flags: 1 },
-      { name: 'sl_c6', type: MapType.LpmTrie, keySize: 260, valueSize: 4, maxEntries: 2, flags: 1 },
-      { name: 'sl_c7', type: MapType.RingBuf, keySize: 0, valueSize: 0, maxEntries: 3 * 4096 },
-      { name: 'sl_c8', type: MapType.RingBuf, keySize: 0, valueSize: 0, maxEntries: 8192 },
-      { name: 'sl_c9', type: MapType.Queue, keySize: 4, valueSize: 4, maxEntries: 2 },
-      { name: 'sl_c10', type: MapType.LruHash, keySize: 4, valueSize: 4, maxEntries: 2, flags: 1 },
-      { name: 'sl_c11', type: MapType.PerCpuArray, keySize: 4, valueSize: 40000, maxEntries: 2 },
-      { name: 'sl_c12', type: MapType.Hash, keySize: 4, valueSize: 4, maxEntries: 2, flags: 1 },
-      { name: 'sl_c13', type: MapType.Hash, keySize: 513, valueSize: 4, maxEntries: 2 },
-      { name: 'sl_c14', type: MapType.Stack, keySize: 0, valueSize: 0, maxEntries: 2 },
-      { name: 'sl_c15', type: MapType.ProgArray, keySize: 4, valueSize: 8, maxEntries: 2 },
-      { name: 'sl_c16', type: MapType.Hash, keySize: 4 << 20, valueSize: 4, maxEntries: 2 },
-      { name: 'sl_c17', type: MapType.Hash, keySize: 4, valueSize: 1 << 20, maxEntries: 2 },
-      { name: 'sl_c18', type: MapType.PerCpuHash, keySize: 4, valueSize: 32769, maxEntries: 2 },
-      { name: 'sl_c19', type: MapType.Hash, keySize: 4, valueSize: 4, maxEntries: 2, flags: 2 },
-      { name: 'sl_c20', type: MapType.RingBuf, keySize: 0, valueSize: 0, maxEntries: 2048 },
+      { name: 'sl_c1', type: MapType.ARRAY, keySize: 8, valueSize: 4, maxEntries: 2 },
+      { name: 'sl_c2', type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 0 },
+      { name: 'sl_c3', type: MapType.HASH, keySize: 0, valueSize: 4, maxEntries: 2 },
+      { name: 'sl_c4', type: MapType.LPM_TRIE, keySize: 8, valueSize: 4, maxEntries: 2 },
+      { name: 'sl_c5', type: MapType.LPM_TRIE, keySize: 4, valueSize: 4, maxEntries: 2, flags: 1 },
+      { name: 'sl_c6', type: MapType.LPM_TRIE, keySize: 260, valueSize: 4, maxEntries: 2, flags: 1 },
+      { name: 'sl_c7', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 3 * 4096 },
+      { name: 'sl_c8', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 8192 },
+      { name: 'sl_c9', type: MapType.QUEUE, keySize: 4, valueSize: 4, maxEntries: 2 },
+      { name: 'sl_c10', type: MapType.LRU_HASH, keySize: 4, valueSize: 4, maxEntries: 2, flags: 1 },
+      { name: 'sl_c11', type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 40000, maxEntries: 2 },
+      { name: 'sl_c12', type: MapType.HASH, keySize: 4, valueSize: 4, maxEntries: 2, flags: 1 },
+      { name: 'sl_c13', type: MapType.HASH, keySize: 513, valueSize: 4, maxEntries: 2 },
+      { name: 'sl_c14', type: MapType.STACK, keySize: 0, valueSize: 0, maxEntries: 2 },
+      { name: 'sl_c15', type: MapType.PROG_ARRAY, keySize: 4, valueSize: 8, maxEntries: 2 },
+      { name: 'sl_c16', type: MapType.HASH, keySize: 4 << 20, valueSize: 4, maxEntries: 2 },
+      { name: 'sl_c17', type: MapType.HASH, keySize: 4, valueSize: 1 << 20, maxEntries: 2 },
+      { name: 'sl_c18', type: MapType.PERCPU_HASH, keySize: 4, valueSize: 32769, maxEntries: 2 },
+      { name: 'sl_c19', type: MapType.HASH, keySize: 4, valueSize: 4, maxEntries: 2, flags: 2 },
+      { name: 'sl_c20', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 2048 },
     ];
     for (const def of defs) {
       const kernel = kernelCreate(def);

@@ -6,8 +6,8 @@ import { createMap, ipv4Key, ipv6Key, MapFlag, MapType, UpdateFlag, u32 } from '
 import { requires } from '../../scripts/testkit/skip.ts';
 import { E, Fn, NativeBuf, call, hasNativeLibrary, readAt } from './native.ts';
 
-const v4 = (maxEntries = 64) => createMap({ name: 'lpm4', type: MapType.LpmTrie, keySize: 8, valueSize: 4, maxEntries, flags: MapFlag.NoPrealloc });
-const v6 = () => createMap({ name: 'lpm6', type: MapType.LpmTrie, keySize: 20, valueSize: 4, maxEntries: 64, flags: MapFlag.NoPrealloc });
+const v4 = (maxEntries = 64) => createMap({ name: 'lpm4', type: MapType.LPM_TRIE, keySize: 8, valueSize: 4, maxEntries, flags: MapFlag.NoPrealloc });
+const v6 = () => createMap({ name: 'lpm6', type: MapType.LPM_TRIE, keySize: 20, valueSize: 4, maxEntries: 64, flags: MapFlag.NoPrealloc });
 const val = (m: ReturnType<typeof createMap>, key: Uint8Array): number | undefined => {
   const v = m.lookup(key);
   return v && new DataView(v.buffer).getUint32(0, true);

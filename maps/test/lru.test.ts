@@ -14,7 +14,7 @@ const present = (m: ReturnType<typeof createMap>): number[] =>
 
 if (requires('LRU maps', hasNativeLibrary())) {
   test('a full LRU map evicts the least recently inserted unreferenced key', () => {
-    const m = createMap({ name: 'lru', type: MapType.LruHash, keySize: 4, valueSize: 8, maxEntries: 4 });
+    const m = createMap({ name: 'lru', type: MapType.LRU_HASH, keySize: 4, valueSize: 8, maxEntries: 4 });
     try {
       for (let k = 1; k <= 4; k++) assert.is(m.tryUpdate(u32(k), u64(k)), 0);
       assert.is(m.tryUpdate(u32(5), u64(5)), 0);
@@ -28,7 +28,7 @@ if (requires('LRU maps', hasNativeLibrary())) {
   });
 
   test('a key looked up by a program survives the next eviction (second chance)', () => {
-    const m = createMap({ name: 'lruref', type: MapType.LruHash, keySize: 4, valueSize: 8, maxEntries: 4 });
+    const m = createMap({ name: 'lruref', type: MapType.LRU_HASH, keySize: 4, valueSize: 8, maxEntries: 4 });
     const key = new NativeBuf(4);
     try {
       for (let k = 1; k <= 4; k++) m.update(u32(k), u64(k));
@@ -46,7 +46,7 @@ if (requires('LRU maps', hasNativeLibrary())) {
   });
 
   test('a control-plane lookup does not refresh a key', () => {
-    const m = createMap({ name: 'lrusys', type: MapType.LruHash, keySize: 4, valueSize: 8, maxEntries: 2 });
+    const m = createMap({ name: 'lrusys', type: MapType.LRU_HASH, keySize: 4, valueSize: 8, maxEntries: 2 });
     try {
       m.update(u32(1), u64(1));
       m.update(u32(2), u64(2));
@@ -57,7 +57,7 @@ if (requires('LRU maps', hasNativeLibrary())) {
   });
 
   test('update flags and delete follow the hash map', () => {
-    const m = createMap({ name: 'lruflags', type: MapType.LruHash, keySize: 4, valueSize: 8, maxEntries: 2 });
+    const m = createMap({ name: 'lruflags', type: MapType.LRU_HASH, keySize: 4, valueSize: 8, maxEntries: 2 });
     try {
       assert.is(m.tryUpdate(u32(1), u64(1), UpdateFlag.Exist), E.ENOENT);
       assert.is(m.tryUpdate(u32(1), u64(1), UpdateFlag.NoExist), 0);
@@ -70,7 +70,7 @@ if (requires('LRU maps', hasNativeLibrary())) {
   });
 
   test('lru_percpu_hash: per-CPU values, eviction by the same rule', () => {
-    const m = createMap({ name: 'lrupcpu', type: MapType.LruPerCpuHash, keySize: 4, valueSize: 4, maxEntries: 2, cpus: 2 });
+    const m = createMap({ name: 'lrupcpu', type: MapType.LRU_PERCPU_HASH, keySize: 4, valueSize: 4, maxEntries: 2, cpus: 2 });
     try {
       m.updatePerCpu(u32(1), [u32(1), u32(2)]);
       m.updatePerCpu(u32(2), [u32(3), u32(4)]);

@@ -52,13 +52,13 @@ interface Case { def: MapDef; n: number }
 if (requires('sluice map output against bpftool', hasNativeLibrary(), isRoot(), hasCommand('bpftool'))) {
   const cpus = possibleCpus();
   const cases: Case[] = [
-    { def: { name: 'h48', type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 16 }, n: 5 },
-    { def: { name: 'h1616', type: MapType.Hash, keySize: 16, valueSize: 16, maxEntries: 8 }, n: 3 },
-    { def: { name: 'h2024', type: MapType.Hash, keySize: 20, valueSize: 24, maxEntries: 8 }, n: 2 },
-    { def: { name: 'arr', type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 4 }, n: 2 },
-    { def: { name: 'pcpu', type: MapType.PerCpuArray, keySize: 4, valueSize: 8, maxEntries: 3, cpus }, n: 2 },
-    { def: { name: 'lpm', type: MapType.LpmTrie, keySize: 8, valueSize: 8, maxEntries: 8, flags: MapFlag.NoPrealloc }, n: 3 },
-    { def: { name: 'phash', type: MapType.PerCpuHash, keySize: 4, valueSize: 4, maxEntries: 4, cpus }, n: 2 },
+    { def: { name: 'h48', type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 16 }, n: 5 },
+    { def: { name: 'h1616', type: MapType.HASH, keySize: 16, valueSize: 16, maxEntries: 8 }, n: 3 },
+    { def: { name: 'h2024', type: MapType.HASH, keySize: 20, valueSize: 24, maxEntries: 8 }, n: 2 },
+    { def: { name: 'arr', type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 4 }, n: 2 },
+    { def: { name: 'pcpu', type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: 3, cpus }, n: 2 },
+    { def: { name: 'lpm', type: MapType.LPM_TRIE, keySize: 8, valueSize: 8, maxEntries: 8, flags: MapFlag.NoPrealloc }, n: 3 },
+    { def: { name: 'phash', type: MapType.PERCPU_HASH, keySize: 4, valueSize: 4, maxEntries: 4, cpus }, n: 2 },
   ];
 
   for (const { def, n } of cases) {
@@ -71,8 +71,8 @@ if (requires('sluice map output against bpftool', hasNativeLibrary(), isRoot(), 
       try {
         const keys: string[][] = [];
         for (let i = 0; i < n; i++) {
-          const key = def.type === MapType.Array || def.type === MapType.PerCpuArray ? ['0' + String(i + 1), '00', '00', '00']
-            : def.type === MapType.LpmTrie ? ['18', '00', '00', '00', '0a', (i + 1).toString(16).padStart(2, '0'), 'ff', '00'] // /24s: data past the prefix kept as given
+          const key = def.type === MapType.ARRAY || def.type === MapType.PERCPU_ARRAY ? ['0' + String(i + 1), '00', '00', '00']
+            : def.type === MapType.LPM_TRIE ? ['18', '00', '00', '00', '0a', (i + 1).toString(16).padStart(2, '0'), 'ff', '00'] // /24s: data past the prefix kept as given
             : bytes(def.keySize, i + 1);
           const value = bytes(def.valueSize, i + 7);
           keys.push(key);
@@ -91,7 +91,7 @@ if (requires('sluice map output against bpftool', hasNativeLibrary(), isRoot(), 
         }
         const kd = bpftool('map', 'dump', 'pinned', kpin(def.name)), sd = sluice('dump', def.name);
         assert.is(sd.status, 0, sd.err);
-        if (def.type === MapType.Array || def.type === MapType.PerCpuArray) assert.fixture(sd.out, kd.out);
+        if (def.type === MapType.ARRAY || def.type === MapType.PERCPU_ARRAY) assert.fixture(sd.out, kd.out);
         else assert.equal(entries(sd.out), entries(kd.out));
 
         const kj = JSON.parse(bpftool('-j', 'map', 'dump', 'pinned', kpin(def.name)).out) as object[];

@@ -6,7 +6,7 @@ import { MapType } from '../types.ts';
 
 const [path, what] = process.argv.slice(2) as [string, string];
 if (what === 'create') {
-  const m = createPinnedMap({ name: 'stale', type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 8 }, { path });
+  const m = createPinnedMap({ name: 'stale', type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 8 }, { path });
   m.update(new Uint8Array(4), new Uint8Array(8));
   process.exit(0); // no close: the pin keeps this (dead) process as its owner
 }

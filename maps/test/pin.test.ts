@@ -41,16 +41,16 @@ function equalWords(n: number): Uint8Array {
 
 if (requires('pinned maps', hasNativeLibrary())) {
   test('a pinned map is one map for every handle on it, per type', () => {
-    for (const [type, flags] of [[MapType.Hash, 0], [MapType.LruHash, 0], [MapType.Array, 0], [MapType.PerCpuHash, MapFlag.NoPrealloc]] as const) {
+    for (const [type, flags] of [[MapType.HASH, 0], [MapType.LRU_HASH, 0], [MapType.ARRAY, 0], [MapType.PERCPU_HASH, MapFlag.NoPrealloc]] as const) {
       const m = createPinnedMap({ name: `t${type}`, type, keySize: 4, valueSize: 8, maxEntries: 16, flags, cpus: 2 }, { dir });
       const other = openPinnedMap(`t${type}`, dir);
       try {
-        const value = type === MapType.PerCpuHash ? new Uint8Array([...u64(3), ...u64(4)]) : u64(3);
+        const value = type === MapType.PERCPU_HASH ? new Uint8Array([...u64(3), ...u64(4)]) : u64(3);
         m.update(u32(5), value);
         assert.equal(other.lookup(u32(5)), value, `type ${type}: seen through the other handle`);
         other.update(u32(6), value);
         assert.equal(m.lookup(u32(6)), value);
-        if (type !== MapType.Array) {
+        if (type !== MapType.ARRAY) {
           assert.ok(other.delete(u32(5)));
           assert.is(m.lookup(u32(5)), undefined);
         }
@@ -60,7 +60,7 @@ if (requires('pinned maps', hasNativeLibrary())) {
   });
 
   test('lpm_trie: longest prefix match through either handle, nodes recycled within the segment', () => {
-    const m = createPinnedMap({ name: 'lpm', type: MapType.LpmTrie, keySize: 8, valueSize: 8, maxEntries: 4, flags: MapFlag.NoPrealloc }, { dir });
+    const m = createPinnedMap({ name: 'lpm', type: MapType.LPM_TRIE, keySize: 8, valueSize: 8, maxEntries: 4, flags: MapFlag.NoPrealloc }, { dir });
     const other = openPinnedMap('lpm', dir);
     try {
       m.update(ipv4Key('10.0.0.0', 8), u64(8));
@@ -80,7 +80,7 @@ if (requires('pinned maps', hasNativeLibrary())) {
   });
 
   test('percpu_array: values per CPU, definition in the header', () => {
-    const m = createPinnedMap({ name: 'pcpu', type: MapType.PerCpuArray, keySize: 4, valueSize: 4, maxEntries: 3, cpus: 2 }, { dir });
+    const m = createPinnedMap({ name: 'pcpu', type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 4, maxEntries: 3, cpus: 2 }, { dir });
     try {
       m.updatePerCpu(u32(2), [Uint8Array.of(1, 2, 3, 4), Uint8Array.of(5, 6, 7, 8)]);
       const info = pinInfo(join(dir, 'pcpu'));
@@ -93,7 +93,7 @@ if (requires('pinned maps', hasNativeLibrary())) {
   });
 
   test('close removes the pin; a map pinned by name stays and is reused on reload', () => {
-    const def = { name: 'keep', type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 8 };
+    const def = { name: 'keep', type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 8 };
     const plain = createPinnedMap({ ...def, name: 'gone' }, { dir });
     assert.ok(existsSync(join(dir, 'gone')));
     const user = openPinnedMap('gone', dir);
@@ -118,7 +118,7 @@ if (requires('pinned maps', hasNativeLibrary())) {
     const path = join(dir, 'foreign');
     writeFileSync(path, Buffer.alloc(8192, 0x41));
     throwsPin(() => openPinnedMap(path), 'foreign', /not a sluice pinned map \(foreign file: bad magic\)/);
-    throwsPin(() => createPinnedMap({ name: 'foreign', type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 8 }, { dir }), 'foreign', /foreign/);
+    throwsPin(() => createPinnedMap({ name: 'foreign', type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 8 }, { dir }), 'foreign', /foreign/);
     writeFileSync(path, 'short');
     throwsPin(() => openPinnedMap(path), 'foreign', /foreign/);
     const listed = listPins(dir).find((p) => p instanceof PinError && p.path === path);
@@ -132,18 +132,18 @@ if (requires('pinned maps', hasNativeLibrary())) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', WRITER, path, 'create'], { encoding: 'utf8' });
     assert.is(r.status, 0, r.stderr);
     throwsPin(() => openPinnedMap(path), 'stale', /stale: its owner \(pid \d+\) is gone without closing it/);
-    throwsPin(() => createPinnedMap({ name: 'stale', type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 8 }, { path }), 'stale', /stale/);
+    throwsPin(() => createPinnedMap({ name: 'stale', type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 8 }, { path }), 'stale', /stale/);
     rmSync(path);
   });
 
   test('types not pinnable yet say so', () => {
-    throwsPin(() => createPinnedMap({ name: 'queue', type: MapType.Queue, keySize: 0, valueSize: 8, maxEntries: 8 }, { dir }),
+    throwsPin(() => createPinnedMap({ name: 'queue', type: MapType.QUEUE, keySize: 0, valueSize: 8, maxEntries: 8 }, { dir }),
       'unsupported', /type 22 cannot be pinned yet/);
     assert.not.ok(existsSync(join(dir, 'queue')));
   });
 
   test('readers here never see a torn value while another process replaces elements', async () => {
-    const m = createPinnedMap({ name: 'torn', type: MapType.Hash, keySize: 4, valueSize: 64, maxEntries: 64 }, { dir });
+    const m = createPinnedMap({ name: 'torn', type: MapType.HASH, keySize: 4, valueSize: 64, maxEntries: 64 }, { dir });
     try {
       for (let k = 0; k < 32; k++) m.update(u32(k), equalWords(k));
       const native = mapBindings();

@@ -9,7 +9,7 @@ const n = (v: Uint8Array | undefined) => v && new DataView(v.buffer).getUint32(0
 
 if (requires('queue and stack maps', hasNativeLibrary())) {
   test('queue: FIFO; full -E2BIG unless BPF_EXIST drops the oldest; empty -ENOENT', () => {
-    const q = createMap({ name: 'q', type: MapType.Queue, keySize: 0, valueSize: 4, maxEntries: 3 });
+    const q = createMap({ name: 'q', type: MapType.QUEUE, keySize: 0, valueSize: 4, maxEntries: 3 });
     try {
       assert.is(q.pop(), undefined);
       assert.is(q.peek(), undefined);
@@ -25,7 +25,7 @@ if (requires('queue and stack maps', hasNativeLibrary())) {
   });
 
   test('stack: LIFO; BPF_EXIST on a full stack drops the oldest', () => {
-    const s = createMap({ name: 's', type: MapType.Stack, keySize: 0, valueSize: 4, maxEntries: 3 });
+    const s = createMap({ name: 's', type: MapType.STACK, keySize: 0, valueSize: 4, maxEntries: 3 });
     try {
       for (const v of [1, 2, 3]) s.push(u32(v));
       assert.is(s.tryPush(u32(4)), E.E2BIG);
@@ -35,7 +35,7 @@ if (requires('queue and stack maps', hasNativeLibrary())) {
   });
 
   test('push, pop and peek helpers', () => {
-    const q = createMap({ name: 'qh', type: MapType.Queue, keySize: 0, valueSize: 4, maxEntries: 2 });
+    const q = createMap({ name: 'qh', type: MapType.QUEUE, keySize: 0, valueSize: 4, maxEntries: 2 });
     const mem = new NativeBuf(8);
     try {
       mem.bytes.set(u32(42));

@@ -11,7 +11,7 @@ const BPF_RB_NO_WAKEUP = 1, BPF_F_CURRENT_CPU = 0xffffffffn;
 
 if (requires('ringbuf and perf_event_array', hasNativeLibrary())) {
   test('submitted records arrive in order; discarded ones never do', () => {
-    const rb = createMap({ name: 'rb', type: MapType.RingBuf, keySize: 0, valueSize: 0, maxEntries: 4096 });
+    const rb = createMap({ name: 'rb', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096 });
     try {
       const a = call(Fn.ringbuf_reserve, rb.address, 5, 0);
       const b = call(Fn.ringbuf_reserve, rb.address, 3, 0);
@@ -30,7 +30,7 @@ if (requires('ringbuf and perf_event_array', hasNativeLibrary())) {
   });
 
   test('reserve fails (NULL) on a full ring, output with -EAGAIN; space returns when consumed', () => {
-    const rb = createMap({ name: 'rbfull', type: MapType.RingBuf, keySize: 0, valueSize: 0, maxEntries: 4096 });
+    const rb = createMap({ name: 'rbfull', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096 });
     const mem = new NativeBuf(4096);
     try {
       // 8-byte header + 1016 bytes: four records fill 4096 exactly
@@ -49,7 +49,7 @@ if (requires('ringbuf and perf_event_array', hasNativeLibrary())) {
   });
 
   test('records that wrap around the end of the ring stay whole', () => {
-    const rb = createMap({ name: 'rbwrap', type: MapType.RingBuf, keySize: 0, valueSize: 0, maxEntries: 4096 });
+    const rb = createMap({ name: 'rbwrap', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096 });
     const mem = new NativeBuf(1000);
     try {
       let seq = 0;
@@ -70,7 +70,7 @@ if (requires('ringbuf and perf_event_array', hasNativeLibrary())) {
   });
 
   test('watch delivers records as events, in order, until stopped', async () => {
-    const rb = createMap({ name: 'rbwatch', type: MapType.RingBuf, keySize: 0, valueSize: 0, maxEntries: 4096 });
+    const rb = createMap({ name: 'rbwatch', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096 });
     const mem = new NativeBuf(16);
     try {
       const seen: string[] = [];
@@ -89,7 +89,7 @@ if (requires('ringbuf and perf_event_array', hasNativeLibrary())) {
   });
 
   test('perf_event_array: output to an open slot (this CPU or an index), with packet bytes', () => {
-    const pe = createMap({ name: 'events', type: MapType.PerfEventArray, keySize: 4, valueSize: 4, maxEntries: 2 });
+    const pe = createMap({ name: 'events', type: MapType.PERF_EVENT_ARRAY, keySize: 4, valueSize: 4, maxEntries: 2 });
     const mem = new NativeBuf(128);
     try {
       // an xdp_buff over 20 packet bytes at offset 64

@@ -12,7 +12,7 @@ const lockWord = (addr: bigint) => new DataView(readAt(addr + 8n, 4).buffer).get
 
 if (requires('bpf_spin_lock in map values', hasNativeLibrary())) {
   test('array: updates skip the lock word; BPF_F_LOCK needs a declared lock', () => {
-    const m = createMap({ name: 'locked', type: MapType.Array, keySize: 4, valueSize: 16, maxEntries: 2 });
+    const m = createMap({ name: 'locked', type: MapType.ARRAY, keySize: 4, valueSize: 16, maxEntries: 2 });
     try {
       assert.is(m.tryUpdate(u32(0), value(1), UpdateFlag.Lock), E.EINVAL, 'no lock declared');
       m.setSpinLock(8);
@@ -31,7 +31,7 @@ if (requires('bpf_spin_lock in map values', hasNativeLibrary())) {
   });
 
   test('hash: a new element\'s lock starts free; BPF_F_LOCK updates an element in place', () => {
-    const m = createMap({ name: 'hlocked', type: MapType.Hash, keySize: 4, valueSize: 16, maxEntries: 4 });
+    const m = createMap({ name: 'hlocked', type: MapType.HASH, keySize: 4, valueSize: 16, maxEntries: 4 });
     const key = new NativeBuf(4);
     try {
       m.setSpinLock(8);
@@ -46,7 +46,7 @@ if (requires('bpf_spin_lock in map values', hasNativeLibrary())) {
       assert.is(m.tryUpdate(u32(2), value(3), UpdateFlag.Lock | UpdateFlag.Exist), E.ENOENT);
       assert.is(m.tryUpdate(u32(2), value(3), UpdateFlag.Lock), 0, 'absent: inserted');
       assert.equal(m.lookup(u32(2))!.slice(0, 8), new Uint8Array(8).fill(3));
-      const pc = createMap({ name: 'pclock', type: MapType.PerCpuHash, keySize: 4, valueSize: 16, maxEntries: 4 });
+      const pc = createMap({ name: 'pclock', type: MapType.PERCPU_HASH, keySize: 4, valueSize: 16, maxEntries: 4 });
       assert.throws(() => pc.setSpinLock(8), /no bpf_spin_lock/, 'not in per-CPU maps');
       pc.close();
     } finally { m.close(); key.free(); }

@@ -40,7 +40,7 @@ const key4 = (k: number) => { const b = new Uint8Array(4); new DataView(b.buffer
 
 if (requires('maps under concurrent readers and writers', hasNativeLibrary())) {
   test('hash: replaced elements are never seen half-written (64-byte values)', () => {
-    const m = createMap({ name: 'thash', type: MapType.Hash, keySize: 4, valueSize: 64, maxEntries: 64 });
+    const m = createMap({ name: 'thash', type: MapType.HASH, keySize: 4, valueSize: 64, maxEntries: 64 });
     try {
       for (let k = 0; k < 32; k++) m.update(key4(k), equalWords(64, k));
       const r = hammer(m, 2, 32, 0, (i) => {
@@ -54,7 +54,7 @@ if (requires('maps under concurrent readers and writers', hasNativeLibrary())) {
   });
 
   test('hash: writer threads and the control plane update the same keys', () => {
-    const m = createMap({ name: 'thashw', type: MapType.Hash, keySize: 4, valueSize: 32, maxEntries: 16 });
+    const m = createMap({ name: 'thashw', type: MapType.HASH, keySize: 4, valueSize: 32, maxEntries: 16 });
     try {
       const r = hammer(m, 2, 16, 1, (i) => { m.tryUpdate(key4(i % 16), equalWords(32, i)); });
       assert.is(r.torn, 0n);
@@ -69,7 +69,7 @@ if (requires('maps under concurrent readers and writers', hasNativeLibrary())) {
   });
 
   test('lru_hash: evictions while readers run (more keys than entries)', () => {
-    const m = createMap({ name: 'tlru', type: MapType.LruHash, keySize: 4, valueSize: 16, maxEntries: 8 });
+    const m = createMap({ name: 'tlru', type: MapType.LRU_HASH, keySize: 4, valueSize: 16, maxEntries: 8 });
     try {
       const r = hammer(m, 2, 16, 0, (i) => { m.update(key4(i % 16), equalWords(16, i)); });
       assert.is(r.torn, 0n);
@@ -79,7 +79,7 @@ if (requires('maps under concurrent readers and writers', hasNativeLibrary())) {
   });
 
   test('lpm_trie: nodes replaced while readers walk the trie', () => {
-    const m = createMap({ name: 'tlpm', type: MapType.LpmTrie, keySize: 8, valueSize: 16, maxEntries: 64, flags: MapFlag.NoPrealloc });
+    const m = createMap({ name: 'tlpm', type: MapType.LPM_TRIE, keySize: 8, valueSize: 16, maxEntries: 64, flags: MapFlag.NoPrealloc });
     const key = (plen: number) => { const b = new Uint8Array(8); new DataView(b.buffer).setUint32(0, plen, true); return b; };
     try {
       // the readers look up (prefixlen k, 0.0.0.0) for k < 33: always some prefix of 0.0.0.0
@@ -94,7 +94,7 @@ if (requires('maps under concurrent readers and writers', hasNativeLibrary())) {
   });
 
   test('array: 8-byte values are written with one store (never torn)', () => {
-    const m = createMap({ name: 'tarr', type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 4 });
+    const m = createMap({ name: 'tarr', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 4 });
     try {
       const r = hammer(m, 2, 4, 0, (i) => { m.update(key4(i % 4), equalWords(8, i)); });
       assert.is(r.torn, 0n);

@@ -95,7 +95,7 @@ const display = (path: string): string => {
  * FILE they are collected or written to the file instead of printed.
  */
 function eventSink(obj: XdpObject, prog: XdpProgram, file: string | undefined, collect: boolean) {
-  const rings = [...obj.maps.values()].filter((m) => m.type === MapType.RingBuf || m.type === MapType.PerfEventArray);
+  const rings = [...obj.maps.values()].filter((m) => m.type === MapType.RINGBUF || m.type === MapType.PERF_EVENT_ARRAY);
   const printk = prog.instructions.some((i) => i.opcode === CALL && i.src === 0 && (i.imm === BPF_FUNC_trace_printk || i.imm === BPF_FUNC_trace_vprintk));
   const fd = file === undefined ? undefined : openSync(file, 'w');
   const kept: string[] = [];
@@ -107,7 +107,7 @@ function eventSink(obj: XdpObject, prog: XdpProgram, file: string | undefined, c
   const buf = new Uint8Array(1 << 16);
   const drain = () => {
     for (const ring of rings) {
-      const records = ring.type === MapType.RingBuf ? ring.drain().map((data) => ({ cpu: -1, data })) : ring.drainPerf();
+      const records = ring.type === MapType.RINGBUF ? ring.drain().map((data) => ({ cpu: -1, data })) : ring.drainPerf();
       for (const r of records) emit(`${ring.name}${r.cpu >= 0 ? ` cpu ${r.cpu}` : ''}: ${Buffer.from(r.data).toString('hex')}`);
     }
     if (!printk) return;

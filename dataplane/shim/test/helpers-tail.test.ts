@@ -17,7 +17,7 @@ if (requires('tail calls', hasNativeLibrary())) {
   const tc = (ctx: bigint, map: bigint, index: number) => BigInt.asUintN(64, BigInt(tailCall(ctx, map, BigInt(index))));
 
   test('the target runs with the caller\'s ctx and its r0 comes back; failures return the marker', () => {
-    const jmp = createMap({ name: 'jmp_tc', type: MapType.ProgArray, keySize: 4, valueSize: 4, maxEntries: 4 });
+    const jmp = createMap({ name: 'jmp_tc', type: MapType.PROG_ARRAY, keySize: 4, valueSize: 4, maxEntries: 4 });
     const seen: bigint[] = [];
     const target = koffi.register((ctx: bigint) => { seen.push(BigInt(ctx)); return 7n; }, entryType);
     try {
@@ -27,14 +27,14 @@ if (requires('tail calls', hasNativeLibrary())) {
       assert.equal(seen, [0x1234n]);
       assert.is(tc(0x1234n, jmp.address, 1), TAIL_CALL_FAILED, 'empty slot');
       assert.is(tc(0x1234n, jmp.address, 4), TAIL_CALL_FAILED, 'index beyond max_entries');
-      const notProgs = createMap({ name: 'arr_tc', type: MapType.Array, keySize: 4, valueSize: 4, maxEntries: 4 });
+      const notProgs = createMap({ name: 'arr_tc', type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 4 });
       assert.is(tc(0n, notProgs.address, 0), TAIL_CALL_FAILED, 'not a prog_array');
       notProgs.close();
     } finally { koffi.unregister(target); jmp.close(); }
   });
 
   test(`a chain stops after ${MAX_TAIL_CALL_CNT} tail calls; the count unwinds with the chain`, () => {
-    const jmp = createMap({ name: 'jmp_chain', type: MapType.ProgArray, keySize: 4, valueSize: 4, maxEntries: 1 });
+    const jmp = createMap({ name: 'jmp_chain', type: MapType.PROG_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
     let runs = 0;
     const self = koffi.register((ctx: bigint) => {
       runs++;
