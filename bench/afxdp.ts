@@ -15,13 +15,10 @@
 //
 // Usage: node --import tsx bench/afxdp.ts [--seconds S] [--rounds N] [--only TEXT]   (root)
 // Not a test: figures vary with the machine and its load; medians over rounds.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { example, Lab } from '../drivers/afxdp/test/lab.ts';
 import { hasCommand } from '../scripts/testkit/skip.ts';
+import { blast as blastIn, buildBlast } from '../drivers/afxdp/tools/blast.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number): number => {
   const i = args.indexOf(`--${name}`);
@@ -29,13 +26,11 @@ const opt = (name: string, fallback: number): number => {
 };
 const SECONDS = opt('seconds', 4);
 const ROUNDS = opt('rounds', 3);
-const BLAST = `${root}build/afxdp-blast`;
 const onlyAt = args.indexOf('--only');
 const ONLY = onlyAt >= 0 ? args[onlyAt + 1] ?? '' : ''; // run only cases whose name contains this
 
 if (process.getuid?.() !== 0) { console.error('bench/afxdp.ts needs root (namespaces, XDP)'); process.exit(1); }
-mkdirSync(`${root}build`, { recursive: true });
-execFileSync('cc', ['-O2', '-o', BLAST, `${root}drivers/afxdp/tools/blast.c`]);
+buildBlast();
 
 interface Sample { mpps: number; genMpps: number; lostMpps?: number }
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
@@ -46,7 +41,7 @@ try {
   // peer's NAPI, as AF_XDP's TX needs nothing; reflected frames then reach the client and die there.
   lab.exec(lab.client, 'ethtool', ['-K', 'eth0', 'gro', 'on']);
   const dutMac = lab.mac(lab.sluice, 'cli0');
-  const blast = (): number => Number(lab.exec(lab.client, 'taskset', ['-c', '0', BLAST, 'eth0', String(SECONDS), dutMac], (SECONDS + 10) * 1000).trim());
+  const blast = (): number => blastIn(lab.client, 'eth0', SECONDS, dutMac);
   const xdpPackets = (): number => {
     const text = lab.exec(lab.sluice, 'ethtool', ['-S', 'cli0']);
     return [...text.matchAll(/rx_queue_\d+_xdp_packets: (\d+)/g)].reduce((s, m) => s + Number(m[1]), 0);

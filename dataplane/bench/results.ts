@@ -34,7 +34,7 @@ export interface BenchRun {
   program: string;
   engine: 'jit' | 'interp' | 'kernel';
   /** The driver whose loop ran it when not the pcap driver's (absent: pcap). */
-  driver?: 'dpdk';
+  driver?: 'dpdk' | 'afxdp';
   workers: number;
   /** Seconds measured (after the warm-up). */
   seconds: number;
@@ -58,6 +58,8 @@ export interface BenchRun {
   spread: number;
   burstNs: Distribution | null;
   split: TimeSplit;
+  /** The traffic generator's side, where a driver is fed by one (afxdp on veth): what it sent, and what the kernel lost before the socket. */
+  generator?: { mpps: number; sent: number; lostBeforeSocketMpps: number };
   /** Anything the reader must know (skips, fallbacks). */
   notes: string[];
 }
@@ -80,7 +82,7 @@ export interface BenchResults {
   options: {
     objects: string[];
     traffic: string;
-    driver: 'pcap' | 'dpdk';
+    driver: 'pcap' | 'dpdk' | 'afxdp';
     engines: string[];
     workers: number;
     durationS: number;

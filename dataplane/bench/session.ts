@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadObject } from '../runtime.ts';
 import { messageOf } from '../../jit/errors.ts';
+import { measureAfxdp } from './afxdp.ts';
 import { measureDpdk } from './dpdk.ts';
 import { measureInterp, measureJit, measureKernel, kernelStatus, tscHz, type Tick } from './measure.ts';
 import { RESULTS_SCHEMA_ID, type BenchResults, type BenchRun, type Machine } from './results.ts';
@@ -16,7 +17,8 @@ import type { Trace } from './traffic.ts';
 export interface SessionOptions {
   objects: string[];
   /** 'pcap' (default): bursts filled from memory by bench_loop.c; 'dpdk': the DPDK driver's loop on net_null ports (one object, JIT). */
-  driver?: 'pcap' | 'dpdk';
+  /** 'afxdp': the AF_XDP driver on a veth of a namespace lab, fed by a generator (root; one object, JIT, one worker). */
+  driver?: 'pcap' | 'dpdk' | 'afxdp';
   prog?: string;
   engines: ('jit' | 'interp')[];
   /** The largest worker count; with `scaling`, every count from 1 to it is measured (JIT). */
@@ -69,6 +71,14 @@ export async function runSession(trace: Trace, o: SessionOptions): Promise<Bench
           o.onStart?.(what);
           const run = await measureDpdk(name, prog, trace, {
             workers: o.workers, durationS: o.durationS, warmupS: o.warmupS, cpuBase: o.cpuBase, onTick: o.onTick && ((t) => o.onTick!(what, t)),
+          });
+          runs.push(run);
+          o.onRun?.(run);
+        } else if (engine === 'jit' && o.driver === 'afxdp') {
+          const what = `${prog.name} jit/afxdp ×1`;
+          o.onStart?.(what);
+          const run = await measureAfxdp(path, name, prog.name, {
+            durationS: o.durationS, warmupS: o.warmupS, cpuBase: o.cpuBase, onTick: o.onTick && ((t) => o.onTick!(what, t)),
           });
           runs.push(run);
           o.onRun?.(run);

@@ -43,8 +43,11 @@ const SHORT = ['--duration', '0.3', '--warmup', '0.05'];
 test('bad arguments are clear usage errors', async () => {
   const obj = `${examples}xdp_drop.o`;
   await usageError([], /at least 1 argument/);
-  await usageError([obj, '--driver', 'afxdp'], /pcap and DPDK drivers.*bench\/afxdp\.ts/);
-  await usageError([obj, '--driver', 'tap'], /--driver expects pcap or dpdk/);
+  await usageError([obj, '--driver', 'tap'], /--driver expects pcap, dpdk or afxdp, got 'tap'/);
+  await usageError([obj, '--driver', 'afxdp', '--engine', 'interp'], /--driver afxdp runs the JIT only/);
+  await usageError([obj, obj, '--driver', 'afxdp'], /--driver afxdp takes one object/);
+  await usageError([obj, '--driver', 'afxdp', '--workers', '2'], /--driver afxdp measures one worker/);
+  await usageError([obj, '--driver', 'afxdp', '--traffic', 'flows=1k'], /--driver afxdp sends its generator's own/);
   await usageError([obj, '--driver', 'dpdk', '--engine', 'both'], /--driver dpdk runs the JIT only/);
   await usageError([obj, obj, '--driver', 'dpdk'], /--driver dpdk takes one object/);
   await usageError([obj, '--engine', 'gcc'], /--engine expects jit, interp or both, got 'gcc'/);

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { readCaptureFile } from '../../../drivers/pcap/reader.ts';
 import { compareResults, formatComparison, parseResults } from '../../bench/compare.ts';
+import { afxdpUnavailable } from '../../bench/afxdp.ts';
 import { dpdkUnavailable } from '../../bench/dpdk.ts';
 import { BenchError } from '../../bench/errors.ts';
 import { writeReport } from '../../bench/report.ts';
@@ -13,7 +14,7 @@ import { runSession } from '../../bench/session.ts';
 import { buildTrace, parseTrafficSpec, traceOf, type Trace } from '../../bench/traffic.ts';
 import { type Command, EXIT_FAILURE, EXIT_OK, UsageError, intOption, parseOptions } from '../command.ts';
 
-const USAGE = `Usage: sluice bench OBJ... [--prog NAME] [--pcap IN | --traffic SPEC] [--driver pcap|dpdk]
+const USAGE = `Usage: sluice bench OBJ... [--prog NAME] [--pcap IN | --traffic SPEC] [--driver pcap|dpdk|afxdp]
                    [--engine jit|interp|both] [--workers N] [--duration S] [--warmup S] [--burst N]
                    [--no-scaling] [--no-profile] [--no-kernel] [--kernel-repeat N] [--pin CPU]
                    [--json] [--report DIR]
@@ -31,7 +32,9 @@ program's own code and its helper/map calls. With root, the kernel's BPF_PROG_TE
                      flows (1, 1k, 1m, N), dist (uniform | zipf[:s]), frames (trace length)
   --driver D         pcap (default: bursts filled from memory, as replay does) or dpdk (the
                      DPDK driver's loop on two net_null ports, root; every mbuf holds the
-                     trace's first frame); AF_XDP is measured by bench/afxdp.ts
+                     trace's first frame) or afxdp (root: the AF_XDP driver on a veth of a
+                     namespace lab, fed by a generator; on veth the generator is the limit;
+                     one object, one worker, the object's first program, its own 60-byte frame)
   --engine E         jit (default), interp, or both side by side
   --workers N        worker threads (JIT; default 1); each count from 1 to N is measured
                      for the scaling chart unless --no-scaling
@@ -72,6 +75,19 @@ function liveLine(what: string, mpps: number, verdicts: Record<string, number>, 
 
 const f = (v: number | null, d = 2): string => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(d));
 
+const DRIVER_LINE = {
+  pcap: 'driver pcap (frames copied into bursts as a receive would)',
+  dpdk: 'driver dpdk (net_null ports, one frame in every mbuf; ns/pkt = wall time per packet per worker)',
+  afxdp: 'driver afxdp (AF_XDP copy mode on a veth of a namespace lab; ns/pkt = wall time per packet)',
+} as const;
+
+/** The generator's rate beside the driver's, said plainly: on veth it is the limit. */
+function generatorLines(r: BenchResults): string {
+  return r.runs.filter((x) => x.generator).map((x) => `\n${x.program} on afxdp: the generator sent ${f(x.generator!.mpps, 3)} Mpps, the program ran on ${f(x.mpps, 3)} Mpps ` +
+    `(${f(x.generator!.lostBeforeSocketMpps, 3)} Mpps lost before the socket). On veth the generator is the limit: its core also runs the receiving side, ` +
+    'so this is not the driver\'s or the program\'s ceiling.').join('');
+}
+
 export function summary(r: BenchResults): string {
   const rows: string[][] = [['program', 'engine', 'workers', 'Mpps loop', 'Mpps/worker', 'Mpps prog', 'ns/pkt', 'cycles/pkt', 'verdicts (Mpps)', 'helpers']];
   for (const x of r.runs) {
@@ -89,7 +105,7 @@ export function summary(r: BenchResults): string {
         const r = (x as BenchRun).nsPerPacket / jit.nsPerPacket;
         return r >= 1 ? `${f(r, 1)}× faster than ${name as string}` : `${f(1 / r, 1)}× slower than ${name as string}`;
       });
-    if (parts.length) sides.push(`${jit.program}: the JIT${jit.driver ? ` on ${jit.driver}` : ''} runs ${parts.join(', ')} (ns per packet${jit.driver ? '; the DPDK figure is its whole loop' : ', program time'})`);
+    if (parts.length) sides.push(`${jit.program}: the JIT${jit.driver ? ` on ${jit.driver}` : ''} runs ${parts.join(', ')} (ns per packet${jit.driver ? `; the ${jit.driver} figure is its whole loop` : ', program time'})`);
   }
   const lines = rows.map((row) => row.map((c, i) => (i < 2 || i === 8 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
   const m = r.machine;
@@ -97,8 +113,8 @@ export function summary(r: BenchResults): string {
   const splitMethods = [...new Set(r.runs.filter((x) => x.split.available).map((x) => x.split.method))];
   return `${lines.join('\n')}
 ${sides.length ? `\n${sides.join('\n')}\n` : ''}
-traffic: ${r.options.traffic}; ${r.options.driver === 'dpdk' ? 'driver dpdk (net_null ports, one frame in every mbuf; ns/pkt = wall time per packet per worker)' : 'driver pcap (frames copied into bursts as a receive would)'}; bursts of ${r.options.burst}
-${r.options.driver === 'dpdk' ? 'Mpps = frames received per second from the driver\'s counters; the kernel row is its test run.' : 'Mpps loop = filling + running bursts over wall time; Mpps prog and ns/pkt = the burst entry alone, median burst.'}
+traffic: ${r.options.driver === 'afxdp' ? 'the generator\'s 60-byte UDP frame (blast.c) for the afxdp run' : r.options.traffic}; ${DRIVER_LINE[r.options.driver]}${r.options.driver === 'afxdp' ? '' : `; bursts of ${r.options.burst}`}
+${r.options.driver === 'pcap' ? 'Mpps loop = filling + running bursts over wall time; Mpps prog and ns/pkt = the burst entry alone, median burst.' : 'Mpps = frames received per second from the driver\'s counters; the kernel row is its test run.'}${generatorLines(r)}
 cycles: TSC cycles from rdtsc (TSC ${(m.tscHz / 1e9).toFixed(3)} GHz, calibrated against CLOCK_MONOTONIC), not core cycles.
 helpers: ${splitMethods.length ? splitMethods.join('; ') : 'not measured'}${kernel}`;
 }
@@ -106,11 +122,7 @@ helpers: ${splitMethods.length ? splitMethods.join('; ') : 'not measured'}${kern
 async function runBench(argv: string[]): Promise<number> {
   const { values: o, positionals } = parseOptions(argv, OPTIONS, { min: 1, max: 64 });
   const driver = o.driver ?? 'pcap';
-  if (driver === 'afxdp') {
-    throw new UsageError('--driver afxdp: sluice bench times the pcap and DPDK drivers; AF_XDP needs an interface and a traffic source, ' +
-      'and is measured by bench/afxdp.ts (npm run bench -- afxdp)');
-  }
-  if (driver !== 'pcap' && driver !== 'dpdk') throw new UsageError(`--driver expects pcap or dpdk (afxdp has its own benchmark, bench/afxdp.ts), got '${driver}'`);
+  if (driver !== 'pcap' && driver !== 'dpdk' && driver !== 'afxdp') throw new UsageError(`--driver expects pcap, dpdk or afxdp, got '${driver}'`);
   const engineArg = o.engine ?? 'jit';
   const engines: ('jit' | 'interp')[] | undefined = engineArg === 'both' ? ['jit', 'interp']
     : engineArg === 'jit' || engineArg === 'interp' ? [engineArg] : undefined;
@@ -121,6 +133,16 @@ async function runBench(argv: string[]): Promise<number> {
     if (positionals.length > 1) throw new UsageError('--driver dpdk takes one object: DPDK starts once per process');
     const why = dpdkUnavailable();
     if (why) throw new UsageError(`--driver dpdk: ${why}; bench/dpdk.ts compares the DPDK driver with dpdk-testpmd`);
+  }
+  if (driver === 'afxdp') {
+    if (engineArg !== 'jit') throw new UsageError('--driver afxdp runs the JIT only (--engine jit)');
+    if (positionals.length > 1) throw new UsageError('--driver afxdp takes one object: each run builds its own namespace lab');
+    if (o.prog !== undefined) throw new UsageError("--driver afxdp runs the object's first XDP program (--prog is not supported there)");
+    if (o.pcap !== undefined || o.traffic !== undefined) throw new UsageError('--driver afxdp sends its generator\'s own 60-byte UDP frame: --pcap and --traffic do not apply');
+    if (o.workers !== undefined && o.workers !== '1') throw new UsageError('--driver afxdp measures one worker (--workers 1): the generator fills one queue');
+    // Not a usage problem: the same command works as root. Exit 1 with the reason.
+    const why = afxdpUnavailable();
+    if (why) throw new BenchError(`--driver afxdp: ${why}; bench/afxdp.ts compares the AF_XDP driver with the kernel's own XDP`);
   }
   const workers = intOption(o.workers, 'workers', 1, 256);
   if (workers < 1) throw new UsageError('--workers must be at least 1');
