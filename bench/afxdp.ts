@@ -15,7 +15,7 @@
 //
 // Usage: node --import tsx bench/afxdp.ts [--seconds S] [--rounds N] [--only TEXT]   (root)
 // Not a test: figures vary with the machine and its load; medians over rounds.
-import { example, Lab } from '../drivers/afxdp/test/lab.ts';
+import { example, Lab } from '../drivers/afxdp/lab.ts';
 import { hasCommand } from '../scripts/testkit/skip.ts';
 import { blast as blastIn, buildBlast } from '../drivers/afxdp/tools/blast.ts';
 

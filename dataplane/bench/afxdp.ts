@@ -1,6 +1,6 @@
 // `sluice bench --driver afxdp`: the program on the AF_XDP driver
 // (drivers/afxdp, startAfxdp) on a veth of a lab topology of namespaces
-// (scripts/netns.sh, through drivers/afxdp/test/lab.ts), fed by the AF_PACKET
+// (scripts/netns.sh, through drivers/afxdp/lab.ts), fed by the AF_PACKET
 // generator drivers/afxdp/tools/blast.c from the client namespace. An AF_XDP
 // socket binds to an interface of its own namespace, so the driver runs in a
 // child process inside NAME-sluice (the lab's serve fixture, which calls
@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { hasCommand } from '../../scripts/testkit/skip.ts';
-import { Lab, type Served } from '../../drivers/afxdp/test/lab.ts';
+import { Lab, type Served } from '../../drivers/afxdp/lab.ts';
 import { blastAsync, buildBlast } from '../../drivers/afxdp/tools/blast.ts';
 import type { DriverStats } from '../../drivers/driver.ts';
 import { XDP_ACTIONS } from '../runtime.ts';

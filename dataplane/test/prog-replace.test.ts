@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requires, hasCommand } from '../../scripts/testkit/skip.ts';
-import { afxdpRequirements, example, Lab, sleep } from '../../drivers/afxdp/test/lab.ts';
+import { afxdpRequirements, example, Lab, sleep } from '../../drivers/afxdp/lab.ts';
 
 const BIN = fileURLToPath(new URL('../cli/bin.mjs', import.meta.url));
 const GATEWAY_MAC = '02:00:00:00:01:fe';

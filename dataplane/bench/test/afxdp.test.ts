@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { command } from '../../cli/commands/bench.ts';
-import { afxdpRequirements } from '../../../drivers/afxdp/test/lab.ts';
+import { afxdpRequirements } from '../../../drivers/afxdp/lab.ts';
 import { hasCommand, isRoot, requires } from '../../../scripts/testkit/skip.ts';
 import { labName } from '../afxdp.ts';
 import type { BenchResults } from '../results.ts';
@@ -24,17 +24,10 @@ async function capture(argv: string[]): Promise<{ status: number; out: string }>
   try { return { status: await command.run(argv), out: lines.join('\n') }; } finally { console.log = log; }
 }
 
-/** Ids of the maps named sluice_xsks (the AF_XDP driver's steering xskmap). */
-function xskmaps(): number[] {
-  const maps = JSON.parse(execFileSync('bpftool', ['map', 'show', '--json'], { encoding: 'utf8' })) as { id: number; name?: string }[];
-  return maps.filter((m) => m.name === 'sluice_xsks').map((m) => m.id);
-}
-
 const namespaces = (): string[] => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
 
 if (requires('sluice bench --driver afxdp', ...afxdpRequirements(), hasCommand('bpftool'), hasCommand('cc'), hasCommand('taskset'))) {
   test('xdp_drop on the AF_XDP driver: valid JSON, positive counts, DROP only, nothing left behind', async () => {
-    const before = new Set(xskmaps());
     const { status, out } = await capture([`${examples}xdp_drop.o`, '--driver', 'afxdp', '--duration', '2', '--json']);
     assert.is(status, 0);
     const r = JSON.parse(out) as BenchResults;
@@ -54,9 +47,10 @@ if (requires('sluice bench --driver afxdp', ...afxdpRequirements(), hasCommand('
     for (const x of r.runs) assert.equal(Object.keys(x.verdicts), ['DROP'], `${x.engine}${x.driver ? `/${x.driver}` : ''}: DROP only`);
     assert.ok(run.verdicts.DROP! > 0);
     assert.ok(run.notes.some((n) => /generator is the limit/.test(n)), 'says plainly that the generator is the limit');
+    // The steering program was attached to the lab's veth, so with the namespaces gone it is gone
+    // too. (Counting sluice_xsks maps system-wide would race with other AF_XDP tests running beside this one.)
     const prefix = `${labName()}-`;
     assert.equal(namespaces().filter((n) => n.startsWith(prefix)), [], 'no lab namespace left');
-    assert.equal(xskmaps().filter((id) => !before.has(id)), [], 'no steering program (and its xskmap) left');
   });
 }
 

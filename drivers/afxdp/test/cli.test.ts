@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { requires, hasCommand } from '../../../scripts/testkit/skip.ts';
-import { afxdpRequirements, example, Lab, sleep } from './lab.ts';
+import { afxdpRequirements, example, Lab, sleep } from '../lab.ts';
 
 const BIN = fileURLToPath(new URL('../../../dataplane/cli/bin.mjs', import.meta.url));
 

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { requires, hasCommand } from '../../../scripts/testkit/skip.ts';
-import { afxdpRequirements, example, Lab } from './lab.ts';
+import { afxdpRequirements, example, Lab } from '../lab.ts';
 
 if (requires('AF_XDP firewall', ...afxdpRequirements(), hasCommand('ping'))) {
   test('firewall.o drops the blocked host, passes the others', async () => {

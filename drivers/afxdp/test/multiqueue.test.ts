@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { requires, hasCommand } from '../../../scripts/testkit/skip.ts';
 import type { DriverStats } from '../../driver.ts';
-import { afxdpRequirements, example, Lab, tcpEcho } from './lab.ts';
+import { afxdpRequirements, example, Lab, tcpEcho } from '../lab.ts';
 
 if (requires('AF_XDP two queues', ...afxdpRequirements(), hasCommand('ping'))) {
   test('one worker per queue, counters per worker add up to the totals', async () => {

@@ -10,7 +10,7 @@ import { loadObject } from '../../../dataplane/runtime.ts';
 import { requires } from '../../../scripts/testkit/skip.ts';
 import { afxdpOptions } from '../cli.ts';
 import { AfxdpError, defaultTapName, startAfxdp } from '../afxdp.ts';
-import { example } from './lab.ts';
+import { example } from '../lab.ts';
 
 const usage = (values: Record<string, string | boolean>, workers: number, pattern: RegExp): void => {
   try {

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { requires, hasCommand } from '../../../scripts/testkit/skip.ts';
-import { afxdpRequirements, example, Lab, tcpEcho } from './lab.ts';
+import { afxdpRequirements, example, Lab, tcpEcho } from '../lab.ts';
 
 if (requires('AF_XDP PASS forwarding', ...afxdpRequirements(), hasCommand('ping'))) {
   test('ping and TCP cross sluice through the PASS TAPs', async () => {

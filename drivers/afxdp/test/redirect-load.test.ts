@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requires, hasCommand } from '../../../scripts/testkit/skip.ts';
-import { afxdpRequirements, example, Lab, routerMaps, sleep } from './lab.ts';
+import { afxdpRequirements, example, Lab, routerMaps, sleep } from '../lab.ts';
 
 const BLAST_C = fileURLToPath(new URL('../tools/blast.c', import.meta.url));
 

@@ -12,7 +12,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { requires, hasCommand } from '../../../scripts/testkit/skip.ts';
-import { afxdpRequirements, example, Lab, routerMaps, tcpEcho } from './lab.ts';
+import { afxdpRequirements, example, Lab, routerMaps, tcpEcho } from '../lab.ts';
 
 
 async function routeThrough(burst: number | undefined): Promise<void> {

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { requires, hasCommand } from '../../../scripts/testkit/skip.ts';
-import { afxdpRequirements, example, Lab, sleep } from './lab.ts';
+import { afxdpRequirements, example, Lab, sleep } from '../lab.ts';
 
 if (requires('AF_XDP hot swap', ...afxdpRequirements(), hasCommand('ping'))) {
   test('SIGHUP swaps xdp_tx for xdp_drop while traffic runs', async () => {

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { requires } from '../../../scripts/testkit/skip.ts';
-import { afxdpRequirements, example, Lab, sleep } from './lab.ts';
+import { afxdpRequirements, example, Lab, sleep } from '../lab.ts';
 
 const attached = (links: string): number => (links.match(/prog\/xdp/g) ?? []).length;
 

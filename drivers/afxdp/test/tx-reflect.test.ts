@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { requires, hasCommand } from '../../../scripts/testkit/skip.ts';
-import { afxdpRequirements, example, Lab, sleep } from './lab.ts';
+import { afxdpRequirements, example, Lab, sleep } from '../lab.ts';
 
 if (requires('AF_XDP TX reflection', ...afxdpRequirements(), hasCommand('tcpdump'), hasCommand('ping'))) {
   const reflects = async (lab: Lab, mode: 'native' | 'skb'): Promise<void> => {

@@ -1,17 +1,17 @@
 // Test support: a client — sluice — server topology of namespaces
 // (scripts/netns.sh) and the AF_XDP driver running in the sluice namespace as
-// a child process (fixtures/serve.ts), stopped with SIGTERM for its totals.
+// a child process (serve.ts), stopped with SIGTERM for its totals.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { hasCommand, isRoot, type Requirement } from '../../../scripts/testkit/skip.ts';
-import type { AfxdpInterface, AfxdpStats, XskKernelStats } from '../afxdp.ts';
-import type { DriverStats } from '../../driver.ts';
+import { hasCommand, isRoot, type Requirement } from '../../scripts/testkit/skip.ts';
+import type { AfxdpInterface, AfxdpStats, XskKernelStats } from './afxdp.ts';
+import type { DriverStats } from '../driver.ts';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../', import.meta.url));
 const NETNS = `${root}scripts/netns.sh`;
-const SERVE = `${root}drivers/afxdp/test/fixtures/serve.ts`;
+const SERVE = `${root}drivers/afxdp/serve.ts`;
 export const example = (name: string): string => `${root}examples/${name}.o`;
 
 export function afxdpRequirements(): Requirement[] {
