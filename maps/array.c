@@ -103,7 +103,7 @@ static long array_lookup_sys(struct sluice_map *m, const void *key, void *value)
 
 static long array_delete(struct sluice_map *m, const void *key) { (void)m; (void)key; return -EINVAL; }
 
-static long array_next(struct sluice_map *m, const void *key, void *next)
+long sluice_index_next_key(struct sluice_map *m, const void *key, void *next)
 {
 	uint32_t i = key ? idx(key) : UINT32_MAX;
 	if (i >= m->max_entries) { memset(next, 0, 4); return 0; }
@@ -130,7 +130,7 @@ static void array_free(struct sluice_map *m)
 
 static const struct sluice_map_ops array_ops = {
 	.lookup = array_lookup, .update = array_update, .delete = array_delete,
-	.get_next_key = array_next, .lookup_sys = array_lookup_sys, .update_sys = array_update_sys,
+	.get_next_key = sluice_index_next_key, .lookup_sys = array_lookup_sys, .update_sys = array_update_sys,
 	.free = array_free,
 };
 
@@ -201,7 +201,7 @@ static long fd_update(struct sluice_map *m, const void *k, const void *v, uint64
 }
 
 static const struct sluice_map_ops fd_ops = {
-	.lookup = fd_lookup, .update = fd_update, .delete = fd_delete, .get_next_key = array_next,
+	.lookup = fd_lookup, .update = fd_update, .delete = fd_delete, .get_next_key = sluice_index_next_key,
 	.lookup_sys = fd_lookup_sys, .update_sys = fd_update_sys, .free = array_free,
 };
 
@@ -247,7 +247,7 @@ static long dev_delete(struct sluice_map *m, const void *key)
 }
 
 static const struct sluice_map_ops dev_ops = {
-	.lookup = dev_lookup, .update = fd_update, .delete = dev_delete, .get_next_key = array_next,
+	.lookup = dev_lookup, .update = fd_update, .delete = dev_delete, .get_next_key = sluice_index_next_key,
 	.lookup_sys = dev_lookup_sys, .update_sys = dev_update_sys, .free = array_free,
 };
 
@@ -293,7 +293,7 @@ static long xsk_delete(struct sluice_map *m, const void *key)
 }
 
 static const struct sluice_map_ops xsk_ops = {
-	.lookup = xsk_lookup, .update = fd_update, .delete = xsk_delete, .get_next_key = array_next,
+	.lookup = xsk_lookup, .update = fd_update, .delete = xsk_delete, .get_next_key = sluice_index_next_key,
 	.lookup_sys = xsk_lookup_sys, .update_sys = xsk_update_sys, .free = array_free,
 };
 

@@ -96,6 +96,8 @@ long sluice_map_lookup(struct sluice_map *m, const void *key, void *value);
 long sluice_map_update(struct sluice_map *m, const void *key, const void *value, uint64_t flags);
 long sluice_map_delete(struct sluice_map *m, const void *key);
 long sluice_map_get_next_key(struct sluice_map *m, const void *key, void *next_key);
+/* get_next_key of maps keyed by a u32 index (array, prog_array, devmap, xskmap, perf_event_array). */
+long sluice_index_next_key(struct sluice_map *m, const void *key, void *next);
 long sluice_map_lookup_and_delete(struct sluice_map *m, const void *key, void *value);
 uint64_t sluice_map_value_base(struct sluice_map *m);
 uint32_t sluice_map_value_size_sys(struct sluice_map *m);

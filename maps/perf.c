@@ -41,16 +41,6 @@ static long pe_delete(struct sluice_map *m, const void *k)
 	return was ? 0 : -ENOENT;
 }
 
-static long pe_next(struct sluice_map *m, const void *key, void *next)
-{
-	uint32_t i = key ? idx(key) : UINT32_MAX;
-	if (i >= m->max_entries) { memset(next, 0, 4); return 0; }
-	if (i == m->max_entries - 1) return -ENOENT;
-	i++;
-	memcpy(next, &i, 4);
-	return 0;
-}
-
 static long pe_update(struct sluice_map *m, const void *k, const void *v, uint64_t f) { (void)m; (void)k; (void)v; (void)f; return -EINVAL; }
 static void pe_free(struct sluice_map *m) { if (P(m)) { sluice_ring_free(P(m)->ring); free(P(m)->open); free(P(m)); } }
 
@@ -79,7 +69,7 @@ long sluice_perf_drain(struct sluice_map *m, void *out, uint32_t cap)
 }
 
 static const struct sluice_map_ops pe_ops = {
-	.lookup = pe_lookup, .update = pe_update, .delete = pe_delete, .get_next_key = pe_next,
+	.lookup = pe_lookup, .update = pe_update, .delete = pe_delete, .get_next_key = sluice_index_next_key,
 	.lookup_sys = pe_lookup_sys, .update_sys = pe_update_sys, .free = pe_free,
 };
 
