@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "map.h"
+#include "worker.h"
 
 #define ARRAY_FLAGS (BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_RDONLY | BPF_F_WRONLY | \
 		     BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP)
@@ -35,9 +36,16 @@ long sluice_prog_unregister(uint32_t id)
 
 static inline struct array_extra *extra(struct sluice_map *m) { return m->impl; }
 static inline uint32_t idx(const void *key) { uint32_t i; memcpy(&i, key, 4); return i; }
+/* Per-CPU arrays are CPU-major: each CPU's copies of all entries are
+ * contiguous and start on a 128-byte boundary (a pair of cache lines, which
+ * the L2's adjacent-line prefetcher fetches together), so workers bumping the
+ * same counter on different CPUs never write the same line. Index-major
+ * storage put entry i's slots for every CPU side by side, and two workers
+ * counting packets bounced that line between cores on every packet. */
+#define PCPU_ALIGN 128ull
 static inline uint8_t *slot(struct sluice_map *m, uint32_t i, uint32_t cpu)
 {
-	return m->values + ((uint64_t)i * m->ncpus + cpu) * m->elem_size;
+	return m->values + (uint64_t)cpu * m->cpu_stride + (uint64_t)i * m->elem_size;
 }
 static int percpu(struct sluice_map *m) { return m->type == BPF_MAP_TYPE_PERCPU_ARRAY; }
 
@@ -48,6 +56,14 @@ static void *array_lookup(struct sluice_map *m, const void *key)
 	uint32_t i = idx(key);
 	if (i >= m->max_entries) return NULL;
 	return percpu(m) ? slot(m, i, sluice_worker_cpu()) : m->values + (uint64_t)i * m->elem_size;
+}
+
+/* The helper path of percpu_array lookups (no type test) */
+static void *percpu_array_lookup(struct sluice_map *m, const void *key)
+{
+	uint32_t i = idx(key);
+	if (i >= m->max_entries) return NULL;
+	return slot(m, i, sluice_worker.cpu);
 }
 
 static long array_check(struct sluice_map *m, const void *key, uint64_t flags)
@@ -113,9 +129,16 @@ long sluice_index_next_key(struct sluice_map *m, const void *key, void *next)
 	return 0;
 }
 
+/* Bytes between two CPUs' copies in a percpu_array (pin.c sizes segments with it). */
+uint64_t sluice_percpu_array_stride(uint32_t max_entries, uint32_t value_size)
+{
+	return ((uint64_t)max_entries * sluice_round_up8(value_size) + PCPU_ALIGN - 1) & ~(PCPU_ALIGN - 1);
+}
+
 static uint64_t array_bytes(struct sluice_map *m)
 {
-	return (uint64_t)m->max_entries * (m->type == BPF_MAP_TYPE_PERCPU_ARRAY ? m->ncpus : 1) * m->elem_size;
+	if (m->type == BPF_MAP_TYPE_PERCPU_ARRAY) return (uint64_t)m->ncpus * m->cpu_stride;
+	return (uint64_t)m->max_entries * m->elem_size;
 }
 
 static void array_free(struct sluice_map *m)
@@ -130,6 +153,12 @@ static void array_free(struct sluice_map *m)
 
 static const struct sluice_map_ops array_ops = {
 	.lookup = array_lookup, .update = array_update, .delete = array_delete,
+	.get_next_key = sluice_index_next_key, .lookup_sys = array_lookup_sys, .update_sys = array_update_sys,
+	.free = array_free,
+};
+
+static const struct sluice_map_ops percpu_array_ops = {
+	.lookup = percpu_array_lookup, .update = array_update, .delete = array_delete,
 	.get_next_key = sluice_index_next_key, .lookup_sys = array_lookup_sys, .update_sys = array_update_sys,
 	.free = array_free,
 };
@@ -312,7 +341,8 @@ int sluice_array_init(struct sluice_map *m, char *err, uint32_t errlen)
 			return sluice_map_reject(m, err, errlen, EINVAL, "BPF_F_MMAPABLE only for BPF_MAP_TYPE_ARRAY");
 		if (t == BPF_MAP_TYPE_ARRAY && (uint64_t)m->elem_size * m->max_entries > (1ull << 32))
 			return sluice_map_reject(m, err, errlen, E2BIG, "value storage exceeds 4 GiB");
-		m->ops = &array_ops;
+		m->ops = t == BPF_MAP_TYPE_PERCPU_ARRAY ? &percpu_array_ops : &array_ops;
+		if (t == BPF_MAP_TYPE_PERCPU_ARRAY) m->cpu_stride = sluice_percpu_array_stride(m->max_entries, m->value_size);
 		break;
 	case BPF_MAP_TYPE_PROG_ARRAY: case BPF_MAP_TYPE_ARRAY_OF_MAPS:
 		if (m->value_size != 4) return sluice_map_reject(m, err, errlen, EINVAL, "value_size must be 4 (a program or map id)");

@@ -19,7 +19,10 @@
  *
  *  array lookup inlined:        i = *(u32 *)key; if (i >= max_entries) NULL
  *                               else values + i * elem_size
- *  percpu_array (index-major):  values + (i * ncpus + cpu) * elem_size
+ *  percpu_array (CPU-major):    values + cpu * cpu_stride + i * elem_size
+ *                               (cpu_stride: below the JIT-visible fields; each CPU's copies
+ *                               start on their own 128-byte block, so two workers bumping the
+ *                               same counter never write one cache line)
  *
  * Concurrency (see maps/README.md): readers never take locks on arrays, hash
  * maps or the LPM trie; writers serialise per bucket (hash) or per map; hash,
@@ -77,6 +80,7 @@ struct sluice_map {
 	uint32_t dead;             /* closed, destroyed when outer_refs drops to 0 */
 	uint32_t lock_off;         /* struct bpf_spin_lock in the value at lock_off - 1 (0: none) */
 	void *impl;                /* type-specific state */
+	uint64_t cpu_stride;       /* percpu_array: bytes from one CPU's copies to the next's */
 };
 
 /* Creation: returns NULL and writes a message naming the map and the rule
@@ -190,6 +194,8 @@ int sluice_pin_supported(uint32_t type);
 
 /* Type constructors (one per C file). */
 int sluice_array_init(struct sluice_map *m, char *err, uint32_t errlen);
+/* percpu_array: bytes from one CPU's copies to the next's (map.cpu_stride) */
+uint64_t sluice_percpu_array_stride(uint32_t max_entries, uint32_t value_size);
 int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen);
 int sluice_lpm_init(struct sluice_map *m, char *err, uint32_t errlen);
 int sluice_ringbuf_init(struct sluice_map *m, char *err, uint32_t errlen);

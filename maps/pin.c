@@ -124,7 +124,7 @@ static uint64_t estimate(uint32_t type, uint32_t key_size, uint32_t value_size, 
 	uint64_t size = PIN_HEADER + 64 * 1024;
 	switch (type) {
 	case BPF_MAP_TYPE_ARRAY: size += (uint64_t)max * v8; break;
-	case BPF_MAP_TYPE_PERCPU_ARRAY: size += (uint64_t)max * v8 * ncpus; break;
+	case BPF_MAP_TYPE_PERCPU_ARRAY: size += sluice_percpu_array_stride(max, value_size) * ncpus; break;
 	case BPF_MAP_TYPE_LPM_TRIE: size += (2ull * max + 1088) * (64 + k8 + v8); break;
 	default: {
 		uint64_t nb = 1;

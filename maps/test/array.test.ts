@@ -72,12 +72,17 @@ if (requires('array maps', hasNativeLibrary())) {
       m.updatePerCpu(u32(1), [u32(10), u32(11), u32(12)]);
       assert.equal(m.lookupPerCpu(u32(1)), [u32(10), u32(11), u32(12)]);
       keys.update(u32(0), u32(1));
+      // CPU-major storage (maps/array.c): each CPU's copies start on their own 128-byte block, so
+      // two workers bumping the same counter never share a cache line (64 bytes).
+      const lines = new Set<bigint>();
       for (const cpu of [0, 1, 2]) {
         h.workerSet(cpu);
         const p = call(Fn.map_lookup_elem, m.address, keys.valueBase);
         assert.equal(readAt(p, 4), u32(10 + cpu));
-        assert.is(p, m.valueBase + BigInt((1 * 3 + cpu) * 8));
+        assert.is(p, m.valueBase + BigInt(cpu * 128 + 1 * 8));
+        lines.add(p / 64n);
       }
+      assert.is(lines.size, 3, 'one cache line per CPU');
       h.workerSet(1);
       const v = createMap({ name: 'pv', type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
       v.update(u32(0), u32(99));
