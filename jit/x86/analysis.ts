@@ -1,6 +1,6 @@
 // Facts about a program that code generation needs before emitting anything: its
 // functions (main program, subprograms), the call graph's depth, which pcs are jump
-// targets, which lookups have a constant map in r1, and which instruction pairs fuse.
+// targets, and which lookups have a constant map in r1.
 import { AluOp as AluOp_, Class as Class_, JmpOp as JmpOp_, LDDW as LDDW_, PseudoCall as PseudoCall_, PseudoLd as PseudoLd_, Source as Source_, MAX_CALL_FRAMES as MAX_CALL_FRAMES_, classOf as classOf_, opOf as opOf_, sourceOf as sourceOf_, isJmpClass as isJmpClass_ } from '../isa/opcode.ts';
 import { imm64, type Program } from '../isa/instruction.ts';
 import { JitError } from './errors.ts';
@@ -59,15 +59,6 @@ function writesR1(insn: Program[number]): boolean {
   if (cls === Class.JMP && opOf(insn.opcode) === JmpOp.CALL) return true; // r1-r5 die in calls
   if (cls === Class.STX && (insn.opcode & 0xe0) === 0xc0) return (insn.imm & 1) === 1 && insn.src === 1;
   return false;
-}
-
-/** `dst = src; dst += imm` (or `-= imm`) on 64 bits, dst != src: the operands of one lea. */
-export function movAddAsLea(first: Program[number], second: Program[number] | undefined): { dst: number; src: number; disp: number } | undefined {
-  if (!second || first.opcode !== (Class.ALU64 | AluOp.MOV | Source.X) || first.off !== 0 || first.dst === first.src) return undefined;
-  if (second.dst !== first.dst) return undefined;
-  if (second.opcode === (Class.ALU64 | AluOp.ADD | Source.K)) return { dst: first.dst, src: first.src, disp: second.imm };
-  if (second.opcode === (Class.ALU64 | AluOp.SUB | Source.K) && second.imm !== -0x80000000) return { dst: first.dst, src: first.src, disp: -second.imm };
-  return undefined;
 }
 
 export function endsFlow(insn: Program[number]): boolean {

@@ -27,7 +27,9 @@ import { JitError } from './errors.ts';
 import { randomSource } from './blind.ts';
 import { SANDBOX_STACK_HI, SandboxEmitter, type Trap } from './sandbox.ts';
 import { Class, JmpOp, PseudoCall, Source, opOf, sizeBytes, sizeOf, sourceOf } from '../isa/opcode.ts';
-import { checkCallDepth, constantR1AtLookups, endsFlow, findFunctions, findJumpTargets, movAddAsLea, writesFramePointer } from './analysis.ts';
+import { checkCallDepth, constantR1AtLookups, endsFlow, findFunctions, findJumpTargets, writesFramePointer } from './analysis.ts';
+import { findFusion, type PeepholeContext } from './peephole.ts';
+import { liveness } from './liveness.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter
 // call, which the per-instruction paths of the JIT feel (compile time).
@@ -128,6 +130,11 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
 
   const jumpTargets = findJumpTargets(prog, pcOf, slots);
   const r1Constants = opts.arrayMapAt ? constantR1AtLookups(prog, pcOf, jumpTargets) : new Map<number, bigint>();
+  // Fusions change which instructions carry immediates and where memory is touched: not with
+  // constant blinding (every immediate goes through blind.ts) nor in the sandbox (a check per access).
+  const peephole: PeepholeContext | undefined = opts.blindConstants || opts.sandbox
+    ? undefined
+    : { prog, pcOf, jumpTargets, liveOut: liveness(prog, pcOf, indexOf, functions).liveOut, end: 0 };
   const a = new Asm();
   a.bmi2 = opts.cpu?.bmi2 === true;
   const blind = opts.blindConstants === true;
@@ -198,16 +205,18 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
     };
     const jmpContext = { target, exit, subprogram, helperAddress: opts.helperAddress ?? (() => undefined), tailCalls, inlineLookup };
     const memContext = { subprogram };
+    if (peephole) peephole.end = f.end;
     for (let pc = f.start; pc < f.end; pc++) {
       const i = indexOf[pc]!;
       if (i < 0) continue;
       const insn = prog[i]!;
       a.pc = pc;
       a.bind(pcLabels[pc]!);
-      const lea = !blind && pc + 1 < f.end && !jumpTargets[pc + 1] ? movAddAsLea(insn, prog[i + 1]) : undefined;
-      if (lea) { // r2 = r10; r2 += -8 → lea rsi, [rbp - 8]: one instruction for the pair
-        a.lea(x86(lea.dst), { base: x86(lea.src), disp: lea.disp });
-        a.bind(pcLabels[++pc]!);
+      const fusion = peephole && findFusion(peephole, i);
+      if (fusion) { // a run the x86 does in fewer instructions (peephole.ts); its pcs all map here
+        for (let k = 1; k < fusion.count; k++) a.bind(pcLabels[pcOf[i + k]!]!);
+        fusion.emit(a);
+        pc = pcOf[i + fusion.count - 1]!;
         if (pc + 1 === f.end) a.fail('the last instruction of a function falls through past its end');
         continue;
       }

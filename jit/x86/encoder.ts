@@ -152,8 +152,9 @@ export class Asm extends CodeBuffer {
     else this.encode({ w, byteRegs: from === 1, op: [0x0f, from === 1 ? 0xbe : 0xbf], reg: dst, rm: src });
   }
 
-  lea(dst: X, mem: Mem): void {
-    this.encode({ w: true, op: [0x8d], reg: dst, rm: mem });
+  /** lea dst, [mem]; 32-bit (w false) keeps the low half of the address and zero-extends, like any 32-bit op. */
+  lea(dst: X, mem: Mem, w = true): void {
+    this.encode({ w, op: [0x8d], reg: dst, rm: mem });
   }
 
   /** lea dst, [rip + label]: the absolute address of a label in the installed code. */

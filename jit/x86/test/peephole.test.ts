@@ -1,0 +1,266 @@
+// Peephole fusions (peephole.ts) and the liveness they rest on (liveness.ts): when each
+// pattern fires and when it must not, then seeded random programs built from the patterns'
+// pieces (right and subtly wrong) run by the JIT and by the interpreter, which must agree.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Interpreter } from '../../interp/interpreter.ts';
+import { assemble } from '../../isa/asm.ts';
+import { disassemble } from '../../isa/disasm.ts';
+import { layout, type Instruction, type Program } from '../../isa/instruction.ts';
+import { findFunctions, findJumpTargets } from '../analysis.ts';
+import { liveness } from '../liveness.ts';
+import { findFusion, type Fusion } from '../peephole.ts';
+import { requires } from '../../../scripts/testkit/skip.ts';
+import { hasNativeLibrary, runWithMemory } from './native.ts';
+
+const asm = (text: string): Instruction[] => [...assemble(text)];
+
+function context(prog: Program) {
+  const { pcOf, indexOf } = layout(prog);
+  const slots = pcOf[prog.length]!;
+  const functions = findFunctions(prog, pcOf, slots);
+  const jumpTargets = findJumpTargets(prog, pcOf, slots);
+  return { prog, pcOf, jumpTargets, liveOut: liveness(prog, pcOf, indexOf, functions).liveOut, end: slots };
+}
+const fusionAt = (text: string, i = 0): Fusion | undefined => findFusion(context(asm(text)), i);
+
+test('liveness: a register is live until its last read, dead once overwritten, and r0 is read by exit', () => {
+  const { liveOut } = context(asm(`
+    r2 = 1
+    r3 = r2
+    r2 = 5
+    if r3 > 4 goto +1
+    r0 = r2
+    exit`));
+  assert.ok(liveOut[0]! & (1 << 2), 'r2 = 1 is read by the copy');
+  assert.ok(liveOut[1]! & (1 << 3), 'r3 is read by the branch');
+  assert.is(liveOut[1]! & (1 << 2), 0, 'r2 is overwritten at pc 2 before any read');
+  assert.ok(liveOut[3]! & (1 << 2), 'both successors of the branch: r0 = r2 reads r2');
+  assert.is(liveOut[4], 1, 'after r0 = r2 only r0 is live (exit reads it)');
+});
+
+test('liveness: calls read r1-r5 and clobber r0-r5; loops reach a fixed point', () => {
+  const { liveOut } = context(asm(`
+    r6 = 0
+    r1 = 7
+    call 5
+    r6 += r0
+    if r6 < 100 goto -4
+    r0 = r6
+    exit`));
+  assert.ok(liveOut[1]! & (1 << 1), 'r1 reaches the call');
+  assert.ok(liveOut[0]! & (1 << 6), 'r6 read around the loop');
+  assert.is(liveOut[2]! & (1 << 1), 0, 'r1 is dead after the call: the loop sets it again first');
+  assert.ok(liveOut[2]! & 1, 'r0 (the result) is live after the call');
+  assert.is(liveOut[5], 1, 'after r0 = r6 only r0 is live');
+});
+
+const BE16 = `
+    r4 = *(u8 *)(r1 + 13)
+    r2 = *(u8 *)(r1 + 12)
+    w2 <<= 8
+    w2 |= w4`;
+
+test('load: big-endian 16-bit from two byte loads, when the other register is dead', () => {
+  const f = fusionAt(`${BE16}\n r0 = 1\n r0 += r2\n exit`);
+  assert.is(f?.kind, 'load');
+  assert.is(f?.count, 4);
+  assert.is(fusionAt(`${BE16}\n r0 = r2\n r0 += r4\n exit`), undefined, 'r4 is read afterwards: its byte must stay');
+  assert.is(fusionAt(`${BE16}\n if r2 > 3 goto +1\n r0 = r2\n exit`)?.count, 4, 'a branch after the run is fine');
+});
+
+test('load: no fusion across a jump target, a store, or a base written before a later load', () => {
+  assert.is(fusionAt(`
+    r4 = *(u8 *)(r1 + 13)
+    if r4 > 3 goto +0
+    r2 = *(u8 *)(r1 + 12)
+    w2 <<= 8
+    w2 |= w4
+    r0 = r2
+    exit`)?.count, undefined);
+  assert.is(fusionAt(`
+    r4 = *(u8 *)(r1 + 13)
+    *(u8 *)(r1 + 12) = 7
+    r2 = *(u8 *)(r1 + 12)
+    w2 <<= 8
+    w2 |= w4
+    r0 = r2
+    exit`), undefined);
+  assert.is(fusionAt(`
+    r4 = *(u8 *)(r1 + 13)
+    r1 += 0
+    r2 = *(u8 *)(r1 + 12)
+    w2 <<= 8
+    w2 |= w4
+    r0 = r2
+    exit`), undefined);
+});
+
+test('load: a 32-bit big-endian value as clang writes it for ports, and a little-endian one', () => {
+  const be32 = fusionAt(`
+    r0 = *(u8 *)(r5 + 0)
+    w0 <<= 24
+    r3 = *(u8 *)(r5 + 1)
+    w3 <<= 16
+    w3 |= w0
+    r0 = *(u8 *)(r5 + 2)
+    w0 <<= 8
+    w3 |= w0
+    r0 = *(u8 *)(r5 + 3)
+    w3 |= w0
+    r0 = 1
+    r0 += r3
+    exit`);
+  assert.is(be32?.count, 10);
+  const le32 = fusionAt(`
+    r2 = *(u16 *)(r1 + 6)
+    r2 <<= 16
+    r3 = *(u16 *)(r1 + 4)
+    r2 |= r3
+    r0 = 1
+    r0 += r2
+    exit`);
+  assert.is(le32?.count, 4);
+  assert.is(fusionAt(`
+    r2 = *(u8 *)(r1 + 6)
+    r2 <<= 8
+    r3 = *(u8 *)(r1 + 4)
+    r2 |= r3
+    r0 = r2
+    exit`), undefined, 'bytes 4 and 6 are not consecutive');
+});
+
+test('rotate: shifts that add up to the width, with and without a folded multiply', () => {
+  const plain = fusionAt(`
+    w5 = w4
+    w5 >>= 19
+    w4 <<= 13
+    w4 |= w5
+    r0 = r4
+    exit`);
+  assert.is(plain?.kind, 'rotate');
+  assert.is(plain?.count, 4);
+  const folded = fusionAt(`
+    w5 = w4
+    w5 *= 380141568
+    w4 *= -862048943
+    w4 >>= 17
+    w4 |= w5
+    r0 = r4
+    exit`);
+  assert.is(folded?.count, 5, '0xcc9e2d51 << 15 is 380141568 modulo 2^32');
+  assert.is(fusionAt(`
+    w5 = w4
+    w5 *= 380141569
+    w4 *= -862048943
+    w4 >>= 17
+    w4 |= w5
+    r0 = r4
+    exit`), undefined, 'multipliers that disagree');
+  assert.is(fusionAt(`
+    w5 = w4
+    w5 >>= 18
+    w4 <<= 13
+    w4 |= w5
+    r0 = r4
+    exit`), undefined, '13 + 18 is not 32');
+  assert.is(fusionAt(`
+    w5 = w4
+    w5 >>= 19
+    w4 <<= 13
+    w4 |= w5
+    r0 = r4
+    r0 += r5
+    exit`), undefined, 'r5 is read afterwards');
+  assert.is(fusionAt(`
+    r5 = r4
+    r5 >>= 40
+    r4 <<= 24
+    r4 |= r5
+    r0 = r4
+    exit`)?.count, 4, '64-bit');
+});
+
+test('scaled add: x * 3, 5 or 9 (plus a constant) is one lea; other factors are not', () => {
+  assert.is(fusionAt('w4 *= 5\n w4 += -430675100\n r0 = r4\n exit')?.count, 2);
+  assert.is(fusionAt('r4 *= 9\n r0 = r4\n exit')?.count, 1);
+  assert.is(fusionAt('r4 *= 7\n r0 = r4\n exit'), undefined);
+});
+
+// --- random programs from the patterns' pieces -------------------------------------------
+
+function generator(seed: number): (n: number) => number {
+  let s = seed >>> 0 || 1;
+  return (n) => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s % n; };
+}
+
+/** Text of a random program over a 64-byte input at r1 (and r6, up to 8 bytes further): loads, byte shifts, ors, rotates, multiplies. */
+function randomProgram(seed: number): string {
+  const rnd = generator(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
+  const regs = [0, 2, 3, 4, 5, 7, 8, 9];
+  const lines = ['r6 = r1', 'r0 = 0', ...regs.slice(1).map((r) => `r${r} = ${rnd(1000)}`)];
+  const w = (): string => (rnd(2) ? 'w' : 'r');
+  for (let k = 0; k < 40; k++) {
+    const a = pick(regs), b = pick(regs), base = rnd(5) === 0 ? 6 : 1, off = rnd(base === 6 ? 44 : 56);
+    switch (rnd(10)) {
+      case 0: case 1: lines.push(`r${a} = *(${pick(['u8', 'u8', 'u16', 'u32'])} *)(r${base} + ${off})`); break;
+      case 2: lines.push(`${w()}${a} <<= ${pick([8, 16, 24, 8, 3])}`); break;
+      case 3: lines.push(`${w()}${a} >>= ${pick([8, 16, 24, 5])}`); break;
+      case 4: lines.push(`${w()}${a} |= ${w()}${b}`.replace(/^(w\d+ \|= )r/, '$1w').replace(/^(r\d+ \|= )w/, '$1r')); break;
+      case 5: { // a big-endian assembly of 2 or 4 bytes, sometimes with an off-by-one byte
+        const n = pick([2, 4]), skew = rnd(6) === 0 ? 1 : 0;
+        lines.push(`r${a} = *(u8 *)(r${base} + ${off})`, `w${a} <<= ${8 * (n - 1)}`);
+        if (base === 6 && rnd(3) === 0) lines.push('r6 += 1'); // the next bytes come from a moved base
+        for (let j = 1; j < n; j++) {
+          lines.push(`r${b} = *(u8 *)(r${base} + ${off + j + (j === n - 1 ? skew : 0)})`);
+          if (j < n - 1) lines.push(`w${b} <<= ${8 * (n - 1 - j)}`);
+          lines.push(`w${a} |= w${b}`);
+        }
+        break;
+      }
+      case 6: { // rotate, with a multiply folded in half the time, sometimes with a wrong count
+        const s = 1 + rnd(31), wrong = rnd(6) === 0 ? 1 : 0, c = rnd(2) ? 1 + rnd(0x7ffffff) : 0;
+        if (a === b) break;
+        lines.push(`w${b} = w${a}`);
+        if (c) lines.push(`w${b} *= ${Number(BigInt.asIntN(32, BigInt(c) << BigInt(s)))}`, `w${a} *= ${c}`);
+        else lines.push(`w${b} <<= ${s}`);
+        lines.push(`w${a} >>= ${32 - s + wrong}`, rnd(2) ? `w${a} |= w${b}` : `w${b} |= w${a}`);
+        break;
+      }
+      case 7: lines.push(`${w()}${a} *= ${pick([3, 5, 9, 7])}`, ...(rnd(2) ? [`${w()}${a} += ${rnd(2000) - 1000}`] : [])); break;
+      case 8: lines.push(`if r${a} > ${rnd(1 << 16)} goto +${1 + rnd(3)}`); break;
+      case 9: lines.push('r6 = r1', `r6 += ${1 + rnd(4)}`); break; // r6 stays within 8 bytes of r1
+    }
+  }
+  // Only some registers reach r0: the rest are dead, which is what lets runs fuse.
+  for (const r of regs.slice(1)) if (rnd(3) === 0) lines.push(`r0 *= 31`, `r0 += r${r}`);
+  lines.push('exit');
+  // A jump past the end lands on the fold; keep every offset inside the program.
+  return lines.map((l, i) => l.replace(/goto \+(\d+)/, (_, n) => `goto +${Math.min(Number(n), lines.length - 2 - i)}`)).join('\n');
+}
+
+if (requires('JIT execution of fused runs', hasNativeLibrary())) {
+  test('400 random programs of loads, shifts, ors, rotates and multiplies: the JIT and the interpreter agree', () => {
+    const only = process.env['SLUICE_FUZZ_SEED'];
+    const seeds = only ? [Number(only)] : Array.from({ length: 400 }, (_, i) => 5000 + i);
+    const fired: Record<string, number> = {};
+    for (const seed of seeds) {
+      const program = asm(randomProgram(seed));
+      const ctx = context(program);
+      for (let i = 0; i < program.length; i++) { const f = findFusion(ctx, i); if (f) fired[f.kind] = (fired[f.kind] ?? 0) + 1; }
+      const rnd = generator(seed * 7 + 1);
+      const input = Uint8Array.from({ length: 64 }, () => rnd(256));
+      const expected = BigInt.asUintN(64, new Interpreter(program).run({ input }).r0);
+      const got = runWithMemory(program, input).r0;
+      if (got !== expected) {
+        assert.unreachable(`seed ${seed} (SLUICE_FUZZ_SEED=${seed}): interpreter r0 = 0x${expected.toString(16)}, JIT r0 = 0x${got.toString(16)}\n` +
+          program.map((insn, i) => `${String(i).padStart(4)}: ${disassemble(insn)}`).join('\n'));
+      }
+    }
+    // The programs must exercise every fusion, or agreeing proves little.
+    for (const kind of ['load', 'rotate', 'scaled-add']) assert.ok((fired[kind] ?? 0) >= 20, `${kind} fired ${fired[kind] ?? 0} times`);
+  });
+}
+
+test.run();
