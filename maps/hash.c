@@ -44,21 +44,30 @@ struct helem {
 
 struct bucket { struct helem *head; int lock; int pad; };
 
+/* Read by every lookup: the first cache line holds only fields that never
+ * change after creation, and everything writers touch (the element count,
+ * the free and retired lists, the LRU list and their locks) starts on a later
+ * line, so inserts and deletes on one core do not evict the lookup fields from
+ * the caches of the cores that run programs. */
 struct htab {
 	struct bucket *buckets;
+	uint32_t bucket_mask;           /* n_buckets - 1 */
+	uint32_t key_bytes;             /* key size rounded up to 8: the value's offset */
+	uint64_t seed, seed2;           /* hash_key's secrets (seed2 odd) */
 	uint32_t n_buckets;
-	uint32_t count;                 /* live elements */
-	uint8_t *pool;
-	uint32_t pool_n, elem_bytes, key_bytes, value_bytes;
+	uint32_t elem_bytes, value_bytes;
 	uint32_t store_size;            /* bytes of a non-per-CPU value as stored */
+	uint8_t *pool;
+	uint32_t pool_n;
+	int is_lru, is_percpu;
+	int shared;                     /* in a pin segment: grace periods span processes (pin.c) */
+	/* --- written by updates and deletes --- */
+	uint32_t count __attribute__((aligned(64))); /* live elements */
+	int free_lock;
 	struct helem *free, *retired, *retired_tail;
 	uint32_t overflow, overflow_cap; /* elements allocated beyond the pool */
-	int free_lock;
-	struct helem lru;               /* sentinel: lru.lru_next is the hot end */
+	struct helem lru __attribute__((aligned(64))); /* sentinel: lru.lru_next is the hot end */
 	int lru_lock;
-	int is_lru, is_percpu;
-	uint64_t seed;
-	int shared;                     /* in a pin segment: grace periods span processes (pin.c) */
 };
 
 static inline struct htab *H(struct sluice_map *m) { return m->impl; }
@@ -72,30 +81,58 @@ static inline uint64_t mix64(uint64_t x)
 	return x ^ (x >> 33);
 }
 
-static inline uint32_t hash_key(const uint8_t *p, uint32_t n, uint64_t seed)
+/* One 64x64->128 multiply folded (the high half carries every input bit to
+ * the low bits the bucket index uses). */
+static inline uint64_t mum(uint64_t a, uint64_t b)
 {
-	/* the common keys: one multiply-xorshift (constant-size copies inline) */
-	if (n == 4) { uint32_t w; memcpy(&w, p, 4); return (uint32_t)mix64(w ^ seed); }
-	if (n == 8) { uint64_t w; memcpy(&w, p, 8); return (uint32_t)mix64(w ^ seed); }
-	uint64_t h = seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
+	__uint128_t r = (__uint128_t)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* The common key sizes (IPv4 address, port tuple: 4; u64: 8; IPv6 address:
+ * 16) take one multiply after xoring the key with the map's secrets; others
+ * fold 8 bytes at a time. The secrets come from the map's address unless
+ * BPF_F_ZERO_SEED asks for a fixed hash. Every path (lookup, update, delete,
+ * get_next_key) hashes through here, so stored e->hash values agree. */
+static inline uint32_t hash4(const uint8_t *p, const struct htab *h) { uint32_t w; memcpy(&w, p, 4); return (uint32_t)mum(w ^ h->seed, h->seed2); }
+static inline uint32_t hash8(const uint8_t *p, const struct htab *h) { uint64_t w; memcpy(&w, p, 8); return (uint32_t)mum(w ^ h->seed, h->seed2); }
+static inline uint32_t hash16(const uint8_t *p, const struct htab *h)
+{
+	uint64_t a, b;
+	memcpy(&a, p, 8);
+	memcpy(&b, p + 8, 8);
+	return (uint32_t)mum(a ^ h->seed, b ^ h->seed2);
+}
+
+static inline uint32_t hash_key(const uint8_t *p, uint32_t n, const struct htab *h)
+{
+	if (n == 4) return hash4(p, h);
+	if (n == 8) return hash8(p, h);
+	if (n == 16) return hash16(p, h);
+	uint64_t acc = h->seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
 	while (n >= 8) {
 		uint64_t w;
 		memcpy(&w, p, 8);
-		h = (h ^ mix64(w)) * 0x9e3779b97f4a7c15ull;
+		acc = (acc ^ mix64(w)) * 0x9e3779b97f4a7c15ull;
 		p += 8; n -= 8;
 	}
-	if (n) { uint64_t w = 0; memcpy(&w, p, n); h ^= mix64(w ^ ((uint64_t)n << 56)); }
-	return (uint32_t)mix64(h);
+	if (n) { uint64_t w = 0; memcpy(&w, p, n); acc ^= mix64(w ^ ((uint64_t)n << 56)); }
+	return (uint32_t)mix64(acc);
 }
 
 static inline int key_equal(const uint8_t *a, const uint8_t *b, uint32_t n)
 {
 	if (n == 4) { uint32_t x, y; memcpy(&x, a, 4); memcpy(&y, b, 4); return x == y; }
 	if (n == 8) { uint64_t x, y; memcpy(&x, a, 8); memcpy(&y, b, 8); return x == y; }
+	if (n == 16) {
+		uint64_t x0, x1, y0, y1;
+		memcpy(&x0, a, 8); memcpy(&x1, a + 8, 8); memcpy(&y0, b, 8); memcpy(&y1, b + 8, 8);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
 	return memcmp(a, b, n) == 0;
 }
 
-static inline struct bucket *bucket_of(struct htab *h, uint32_t hash) { return &h->buckets[hash & (h->n_buckets - 1)]; }
+static inline struct bucket *bucket_of(struct htab *h, uint32_t hash) { return &h->buckets[hash & h->bucket_mask]; }
 
 static struct helem *find(struct sluice_map *m, struct bucket *b, uint32_t hash, const void *key)
 {
@@ -319,7 +356,7 @@ static long do_update(struct sluice_map *m, const void *key, const void *value, 
 		if (!m->lock_off) return -EINVAL;
 		flags &= ~(uint64_t)BPF_F_LOCK;
 		sluice_read_lock();
-		uint32_t hh = hash_key(key, m->key_size, h->seed);
+		uint32_t hh = hash_key(key, m->key_size, h);
 		struct helem *e = find(m, bucket_of(h, hh), hh, key);
 		long done = 1;
 		if (e && flags == BPF_NOEXIST) done = -EEXIST;
@@ -336,7 +373,7 @@ static long do_update(struct sluice_map *m, const void *key, const void *value, 
 	uint8_t buf[16];
 	long rc = stored_value(m, value, buf, &value);
 	if (rc) return rc;
-	uint32_t hash = hash_key(key, m->key_size, h->seed);
+	uint32_t hash = hash_key(key, m->key_size, h);
 	struct bucket *b = bucket_of(h, hash);
 	struct helem *fresh = NULL, *old = NULL;
 	int reserved = 0;
@@ -425,7 +462,7 @@ static long hash_update_sys(struct sluice_map *m, const void *k, const void *v, 
 static void *hash_lookup(struct sluice_map *m, const void *key)
 {
 	struct htab *h = H(m);
-	uint32_t hash = hash_key(key, m->key_size, h->seed);
+	uint32_t hash = hash_key(key, m->key_size, h);
 	struct helem *e = find(m, bucket_of(h, hash), hash, key);
 	if (!e) return NULL;
 	if (h->is_lru && !__atomic_load_n(&e->ref, __ATOMIC_RELAXED)) __atomic_store_n(&e->ref, 1, __ATOMIC_RELAXED);
@@ -434,10 +471,27 @@ static void *hash_lookup(struct sluice_map *m, const void *key)
 	return h->is_percpu ? v + (uint64_t)sluice_worker_cpu() * m->elem_size : v;
 }
 
+/* Program lookups in plain hash maps (BPF_MAP_TYPE_HASH, DEVMAP_HASH) with the
+ * common key sizes: the hash, bucket walk and key compare specialised to the
+ * size and inlined, a leaf function with no frame. */
+#define FIXED_LOOKUP(N)                                                                              \
+	static void *hash_lookup##N(struct sluice_map *m, const void *key)                         \
+	{                                                                                            \
+		const struct htab *h = H(m);                                                         \
+		uint32_t hash = hash##N(key, h);                                                     \
+		struct helem *e = __atomic_load_n(&h->buckets[hash & h->bucket_mask].head, __ATOMIC_ACQUIRE); \
+		for (; e; e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE))                           \
+			if (e->hash == hash && key_equal(ekey(e), key, N)) return e->data + h->key_bytes; \
+		return NULL;                                                                         \
+	}
+FIXED_LOOKUP(4)
+FIXED_LOOKUP(8)
+FIXED_LOOKUP(16)
+
 static long hash_lookup_sys(struct sluice_map *m, const void *key, void *value)
 {
 	struct htab *h = H(m);
-	uint32_t hash = hash_key(key, m->key_size, h->seed);
+	uint32_t hash = hash_key(key, m->key_size, h);
 	struct helem *e = find(m, bucket_of(h, hash), hash, key);
 	if (!e) return -ENOENT;
 	uint8_t *v = evalue(h, e);
@@ -453,7 +507,7 @@ static long hash_lookup_sys(struct sluice_map *m, const void *key, void *value)
 static long hash_delete(struct sluice_map *m, const void *key)
 {
 	struct htab *h = H(m);
-	uint32_t hash = hash_key(key, m->key_size, h->seed);
+	uint32_t hash = hash_key(key, m->key_size, h);
 	struct bucket *b = bucket_of(h, hash);
 	sluice_lock(&b->lock);
 	struct helem *e = find(m, b, hash, key);
@@ -480,7 +534,7 @@ static long hash_next(struct sluice_map *m, const void *key, void *next)
 	struct htab *h = H(m);
 	uint32_t i = 0;
 	if (key) {
-		uint32_t hash = hash_key(key, m->key_size, h->seed);
+		uint32_t hash = hash_key(key, m->key_size, h);
 		struct bucket *b = bucket_of(h, hash);
 		struct helem *e = find(m, b, hash, key);
 		if (e) {
@@ -531,11 +585,28 @@ static uint64_t hash_memory(struct sluice_map *m)
 	       ((uint64_t)h->pool_n + h->overflow) * h->elem_bytes;
 }
 
-static const struct sluice_map_ops hash_ops = {
-	.lookup = hash_lookup, .update = hash_update, .delete = hash_delete, .get_next_key = hash_next,
-	.lookup_sys = hash_lookup_sys_any, .update_sys = hash_update_sys, .free = hash_free,
-	.memory = hash_memory,
-};
+#define HASH_OPS(name, lookup_fn)                                                                    \
+	static const struct sluice_map_ops name = {                                                  \
+		.lookup = lookup_fn, .update = hash_update, .delete = hash_delete, .get_next_key = hash_next, \
+		.lookup_sys = hash_lookup_sys_any, .update_sys = hash_update_sys, .free = hash_free,  \
+		.memory = hash_memory,                                                               \
+	};
+HASH_OPS(hash_ops, hash_lookup)
+HASH_OPS(hash4_ops, hash_lookup4)
+HASH_OPS(hash8_ops, hash_lookup8)
+HASH_OPS(hash16_ops, hash_lookup16)
+
+/* The ops of a map: the specialised lookups for plain maps whose key size has one. */
+static const struct sluice_map_ops *ops_for(struct sluice_map *m)
+{
+	if (m->type != BPF_MAP_TYPE_HASH && m->type != BPF_MAP_TYPE_DEVMAP_HASH) return &hash_ops;
+	switch (m->key_size) {
+	case 4: return &hash4_ops;
+	case 8: return &hash8_ops;
+	case 16: return &hash16_ops;
+	default: return &hash_ops;
+	}
+}
 
 int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 {
@@ -567,6 +638,7 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 	h->elem_bytes = (uint32_t)sizeof(struct helem) + h->key_bytes + h->value_bytes;
 	h->n_buckets = 1;
 	while (h->n_buckets < m->max_entries) h->n_buckets <<= 1;
+	h->bucket_mask = h->n_buckets - 1;
 	/* spares for replacements in flight (recycled after grace periods), at
 	 * most ~16 MiB of them; beyond, elements are malloc'ed and freed */
 	uint64_t spares = 64 + 32ull * m->ncpus + m->max_entries / 8;
@@ -584,6 +656,8 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 		h->overflow_cap = 0;
 	}
 	h->seed = (m->map_flags & BPF_F_ZERO_SEED) ? 0 : mix64((uint64_t)(uintptr_t)h ^ 0x5eed);
+	/* never 0 (a zero multiplier would put every key in one bucket) */
+	h->seed2 = mix64(h->seed ^ 0x243f6a8885a308d3ull) | 1;
 	h->buckets = sluice_big_alloc((uint64_t)h->n_buckets * sizeof *h->buckets);
 	h->pool = sluice_big_alloc((uint64_t)h->pool_n * h->elem_bytes);
 	if (!h->buckets || !h->pool) {
@@ -599,6 +673,6 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 	}
 	h->lru.lru_next = h->lru.lru_prev = &h->lru;
 	m->impl = h;
-	m->ops = &hash_ops;
+	m->ops = ops_for(m);
 	return 0;
 }

@@ -51,13 +51,33 @@ static inline uint32_t key_plen(const void *key) { uint32_t p; memcpy(&p, key, 4
 static inline const uint8_t *key_data(const void *key) { return (const uint8_t *)key + 4; }
 static inline int bit_at(const uint8_t *data, uint32_t i) { return (data[i / 8] >> (7 - i % 8)) & 1; }
 
-/* Leading bits on which node and key agree, at most min(node, key prefixlen). */
-static uint32_t match_len(const struct lnode *n, const uint8_t *data, uint32_t plen)
+/* Leading bits on which node and key agree, at most min(node, key prefixlen):
+ * the first differing bit of the xor of 8 (then 4, then 1) bytes at a time,
+ * read big-endian, found with a count of leading zeros. Reads only the bytes
+ * the limit covers (never past a key of data_size bytes). */
+static inline uint32_t match_len(const struct lnode *n, const uint8_t *data, uint32_t plen)
 {
-	uint32_t limit = n->prefixlen < plen ? n->prefixlen : plen, i = 0;
-	while (i + 8 <= limit && n->data[i / 8] == data[i / 8]) i += 8;
-	while (i < limit && bit_at(n->data, i) == bit_at(data, i)) i++;
-	return i;
+	uint32_t limit = n->prefixlen < plen ? n->prefixlen : plen;
+	uint32_t nbytes = (limit + 7) / 8, i = 0, ml = limit;
+	for (; i + 8 <= nbytes; i += 8) {
+		uint64_t a, b;
+		memcpy(&a, n->data + i, 8);
+		memcpy(&b, data + i, 8);
+		if (a != b) { ml = i * 8 + (uint32_t)__builtin_clzll(__builtin_bswap64(a ^ b)); goto out; }
+	}
+	if (i + 4 <= nbytes) {
+		uint32_t a, b;
+		memcpy(&a, n->data + i, 4);
+		memcpy(&b, data + i, 4);
+		if (a != b) { ml = i * 8 + (uint32_t)__builtin_clz(__builtin_bswap32(a ^ b)); goto out; }
+		i += 4;
+	}
+	for (; i < nbytes; i++) {
+		uint32_t x = (uint32_t)(n->data[i] ^ data[i]);
+		if (x) { ml = i * 8 + (uint32_t)__builtin_clz(x) - 24; goto out; }
+	}
+out:
+	return ml < limit ? ml : limit;
 }
 
 static struct lnode *lpm_find(struct sluice_map *m, const void *key)
