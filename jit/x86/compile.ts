@@ -19,14 +19,14 @@ import { encodingProblem as encodingProblem_ } from '../isa/codec.ts';
 import { Cond as Cond_, type Label } from './code-buffer.ts';
 import { Alu as Alu_, Asm, Shift as Shift_ } from './encoder.ts';
 import { emitAlu } from './emit-alu.ts';
-import { emitJmp } from './emit-jmp.ts';
+import { emitJmp, moveArguments } from './emit-jmp.ts';
 import { emitMem } from './emit-mem.ts';
 import { rewriteContextAccess } from './ctx-rewrite.ts';
-import { BURST_INDEX as BURST_INDEX_, FRAME_SAVED as FRAME_SAVED_, TMP1 as TMP1_, X as X_, x86 as x86_ } from './regs.ts';
+import { BURST_INDEX as BURST_INDEX_, FRAME_SAVED as FRAME_SAVED_, SYSV_ARGS, TMP1 as TMP1_, X as X_, registerMapProblem, withRegisterMap, x86 as x86_ } from './regs.ts';
 import { JitError } from './errors.ts';
 import { randomSource } from './blind.ts';
 import { SANDBOX_STACK_HI, SandboxEmitter, type Trap } from './sandbox.ts';
-import { Class, JmpOp, PseudoCall, Source, opOf, sizeBytes, sizeOf, sourceOf } from '../isa/opcode.ts';
+import { Class, JmpOp, LDDW, PseudoCall, PseudoLd, Source, opOf, sizeBytes, sizeOf, sourceOf } from '../isa/opcode.ts';
 import { checkCallDepth, constantR1AtLookups, endsFlow, findFunctions, findJumpTargets, writesFramePointer } from './analysis.ts';
 import { findFusion, type PeepholeContext } from './peephole.ts';
 import { liveness } from './liveness.ts';
@@ -36,6 +36,7 @@ import { liveness } from './liveness.ts';
 const STACK_SIZE = STACK_SIZE_, classOf = classOf_, isAluClass = isAluClass_, isJmpClass = isJmpClass_, width = width_,
   encodingProblem = encodingProblem_, Cond = Cond_, Alu = Alu_, Shift = Shift_, BURST_INDEX = BURST_INDEX_,
   FRAME_SAVED = FRAME_SAVED_, TMP1 = TMP1_, X = X_, x86 = x86_;
+type X = X_;
 
 /** sizeof(struct sluice_xdp_buff) (dataplane/shim/xdp.h). */
 export const XDP_BUFF_SIZE = 64;
@@ -88,6 +89,13 @@ export interface JitOptions {
    * (eBPF r3 starts at 0) and its frames live in the sandbox's stack region. Default false.
    */
   sandbox?: boolean;
+  /**
+   * Which x86 register holds each eBPF register (regs.ts registerMapProblem says what is
+   * allowed). For testing the emitters under other assignments: needs entry 'function', and no
+   * function addresses where helpers could call them (native code calls with the System V
+   * registers). Default: regs.ts REG_MAP.
+   */
+  registerMap?: readonly X[];
 }
 
 /** An array map's storage: values[i] at values + i * elemSize for i < maxEntries (maps/map.h). */
@@ -118,6 +126,19 @@ const BURST_FRAME = 40 + STACK_SIZE; // 6 pushes + return address + 552 keep rsp
 
 export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
   if (program.length === 0) throw new JitError('empty program', -1);
+  const map = opts.registerMap;
+  if (!map) return compile(program, opts);
+  const problem = registerMapProblem(map);
+  if (problem) throw new JitError(problem, -1);
+  if (opts.entry !== 'function' || opts.sandbox) throw new JitError("another register map needs entry: 'function' (and no sandbox)", -1);
+  // A function's address may reach a helper (bpf_loop, for_each_map_elem), which would call it with the System V registers.
+  const callback = program.findIndex((insn) => insn.opcode === LDDW && insn.src === PseudoLd.FUNC);
+  const helper = program.some((insn) => insn.opcode === (Class.JMP | JmpOp.CALL) && insn.src === PseudoCall.HELPER);
+  if (callback >= 0 && helper) throw new JitError('callbacks (lddw of a function) in a program that calls helpers need the standard register map', layout(program).pcOf[callback]!);
+  return withRegisterMap(map, () => compile(program, opts));
+}
+
+function compile(program: Program, opts: JitOptions): JitResult {
   program.forEach((insn, i) => {
     const problem = encodingProblem(insn) ?? (writesFramePointer(insn) ? 'r10 (the frame pointer) is read-only' : undefined);
     if (problem) throw new JitError(problem, layout(program.slice(0, i)).pcOf[i]!);
@@ -192,6 +213,7 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
       } else {
         a.movRR(X.RBP, X.RSP, true);
         a.aluRI(Alu.SUB, X.RSP, STACK_SIZE, true);
+        if (f.start === 0) moveArguments(a, SYSV_ARGS, [1, 2, 3, 4, 5].map(x86)); // a function entry: r1-r5 from the caller
       }
     }
     const exit = isMain ? next : sb && f.start === 0 ? sandboxExit : subExit;
@@ -282,6 +304,9 @@ export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
     a.ret();
     sb.emitTraps();
   } else if (functions.length > 1 || !burst) {
+    // The function entry returns r0 in rax; a subprogram's caller reads r0 where the map keeps it
+    // (and everything else in r0-r5 is dead after a call): one move serves both.
+    if (x86(0) !== X.RAX) a.movRR(X.RAX, x86(0), true);
     a.movRR(X.RSP, X.RBP, true);
     for (const r of [...FRAME_SAVED].reverse()) a.pop(r);
     a.ret();

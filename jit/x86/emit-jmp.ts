@@ -4,7 +4,7 @@ import { Class as Class_, JmpOp as JmpOp_, PseudoCall as PseudoCall_, Source as 
 import type { Instruction } from '../isa/instruction.ts';
 import { Cond as Cond_, type Label } from './code-buffer.ts';
 import { Alu as Alu_, Shift as Shift_, type Asm, type Mem } from './encoder.ts';
-import { TMP1 as TMP1_, TMP2 as TMP2_, X as X_, x86 as x86_ } from './regs.ts';
+import { SYSV_ARGS, TMP1 as TMP1_, TMP2 as TMP2_, X as X_, x86 as x86_ } from './regs.ts';
 import { loadBlinded as loadBlinded_ } from './blind.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter
@@ -115,26 +115,34 @@ function tailCall(a: Asm, ctx: JmpContext): void {
  */
 function arrayLookup(a: Asm, array: { maxEntries: number; elemSize: number; values: bigint }): void {
   const none = a.newLabel(), done = a.newLabel();
-  a.load(4, X.RAX, { base: X.RSI, disp: 0 });
+  const r0 = x86(0);
+  a.load(4, r0, { base: x86(2), disp: 0 });
   // The map's sizes come from the (untrusted) loader too: blinded like the program's immediates.
-  if (a.blind) { loadBlinded(a, TMP1, array.maxEntries, false, a.blind); a.aluRR(Alu.CMP, X.RAX, TMP1, false); }
-  else a.aluRI(Alu.CMP, X.RAX, array.maxEntries, false);
+  if (a.blind) { loadBlinded(a, TMP1, array.maxEntries, false, a.blind); a.aluRR(Alu.CMP, r0, TMP1, false); }
+  else a.aluRI(Alu.CMP, r0, array.maxEntries, false);
   a.jcc(Cond.AE, none);
   if ((array.elemSize & (array.elemSize - 1)) === 0 && array.elemSize > 0) {
     const k = 31 - Math.clz32(array.elemSize);
-    if (k > 0) a.shiftRI(Shift.SHL, X.RAX, k, true);
+    if (k > 0) a.shiftRI(Shift.SHL, r0, k, true);
   } else if (a.blind) {
     loadBlinded(a, TMP1, array.elemSize, true, a.blind);
-    a.imulRR(X.RAX, TMP1, true);
+    a.imulRR(r0, TMP1, true);
   } else {
-    a.imulRRI(X.RAX, X.RAX, array.elemSize, true);
+    a.imulRRI(r0, r0, array.elemSize, true);
   }
   a.movRI(TMP1, array.values, true);
-  a.aluRR(Alu.ADD, X.RAX, TMP1, true);
+  a.aluRR(Alu.ADD, r0, TMP1, true);
   a.jmp(done);
   a.bind(none);
-  a.movRI(X.RAX, 0, false);
+  a.movRI(r0, 0, false);
   a.bind(done);
+}
+
+/** Parallel move of up to six registers (from[i] → to[i]) through the stack: any permutation, no scratch register. */
+export function moveArguments(a: Asm, from: readonly X[], to: readonly X[]): void {
+  if (from.every((r, i) => r === to[i])) return;
+  for (const r of from) a.push(r);
+  for (let i = to.length - 1; i >= 0; i--) a.pop(to[i]!);
 }
 
 function jumpTo(a: Asm, ctx: JmpContext, pc: number, offset: number): Label | undefined {
@@ -154,8 +162,12 @@ function call(a: Asm, insn: Instruction, pc: number, ctx: JmpContext): void {
       }
       const address = ctx.helperAddress(insn.imm);
       if (address === undefined || address === 0n) return a.fail(`unknown helper ${insn.imm}`);
-      a.movabs(X.RAX, address); // r0 is overwritten by the call anyway
-      return a.callR(X.RAX);
+      const args = [1, 2, 3, 4, 5].map(x86);
+      moveArguments(a, args, SYSV_ARGS); // nothing to move with the standard map: r1-r5 are the System V registers
+      a.movabs(X.RAX, address); // not an argument register; r0 is overwritten by the call anyway
+      a.callR(X.RAX);
+      if (x86(0) !== X.RAX) a.movRR(x86(0), X.RAX, true);
+      return;
     }
     case PseudoCall.LOCAL: {
       const label = ctx.subprogram(pc + 1 + insn.imm);

@@ -80,10 +80,20 @@ function atomic(a: Asm, insn: Instruction): void {
   const mem: Mem = { base, disp: insn.off };
   if (insn.imm === AtomicOp.XCHG) return a.xchgMR(mem, src, w); // xchg r32 zero-extends
   if (insn.imm === AtomicOp.CMPXCHG) {
-    let m = mem;
-    if (base === X.RAX) { a.movRR(TMP1, X.RAX, true); m = { base: TMP1, disp: insn.off }; }
-    a.lockCmpxchg(m, src, w);
-    if (!w) a.movRR(X.RAX, X.RAX, false); // on success eax is not written: zero-extend it here
+    const r0 = x86(0);
+    if (r0 === X.RAX) {
+      let m = mem;
+      if (base === X.RAX) { a.movRR(TMP1, X.RAX, true); m = { base: TMP1, disp: insn.off }; }
+      a.lockCmpxchg(m, src, w);
+      if (!w) a.movRR(X.RAX, X.RAX, false); // on success eax is not written: zero-extend it here
+      return;
+    }
+    // Another register map: rax holds some other eBPF register; keep it aside while rax is the comparand.
+    a.movRR(TMP3, X.RAX, true);
+    a.movRR(X.RAX, r0, true);
+    a.lockCmpxchg({ base: base === X.RAX ? TMP3 : base, disp: insn.off }, src === X.RAX ? TMP3 : src, w);
+    a.movRR(r0, X.RAX, w); // zero-extends the 32-bit form, success or not
+    a.movRR(X.RAX, TMP3, true);
     return;
   }
   const op = ATOMIC_ALU[insn.imm & ~ATOMIC_FETCH];
@@ -91,7 +101,7 @@ function atomic(a: Asm, insn: Instruction): void {
   if (!fetch) return a.aluMR(op, mem, src, w, true);
   if (op === Alu.ADD) return a.lockXadd(mem, src, w);
   // The loop: rax = old; tmp = old op src; lock cmpxchg [m], tmp; retry if another writer came between.
-  const saved = TMP3; // r0 (rax) is the comparand: keep r0's value here
+  const saved = TMP3; // rax is the comparand: keep the eBPF register it holds (r0 in the standard map) here
   a.movRR(saved, X.RAX, true);
   const b = base === X.RAX ? saved : base;
   const operand = src === X.RAX ? saved : src;
@@ -103,7 +113,7 @@ function atomic(a: Asm, insn: Instruction): void {
   a.aluRR(op, TMP1, operand, w);
   a.lockCmpxchg(m, TMP1, w);
   a.jcc(Cond.NE, retry);
-  if (src === X.RAX) return; // the fetched value belongs in r0, and it is there (zero-extended by the 32-bit load or cmpxchg)
+  if (src === X.RAX) return; // the fetched value belongs in src, which lives in rax: it is there (zero-extended by the 32-bit load or cmpxchg)
   a.movRR(src, X.RAX, w);
   a.movRR(X.RAX, saved, true);
 }
