@@ -134,7 +134,7 @@ static inline int key_equal(const uint8_t *a, const uint8_t *b, uint32_t n)
 
 static inline struct bucket *bucket_of(struct htab *h, uint32_t hash) { return &h->buckets[hash & h->bucket_mask]; }
 
-static struct helem *find(struct sluice_map *m, struct bucket *b, uint32_t hash, const void *key)
+static inline __attribute__((always_inline)) struct helem *find(struct sluice_map *m, struct bucket *b, uint32_t hash, const void *key)
 {
 	for (struct helem *e = __atomic_load_n(&b->head, __ATOMIC_ACQUIRE); e; e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE))
 		if (e->hash == hash && key_equal(ekey(e), key, m->key_size)) return e;

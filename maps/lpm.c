@@ -33,15 +33,19 @@ struct lnode {
 	uint8_t data[];          /* data_size bytes, then the value at value_off */
 };
 
+/* Lookups read the first cache line only (root changes rarely); the fields
+ * writers change on every update start on the next line. */
 struct trie {
 	struct lnode *root;
-	uint32_t n_entries, data_size, max_prefixlen, value_off;
-	uint64_t bytes; /* nodes allocated, for sluice_map_memory */
-	struct lnode *retired, *retired_tail;
-	int lock;                /* writers (in the trie, so a pinned trie's lock is shared) */
+	uint32_t data_size, max_prefixlen, value_off;
 	int shared;              /* in a pin segment (pin.c): nodes from the slab, shared grace periods */
 	uint8_t *slab;           /* shared: slab_n nodes of node_bytes each */
 	uint32_t slab_n, node_bytes;
+	/* --- written by updates and deletes --- */
+	uint32_t n_entries __attribute__((aligned(64)));
+	int lock;                /* writers (in the trie, so a pinned trie's lock is shared) */
+	uint64_t bytes; /* nodes allocated, for sluice_map_memory */
+	struct lnode *retired, *retired_tail;
 	struct lnode *slab_free;
 };
 
