@@ -8,7 +8,8 @@ import koffi from 'koffi';
 import { nativeLibrary, toAddress } from '../../dataplane/ffi.ts';
 import { DpdkError, INSTALL_HINT } from './eal.ts';
 
-export const DPDK_LIBRARY_PATH = fileURLToPath(new URL('../../build/libsluice_dpdk.so', import.meta.url));
+/** SLUICE_DPDK_LIBRARY overrides it: a variant build of the data path, for benchmarking one change against another. */
+export const DPDK_LIBRARY_PATH = process.env.SLUICE_DPDK_LIBRARY || fileURLToPath(new URL('../../build/libsluice_dpdk.so', import.meta.url));
 export const NO_TAP = 0xffff;
 
 /** enum sluice_dpdk_counter (native/sluice_dpdk.h), in order. */

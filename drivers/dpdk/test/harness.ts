@@ -86,7 +86,7 @@ export const runToEnd = (args: string[], timeoutMs?: number) => startRun(args, t
 
 export interface Totals {
   rxPackets: number; verdicts: number[]; otherVerdicts: number; txPackets: number; txDropped: number; redirectErrors: number;
-  passDropped: number; fromKernel: number; ports: { port: number; ipackets: number; opackets: number; imissed: number }[];
+  passDropped: number; fromKernel: number; multiSeg: number; ports: { port: number; ipackets: number; opackets: number; imissed: number }[];
 }
 
 export const totalsOf = (events: RunEvent[]): Totals => {

@@ -72,6 +72,21 @@ if (requires('DPDK net_pcap port against replay()', ...dpdkRequirements())) {
     assert.is(d.totals.passDropped, d.totals.verdicts[2], 'PASS frames are counted and dropped without an exception interface');
   });
 
+  test('a frame longer than one mbuf (net_pcap chains it): counted as multi-segment, the program sees its first segment, nothing else in the burst changes', async () => {
+    const object = repo('examples/xdp_tx.o');
+    const small = firewallCases.slice(0, 6).map((c) => c.frame);
+    // 3000 bytes: more than an mbuf's 2048-byte data room (RTE_MBUF_DEFAULT_BUF_SIZE), so
+    // net_pcap receives it as two segments, and it cannot be linearized into the first.
+    const long = Buffer.concat([Buffer.from(small[0]!), Buffer.alloc(3000 - small[0]!.length, 0xab)]);
+    const input = [small[0]!, small[1]!, long, ...small.slice(2)];
+    const d = await throughDpdk('chain', object, input);
+    assert.is(d.totals.rxPackets, input.length);
+    assert.is(d.totals.multiSeg, 1, 'one chained frame');
+    assert.is(d.sent.length, input.length, 'xdp_tx sends every frame back, the chained one too');
+    const swap = (f: Uint8Array): string => { const b = Buffer.from(f); return Buffer.concat([b.subarray(6, 12), b.subarray(0, 6), b.subarray(12)]).toString('hex'); };
+    assert.equal(d.sent, input.map(swap), 'MACs swapped in every frame; the chained one keeps all 3000 bytes');
+  });
+
   test('lb: IPIP encapsulation (adjust_head) is written back into the mbuf: the bytes of replay', async () => {
     const object = repo('examples/lb.o');
     const dir = tempDir();
