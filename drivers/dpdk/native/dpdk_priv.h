@@ -10,6 +10,8 @@
 #include "../../../dataplane/shim/prog_slot.h"
 
 #define SD_TX_RETRIES 8
+/* The buffer size of every mbuf of our pool (the worker loop relies on it for direct mbufs). */
+#define SD_BUF_LEN RTE_MBUF_DEFAULT_BUF_SIZE
 /* How often a worker looks at its exception TAPs (a TAP receive is a syscall). */
 #define SD_TAP_POLL_US 50
 

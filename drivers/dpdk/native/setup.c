@@ -126,7 +126,7 @@ struct sluice_dpdk *sluice_dpdk_new(const uint16_t *ports, const uint16_t *taps,
 		if (mbufs < 4095)
 			mbufs = 4095;
 	}
-	d->pool = rte_pktmbuf_pool_create("sluice_pool", mbufs, POOL_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	d->pool = rte_pktmbuf_pool_create("sluice_pool", mbufs, POOL_CACHE, 0, SD_BUF_LEN, (int)rte_socket_id());
 	if (!d->pool) {
 		fail(err, errlen, "creating a pool of %u mbufs failed: %s (more memory: EAL -m, or hugepages)", mbufs, rte_strerror(rte_errno));
 		goto out;
