@@ -25,6 +25,7 @@
 #include <string.h>
 #include "map.h"
 #include "worker.h"
+#include "hash_key.h"
 
 #define HTAB_FLAGS (BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_RDONLY | \
 		    BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG | BPF_F_ZERO_SEED | BPF_F_INNER_MAP)
@@ -61,6 +62,12 @@ struct htab {
 	uint32_t pool_n;
 	int is_lru, is_percpu;
 	int shared;                     /* in a pin segment: grace periods span processes (pin.c) */
+	/* per-CPU maps (pslot): pool elements' values, CPU-major */
+	uint8_t *pcpu;
+	uint64_t pcpu_stride;           /* bytes from one CPU's block to the next's (128-aligned) */
+	uint64_t idx_inv;               /* element index = ((e - pool) >> idx_shift) * idx_inv */
+	uint32_t idx_shift;
+	uint32_t ovf_value_off, ovf_stride, ovf_bytes; /* elements beyond the pool: values inline */
 	/* --- written by updates and deletes --- */
 	uint32_t count __attribute__((aligned(64))); /* live elements */
 	int free_lock;
@@ -74,63 +81,24 @@ static inline struct htab *H(struct sluice_map *m) { return m->impl; }
 static inline uint8_t *ekey(struct helem *e) { return e->data; }
 static inline uint8_t *evalue(struct htab *h, struct helem *e) { return e->data + h->key_bytes; }
 
-static inline uint64_t mix64(uint64_t x)
+/* A per-CPU element's value for one CPU. Pool elements keep their values
+ * CPU-major in h->pcpu, each CPU's block 128-byte aligned, so two workers
+ * bumping the same key's counters never write one cache line (side by side in
+ * the element, they bounced a line between the cores on every packet). The
+ * element's index comes from its offset in the pool by an exact division (a
+ * shift and a multiply by the inverse of the odd part of elem_bytes). An
+ * element allocated beyond the pool keeps its values inline, one 64-byte
+ * aligned stride per CPU. */
+static inline uint8_t *pslot(const struct sluice_map *m, const struct htab *h, const struct helem *e, uint32_t cpu)
 {
-	x ^= x >> 33; x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull;
-	return x ^ (x >> 33);
+	if (__builtin_expect(e->overflow, 0)) return (uint8_t *)e + h->ovf_value_off + (uint64_t)cpu * h->ovf_stride;
+	uint64_t i = ((uint64_t)((const uint8_t *)e - h->pool) >> h->idx_shift) * h->idx_inv;
+	return h->pcpu + (uint64_t)cpu * h->pcpu_stride + i * m->elem_size;
 }
 
-/* One 64x64->128 multiply folded (the high half carries every input bit to
- * the low bits the bucket index uses). */
-static inline uint64_t mum(uint64_t a, uint64_t b)
-{
-	__uint128_t r = (__uint128_t)a * b;
-	return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-/* The common key sizes (IPv4 address, port tuple: 4; u64: 8; IPv6 address:
- * 16) take one multiply after xoring the key with the map's secrets; others
- * fold 8 bytes at a time. The secrets come from the map's address unless
- * BPF_F_ZERO_SEED asks for a fixed hash. Every path (lookup, update, delete,
- * get_next_key) hashes through here, so stored e->hash values agree. */
-static inline uint32_t hash4(const uint8_t *p, const struct htab *h) { uint32_t w; memcpy(&w, p, 4); return (uint32_t)mum(w ^ h->seed, h->seed2); }
-static inline uint32_t hash8(const uint8_t *p, const struct htab *h) { uint64_t w; memcpy(&w, p, 8); return (uint32_t)mum(w ^ h->seed, h->seed2); }
-static inline uint32_t hash16(const uint8_t *p, const struct htab *h)
-{
-	uint64_t a, b;
-	memcpy(&a, p, 8);
-	memcpy(&b, p + 8, 8);
-	return (uint32_t)mum(a ^ h->seed, b ^ h->seed2);
-}
-
-static inline uint32_t hash_key(const uint8_t *p, uint32_t n, const struct htab *h)
-{
-	if (n == 4) return hash4(p, h);
-	if (n == 8) return hash8(p, h);
-	if (n == 16) return hash16(p, h);
-	uint64_t acc = h->seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		acc = (acc ^ mix64(w)) * 0x9e3779b97f4a7c15ull;
-		p += 8; n -= 8;
-	}
-	if (n) { uint64_t w = 0; memcpy(&w, p, n); acc ^= mix64(w ^ ((uint64_t)n << 56)); }
-	return (uint32_t)mix64(acc);
-}
-
-static inline int key_equal(const uint8_t *a, const uint8_t *b, uint32_t n)
-{
-	if (n == 4) { uint32_t x, y; memcpy(&x, a, 4); memcpy(&y, b, 4); return x == y; }
-	if (n == 8) { uint64_t x, y; memcpy(&x, a, 8); memcpy(&y, b, 8); return x == y; }
-	if (n == 16) {
-		uint64_t x0, x1, y0, y1;
-		memcpy(&x0, a, 8); memcpy(&x1, a + 8, 8); memcpy(&y0, b, 8); memcpy(&y1, b + 8, 8);
-		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-	}
-	return memcmp(a, b, n) == 0;
-}
+/* Every path (lookup, update, delete, get_next_key) hashes through here, so
+ * stored e->hash values agree. */
+static inline uint32_t hash_key(const uint8_t *p, uint32_t n, const struct htab *h) { return hash_bytes(p, n, h->seed, h->seed2); }
 
 static inline struct bucket *bucket_of(struct htab *h, uint32_t hash) { return &h->buckets[hash & h->bucket_mask]; }
 
@@ -179,8 +147,8 @@ static struct helem *alloc_elem_once(struct htab *h)
 	}
 	struct helem *e = h->free;
 	if (e) h->free = e->link;
-	else if (h->overflow < h->overflow_cap && (e = aligned_alloc(64, (h->elem_bytes + 63) & ~63u))) {
-		memset(e, 0, h->elem_bytes);
+	else if (h->overflow < h->overflow_cap && (e = aligned_alloc(64, (h->ovf_bytes + 63) & ~63u))) {
+		memset(e, 0, h->ovf_bytes);
 		e->overflow = 1;
 		h->overflow++;
 	}
@@ -291,7 +259,7 @@ static void fill_value(struct sluice_map *m, struct helem *e, const void *value,
 	}
 	uint32_t cpu = sluice_worker_cpu();
 	for (uint32_t c = 0; c < m->ncpus; c++) {
-		uint8_t *slot = v + (uint64_t)c * m->elem_size;
+		uint8_t *slot = pslot(m, h, e, c);
 		if (sys) memcpy(slot, (const uint8_t *)value + (uint64_t)c * m->elem_size, m->value_size);
 		else if (c == cpu) memcpy(slot, value, m->value_size);
 		else memset(slot, 0, m->value_size);
@@ -307,9 +275,9 @@ static void write_in_place(struct sluice_map *m, struct helem *e, const void *va
 		else sluice_copy_value(m, v, value);
 		return;
 	}
-	if (!sys) { sluice_copy_words(v + (uint64_t)sluice_worker_cpu() * m->elem_size, value, m->value_size); return; }
+	if (!sys) { sluice_copy_words(pslot(m, h, e, sluice_worker_cpu()), value, m->value_size); return; }
 	for (uint32_t c = 0; c < m->ncpus; c++)
-		sluice_copy_words(v + (uint64_t)c * m->elem_size, (const uint8_t *)value + (uint64_t)c * m->elem_size, m->value_size);
+		sluice_copy_words(pslot(m, h, e, c), (const uint8_t *)value + (uint64_t)c * m->elem_size, m->value_size);
 }
 
 /* The stored form of a control-plane value: hash_of_maps keeps {id, map *}. */
@@ -468,7 +436,7 @@ static void *hash_lookup(struct sluice_map *m, const void *key)
 	if (h->is_lru && !__atomic_load_n(&e->ref, __ATOMIC_RELAXED)) __atomic_store_n(&e->ref, 1, __ATOMIC_RELAXED);
 	uint8_t *v = evalue(h, e);
 	if (m->type == BPF_MAP_TYPE_HASH_OF_MAPS) { uint64_t p; memcpy(&p, v + 8, 8); return (void *)(uintptr_t)p; }
-	return h->is_percpu ? v + (uint64_t)sluice_worker_cpu() * m->elem_size : v;
+	return h->is_percpu ? pslot(m, h, e, sluice_worker.cpu) : v;
 }
 
 /* Program lookups in plain hash maps (BPF_MAP_TYPE_HASH, DEVMAP_HASH) with the
@@ -478,7 +446,7 @@ static void *hash_lookup(struct sluice_map *m, const void *key)
 	static void *hash_lookup##N(struct sluice_map *m, const void *key)                         \
 	{                                                                                            \
 		const struct htab *h = H(m);                                                         \
-		uint32_t hash = hash##N(key, h);                                                     \
+		uint32_t hash = hash##N(key, h->seed, h->seed2);                                                     \
 		struct helem *e = __atomic_load_n(&h->buckets[hash & h->bucket_mask].head, __ATOMIC_ACQUIRE); \
 		for (; e; e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE))                           \
 			if (e->hash == hash && key_equal(ekey(e), key, N)) return e->data + h->key_bytes; \
@@ -498,7 +466,7 @@ static long hash_lookup_sys(struct sluice_map *m, const void *key, void *value)
 	if (!h->is_percpu) { memcpy(value, v, m->value_size); return 0; }
 	for (uint32_t c = 0; c < m->ncpus; c++) {
 		uint8_t *dst = (uint8_t *)value + (uint64_t)c * m->elem_size;
-		memcpy(dst, v + (uint64_t)c * m->elem_size, m->value_size);
+		memcpy(dst, pslot(m, h, e, c), m->value_size);
 		memset(dst + m->value_size, 0, m->elem_size - m->value_size);
 	}
 	return 0;
@@ -566,6 +534,7 @@ static void hash_free(struct sluice_map *m)
 	for (struct helem *e = h->retired, *n; e; e = n) { n = e->link; if (e->overflow) free(e); }
 	sluice_big_free(h->buckets, (uint64_t)h->n_buckets * sizeof *h->buckets);
 	sluice_big_free(h->pool, (uint64_t)h->pool_n * h->elem_bytes);
+	sluice_big_free(h->pcpu, (uint64_t)m->ncpus * h->pcpu_stride);
 	sluice_big_free(h, sizeof *h);
 }
 
@@ -581,8 +550,8 @@ static long hash_lookup_sys_any(struct sluice_map *m, const void *key, void *val
 static uint64_t hash_memory(struct sluice_map *m)
 {
 	struct htab *h = H(m);
-	return sizeof *h + (uint64_t)h->n_buckets * sizeof(struct bucket) +
-	       ((uint64_t)h->pool_n + h->overflow) * h->elem_bytes;
+	return sizeof *h + (uint64_t)h->n_buckets * sizeof(struct bucket) + (uint64_t)h->pool_n * h->elem_bytes +
+	       (uint64_t)h->overflow * h->ovf_bytes + (uint64_t)m->ncpus * h->pcpu_stride;
 }
 
 #define HASH_OPS(name, lookup_fn)                                                                    \
@@ -633,7 +602,7 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 	h->is_lru = lru;
 	h->is_percpu = percpu;
 	h->key_bytes = sluice_round_up8(m->key_size);
-	h->value_bytes = t == BPF_MAP_TYPE_HASH_OF_MAPS ? 16 : percpu ? m->elem_size * m->ncpus : m->elem_size;
+	h->value_bytes = t == BPF_MAP_TYPE_HASH_OF_MAPS ? 16 : percpu ? 0 /* in h->pcpu */ : m->elem_size;
 	h->store_size = t == BPF_MAP_TYPE_HASH_OF_MAPS ? 16 : m->value_size;
 	h->elem_bytes = (uint32_t)sizeof(struct helem) + h->key_bytes + h->value_bytes;
 	h->n_buckets = 1;
@@ -642,7 +611,7 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 	/* spares for replacements in flight (recycled after grace periods), at
 	 * most ~16 MiB of them; beyond, elements are malloc'ed and freed */
 	uint64_t spares = 64 + 32ull * m->ncpus + m->max_entries / 8;
-	uint64_t cap = (16ull << 20) / h->elem_bytes;
+	uint64_t cap = (16ull << 20) / (h->elem_bytes + (percpu ? (uint64_t)m->ncpus * m->elem_size : 0));
 	if (spares > cap) spares = cap > 2ull * m->ncpus + 2 ? cap : 2ull * m->ncpus + 2;
 	/* BPF_F_NO_PREALLOC: only the spares up front, elements on demand */
 	int prealloc = !(m->map_flags & BPF_F_NO_PREALLOC);
@@ -658,12 +627,25 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 	h->seed = (m->map_flags & BPF_F_ZERO_SEED) ? 0 : mix64((uint64_t)(uintptr_t)h ^ 0x5eed);
 	/* never 0 (a zero multiplier would put every key in one bucket) */
 	h->seed2 = mix64(h->seed ^ 0x243f6a8885a308d3ull) | 1;
+	h->ovf_bytes = h->elem_bytes;
+	if (percpu) {
+		h->pcpu_stride = ((uint64_t)h->pool_n * m->elem_size + 127) & ~127ull;
+		h->idx_shift = (uint32_t)__builtin_ctz(h->elem_bytes);
+		uint64_t odd = h->elem_bytes >> h->idx_shift, inv = odd;
+		for (int i = 0; i < 5; i++) inv *= 2 - odd * inv; /* Newton: 3, 6, ..., 96 correct bits */
+		h->idx_inv = inv;
+		h->ovf_value_off = (h->elem_bytes + 63) & ~63u;
+		h->ovf_stride = (m->elem_size + 63) & ~63u;
+		h->ovf_bytes = h->ovf_value_off + m->ncpus * h->ovf_stride;
+		h->pcpu = sluice_big_alloc((uint64_t)m->ncpus * h->pcpu_stride);
+	}
 	h->buckets = sluice_big_alloc((uint64_t)h->n_buckets * sizeof *h->buckets);
 	h->pool = sluice_big_alloc((uint64_t)h->pool_n * h->elem_bytes);
-	if (!h->buckets || !h->pool) {
+	if (!h->buckets || !h->pool || (percpu && !h->pcpu)) {
 		sluice_big_free(h->buckets, (uint64_t)h->n_buckets * sizeof *h->buckets);
 		sluice_big_free(h->pool, (uint64_t)h->pool_n * h->elem_bytes);
-		free(h);
+		sluice_big_free(h->pcpu, (uint64_t)m->ncpus * h->pcpu_stride);
+		sluice_big_free(h, sizeof *h);
 		return sluice_map_reject(m, err, errlen, ENOMEM, "cannot preallocate %u elements", m->max_entries);
 	}
 	for (uint32_t i = h->pool_n; i-- > 0;) {

@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createMap, MapFlag, MapType, u32 } from '../index.ts';
+import { helperBindings } from '../../dataplane/ffi.ts';
 import { requires } from '../../scripts/testkit/skip.ts';
 import { Fn, NativeBuf, call, hasNativeLibrary, readAt } from './native.ts';
 
@@ -46,6 +47,41 @@ if (requires('map lookups from programs', hasNativeLibrary())) {
         } finally { m.close(); key.free(); }
       });
     }
+  }
+
+  // Per-CPU hash values: each worker's slot of a key in its own cache line (two workers counting
+  // the same flow must not write one line), for elements from the pool and, with
+  // BPF_F_NO_PREALLOC beyond the spares, elements allocated on demand.
+  for (const [type, flags, label] of [[MapType.PERCPU_HASH, 0, 'percpu_hash'], [MapType.PERCPU_HASH, MapFlag.NoPrealloc, 'percpu_hash, BPF_F_NO_PREALLOC'], [MapType.LRU_PERCPU_HASH, 0, 'lru_percpu_hash']] as const) {
+    test(`${label}: every CPU's value right, and in a cache line no other CPU's value shares`, () => {
+      const cpus = 3, n = 400;
+      const m = createMap({ name: 'pch', type, keySize: 4, valueSize: 12, maxEntries: 1000, flags, cpus });
+      const key = new NativeBuf(4);
+      const h = helperBindings();
+      const value = (k: number, c: number) => Uint8Array.from({ length: 12 }, (_, i) => (k * 7 + c * 31 + i) & 0xff);
+      try {
+        for (let k = 0; k < n; k++) m.updatePerCpu(u32(k), Array.from({ length: cpus }, (_, c) => value(k, c)));
+        for (let k = 0; k < n; k += 3) m.delete(u32(k)); // recycled elements must not mix values
+        for (let k = 0; k < n; k += 6) m.updatePerCpu(u32(k), Array.from({ length: cpus }, (_, c) => value(k + 1000, c)));
+        for (let k = 0; k < n; k++) {
+          const want = k % 6 === 0 ? (c: number) => value(k + 1000, c) : k % 3 === 0 ? undefined : (c: number) => value(k, c);
+          const got = m.lookupPerCpu(u32(k));
+          if (!want) { assert.is(got, undefined, `key ${k} deleted`); continue; }
+          assert.equal(got, Array.from({ length: cpus }, (_, c) => want(c)), `key ${k} through the control plane`);
+          key.bytes.set(u32(k));
+          const lines: bigint[] = [];
+          for (let c = 0; c < cpus; c++) {
+            h.workerSet(c);
+            const p = call(Fn.map_lookup_elem, m.address, key.address);
+            assert.equal(readAt(p, 12), want(c), `key ${k}, CPU ${c} through the helper`);
+            lines.push(p / 64n, (p + 11n) / 64n);
+          }
+          for (let c = 0; c < cpus; c++)
+            for (let d = c + 1; d < cpus; d++)
+              assert.ok(!lines.slice(2 * c, 2 * c + 2).some((l) => lines.slice(2 * d, 2 * d + 2).includes(l)), `key ${k}: CPUs ${c} and ${d} share a line`);
+        }
+      } finally { h.workerSet(0); m.close(); key.free(); }
+    });
   }
 
   // data sizes: IPv4 (4-byte compare), IPv6 (two 8-byte compares), 6 and 11 bytes (byte tails)
