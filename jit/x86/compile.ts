@@ -2,13 +2,14 @@
 //
 // Layout of the code (offsets in the returned pcMap / entryOffset):
 //
-//   burst:   push rbp, rbx, r12-r15; sub rsp, 552; rbp = rsp + 552 (r10: top of the 512-byte frame)
+//   burst:   push rbp, rbx, r12-r15; sub rsp, 584; rbp = rsp + 584 (r10: top of the 512-byte frame,
+//            with 32 bytes of slots for fused loads' base pointers below it)
 //            [rsp] = buffs, [rsp+8] = verdicts, [rsp+16] = n, [rsp+24] = &pc 0, [rsp+32] = 0
 //            (tail calls); r12 = 0; if n == 0 goto done
 //   pc 0:    the main program, with rdi (r1) = &buffs[i]; every exit jumps to `next`
 //   next:    verdicts[r12] = eax; r12++; rdi = buffs + r12 * 64; if r12 < n goto [rsp+24]
 //   done:    rax = n; restore; ret
-//   subprograms: each pushes rbp, rbx, r13-r15 and takes a fresh 512-byte frame
+//   subprograms: each pushes rbp, rbx, r13-r15 and takes a fresh 512-byte frame (+ 32 bytes of slots)
 //            (r10 = the top of its own frame); their exits share one epilogue.
 //
 // A subprogram is an ordinary System V function (arguments r1-r5, result in rax,
@@ -28,8 +29,9 @@ import { randomSource } from './blind.ts';
 import { SANDBOX_STACK_HI, SandboxEmitter, type Trap } from './sandbox.ts';
 import { Class, JmpOp, LDDW, PseudoCall, PseudoLd, Source, opOf, sizeBytes, sizeOf, sourceOf } from '../isa/opcode.ts';
 import { checkCallDepth, constantR1AtLookups, endsFlow, findFunctions, findJumpTargets, writesFramePointer } from './analysis.ts';
-import { findFusion, type PeepholeContext } from './peephole.ts';
-import { liveness } from './liveness.ts';
+import { SITE_SLOTS, frameSlot, planFusions, type Fusion, type PeepholeContext } from './peephole.ts';
+import { provenance } from './provenance.ts';
+import { liveness, usesDefs, type Run } from './liveness.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter
 // call, which the per-instruction paths of the JIT feel (compile time).
@@ -121,8 +123,10 @@ export interface JitResult {
 // The burst frame under rsp: the saved arguments, the address of the program body the loop
 // returns to (a tail call leaves it running another program's code, whose `next` must come
 // back here), the tail-call count, then the main program's 512 bytes.
+// Below the 512 bytes, every frame keeps SITE_SLOTS words for the base pointers of fused loads (peephole.ts frameSlot).
 const BUFFS = 0, VERDICTS = 8, COUNT = 16, BODY = 24, TAIL_CALLS = 32;
-const BURST_FRAME = 40 + STACK_SIZE; // 6 pushes + return address + 552 keep rsp 16-byte aligned at calls
+const FRAME = STACK_SIZE + 8 * SITE_SLOTS;
+const BURST_FRAME = 40 + FRAME; // 6 pushes + return address + 584 keep rsp 16-byte aligned at calls
 
 export function jitCompile(program: Program, opts: JitOptions = {}): JitResult {
   if (program.length === 0) throw new JitError('empty program', -1);
@@ -156,6 +160,21 @@ function compile(program: Program, opts: JitOptions): JitResult {
   const peephole: PeepholeContext | undefined = opts.blindConstants || opts.sandbox
     ? undefined
     : { prog, pcOf, jumpTargets, liveOut: liveness(prog, pcOf, indexOf, functions).liveOut, end: 0 };
+  // Where narrow loads assemble wider values across blocks, the byte dataflow lets runs start from it.
+  const provenanceOf = peephole && prog.some(narrowLoad) ? provenance(prog, pcOf, indexOf, functions) : undefined;
+  if (peephole && provenanceOf) { peephole.before = provenanceOf.before; peephole.slots = new Map(); }
+  const siteSlots = peephole?.slots as Map<number, number> | undefined;
+  // Every function's fusions first (a run may need a base saved at an earlier pc), then the
+  // liveness of the code as it will be compiled: what only fused runs used to read is dead now.
+  const runs = new Map<number, Run>();
+  const fusions = new Map<number, Fusion>();
+  if (peephole) {
+    for (const f of functions) {
+      peephole.end = f.end;
+      for (const [i, fusion] of planFusions(peephole, f.start, indexOf, siteSlots ?? new Map(), runs)) fusions.set(i, fusion);
+    }
+  }
+  const compiledLiveOut = peephole && fusions.size > 0 ? liveness(prog, pcOf, indexOf, functions, runs).liveOut : undefined;
   const a = new Asm();
   a.bmi2 = opts.cpu?.bmi2 === true;
   const blind = opts.blindConstants === true;
@@ -212,7 +231,7 @@ function compile(program: Program, opts: JitOptions): JitResult {
         a.lea(X.RBP, { base: X.RBP, disp: -STACK_SIZE }); // the frame just below the caller's, in the region
       } else {
         a.movRR(X.RBP, X.RSP, true);
-        a.aluRI(Alu.SUB, X.RSP, STACK_SIZE, true);
+        a.aluRI(Alu.SUB, X.RSP, FRAME, true);
         if (f.start === 0) moveArguments(a, SYSV_ARGS, [1, 2, 3, 4, 5].map(x86)); // a function entry: r1-r5 from the caller
       }
     }
@@ -227,14 +246,15 @@ function compile(program: Program, opts: JitOptions): JitResult {
     };
     const jmpContext = { target, exit, subprogram, helperAddress: opts.helperAddress ?? (() => undefined), tailCalls, inlineLookup };
     const memContext = { subprogram };
-    if (peephole) peephole.end = f.end;
     for (let pc = f.start; pc < f.end; pc++) {
       const i = indexOf[pc]!;
       if (i < 0) continue;
       const insn = prog[i]!;
       a.pc = pc;
       a.bind(pcLabels[pc]!);
-      const fusion = peephole && findFusion(peephole, i);
+      const slot = siteSlots?.get(pc);
+      if (slot !== undefined) a.store(8, frameSlot(slot), x86(provenanceOf!.bases.get(pc)!)); // a later fused run reads this base
+      const fusion = fusions.get(i);
       if (fusion) { // a run the x86 does in fewer instructions (peephole.ts); its pcs all map here
         for (let k = 1; k < fusion.count; k++) a.bind(pcLabels[pcOf[i + k]!]!);
         fusion.emit(a);
@@ -244,7 +264,8 @@ function compile(program: Program, opts: JitOptions): JitResult {
       }
       const cls = classOf(insn.opcode);
       if (sb) sandboxChecks(sb, insn, pc, subEntries);
-      if (isAluClass(cls)) emitAlu(a, insn);
+      if (compiledLiveOut && deadCode(insn, compiledLiveOut[pc]!)) { /* nothing to emit: e.g. byte loads only a fused run read */ }
+      else if (isAluClass(cls)) emitAlu(a, insn);
       else if (isJmpClass(cls)) emitJmp(a, insn, pc, jmpContext);
       else emitMem(a, insn, pc, memContext);
       if (pc + width(insn) === f.end && !endsFlow(insn)) a.fail('the last instruction of a function falls through past its end');
@@ -344,4 +365,19 @@ function sandboxChecks(sb: SandboxEmitter, insn: Program[number], pc: number, su
   if (op === JmpOp.EXIT) return;
   const offset = cls === Class.JMP32 && op === JmpOp.JA ? insn.imm : insn.off;
   if (offset < 0) sb.countBackEdge(); // a backward jump: one unit of the budget
+}
+
+/** A load of 1, 2 or 4 bytes through a pointer other than r10: what byte assembly starts from. */
+function narrowLoad(insn: Program[number]): boolean {
+  return classOf(insn.opcode) === Class.LDX && insn.src !== 10 && sizeBytes(sizeOf(insn.opcode)) < 8;
+}
+
+/**
+ * An instruction with no effect but its register, which nothing reads: an ALU operation or a
+ * plain load (verified programs' loads cannot fault). Never a lddw, store, atomic or jump.
+ */
+function deadCode(insn: Program[number], liveOut: number): boolean {
+  const cls = classOf(insn.opcode);
+  if (!isAluClass(cls) && !(cls === Class.LDX)) return false;
+  return (usesDefs(insn).defs & liveOut) === 0;
 }

@@ -59,7 +59,7 @@ export function usesDefs(insn: Instruction): { uses: number; defs: number } {
 }
 
 /** The pcs control may reach next from the instruction at pc (within its function). */
-function successors(insn: Instruction, pc: number, width: number, f: Func): number[] {
+export function successors(insn: Instruction, pc: number, width: number, f: Func): number[] {
   const cls = classOf(insn.opcode);
   const fall = pc + width;
   if (cls !== Class.JMP && cls !== Class.JMP32) return fall < f.end ? [fall] : [];
@@ -80,16 +80,23 @@ export interface Liveness {
   liveOut: Uint16Array;
 }
 
-export function liveness(prog: Program, pcOf: readonly number[], indexOf: readonly number[], functions: readonly Func[]): Liveness {
+/** A run of instructions compiled as one (peephole.ts): what it reads and writes, and the pc after it. */
+export interface Run { uses: number; defs: number; next: number }
+
+/** Liveness of the program, or of the program as compiled when `runs` (by first pc) replace runs of it. */
+export function liveness(prog: Program, pcOf: readonly number[], indexOf: readonly number[], functions: readonly Func[],
+  runs?: ReadonlyMap<number, Run>): Liveness {
   const slots = indexOf.length - 1;
   const liveIn = new Uint16Array(slots + 1);
   const liveOut = new Uint16Array(slots + 1);
-  const facts = prog.map(usesDefs);
+  const facts = prog.map((insn, i) => runs?.get(pcOf[i]!) ?? usesDefs(insn));
   for (const f of functions) {
     const pcs: number[] = [];
     for (let pc = f.start; pc < f.end; pc++) if (indexOf[pc]! >= 0) pcs.push(pc);
     const succ = pcs.map((pc) => {
       const i = indexOf[pc]!;
+      const run = runs?.get(pc);
+      if (run) return run.next < f.end ? [run.next] : [];
       return successors(prog[i]!, pc, pcOf[i + 1]! - pc, f);
     });
     for (let changed = true; changed;) {

@@ -19,7 +19,10 @@ import { AluOp as AluOp_, Class as Class_, Mode as Mode_, Source as Source_, cla
 import type { Instruction, Program } from '../isa/instruction.ts';
 import { Shift as Shift_, type Asm } from './encoder.ts';
 import { x86 as x86_ } from './regs.ts';
-import { usesDefs as usesDefs_ } from './liveness.ts';
+import { usesDefs as usesDefs_, type Run } from './liveness.ts';
+import { EMPTY, step, type Assembly, type MemByte, type State } from './provenance.ts';
+import { TMP1, TMP2, TMP3, X } from './regs.ts';
+import { STACK_SIZE } from '../isa/opcode.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter call.
 const AluOp = AluOp_, Class = Class_, Mode = Mode_, Source = Source_, classOf = classOf_, modeOf = modeOf_,
@@ -35,10 +38,47 @@ export interface PeepholeContext {
   liveOut: Uint16Array;
   /** The end (exclusive pc) of the function being compiled: runs never leave it. */
   end: number;
+  /** What is known about memory bytes before each pc (provenance.ts); without it, runs start from nothing. */
+  before?: readonly (State | undefined)[];
+  /** Frame slots assigned to sites so far (planFusions), by site pc; without it, no run reads a slot. */
+  slots?: ReadonlyMap<number, number>;
 }
 
 /** A fused run: which pattern, how many instructions it consumes and the code that replaces them. */
-export interface Fusion { kind: 'lea' | 'scaled-add' | 'rotate' | 'load'; count: number; emit(a: Asm): void }
+export interface Fusion {
+  kind: 'lea' | 'scaled-add' | 'rotate' | 'load';
+  count: number;
+  /** Registers the fused code reads and writes (for liveness of the code as compiled); default: the run's own. */
+  uses?: number;
+  defs?: number;
+  /** Sites whose base this run reads from a frame slot (they must have one before emit runs). */
+  slots?: number[];
+  emit(a: Asm): void;
+}
+
+/**
+ * The fusions of one function by the index of their first instruction, found in the order the
+ * code is emitted, with frame slots assigned to the sites they need (SITE_SLOTS at most; a run
+ * that would need more is left unfused). Planned whole before emission, because a run can
+ * need a slot saved at a site that comes before it.
+ */
+export function planFusions(ctx: PeepholeContext, start: number, indexOf: readonly number[], slots: Map<number, number>, runs: Map<number, Run>): Map<number, Fusion> {
+  const plan = new Map<number, Fusion>();
+  for (let pc = start; pc < ctx.end; pc++) {
+    const i = indexOf[pc]!;
+    if (i < 0) continue;
+    const fusion = findFusion(ctx, i);
+    if (!fusion) continue;
+    const missing = [...new Set(fusion.slots ?? [])].filter((site) => !slots.has(site));
+    if (slots.size + missing.length > SITE_SLOTS) continue;
+    for (const site of missing) slots.set(site, slots.size);
+    plan.set(i, fusion);
+    const own = runEffect(ctx.prog, i, fusion.count);
+    runs.set(pc, { uses: fusion.uses ?? own.uses, defs: fusion.defs ?? own.defs, next: ctx.pcOf[i + fusion.count]! });
+    pc = ctx.pcOf[i + fusion.count - 1]!;
+  }
+  return plan;
+}
 
 /** The longest fusion starting at instruction i, if any. */
 export function findFusion(ctx: PeepholeContext, i: number): Fusion | undefined {
@@ -46,6 +86,17 @@ export function findFusion(ctx: PeepholeContext, i: number): Fusion | undefined 
 }
 
 const bit = (r: number): number => 1 << r;
+
+/** What a straight run of instructions reads before writing, and writes. */
+function runEffect(prog: Program, i: number, count: number): { uses: number; defs: number } {
+  let uses = 0, defs = 0;
+  for (let k = i; k < i + count; k++) {
+    const e = usesDefs(prog[k]!);
+    uses |= e.uses & ~defs;
+    defs |= e.defs;
+  }
+  return { uses, defs };
+}
 
 /** True when instructions i+1 .. i+count-1 are in the function and no jump lands on them. */
 function straight(ctx: PeepholeContext, i: number, count: number): boolean {
@@ -143,98 +194,125 @@ function rotate(ctx: PeepholeContext, i: number): Fusion | undefined {
 
 // --- assembled loads ----------------------------------------------------------------------
 
-/** A byte of memory: [base register's value at the start of the run + off]. */
-interface MemByte { base: number; off: number }
-/** A register assembled from memory bytes: byte k of the value (k = 0 least significant), or null for a zero byte. */
-type Assembly = (MemByte | null)[];
-
 const LONGEST_RUN = 24;
+/** Frame slots for sites' base pointers, below each frame's 512 bytes (compile.ts reserves them). */
+export const SITE_SLOTS = 4;
 
 /**
- * Loads from one base, shifted by whole bytes and or'ed together, that end up as 2, 4 or 8
- * consecutive memory bytes in a register, in memory order (a wider load) or reversed (a
- * wider load and a byte swap). Runs are simulated from instruction i on, through loads,
- * moves, shifts by multiples of 8 and ors; anything else stops the simulation (stores,
- * jumps, calls) or makes its destination unknown. The longest run that ends with a
- * complete value, with every other register it wrote dead, wins.
+ * Bytes of memory shifted by whole bytes and or'ed together until registers hold 2, 4 or 8
+ * consecutive bytes, in memory order (one wider load) or reversed (a load and a byte swap).
+ * The run is simulated from instruction i on (provenance.ts's step), starting from what the
+ * dataflow knows at i: the bytes may have been loaded (and spilled) blocks earlier. It ends
+ * where registers it wrote that are still live all hold such values; the run that saves the
+ * most instructions wins. Each value's base comes from a register that still
+ * holds it, or from the frame slot its site saved it to (planFusions assigns those).
  */
 function assembledLoad(ctx: PeepholeContext, i: number): Fusion | undefined {
-  if (classOf(ctx.prog[i]!.opcode) !== Class.LDX) return undefined; // a run worth fusing starts with a load
-  const regs: (Assembly | undefined)[] = [];
+  const first = ctx.prog[i]!;
+  const start = ctx.before?.[ctx.pcOf[i]!] ?? EMPTY;
+  if (classOf(first.opcode) !== Class.LDX && !start.regs.some((v) => v !== undefined) && start.slots.size === 0) return undefined;
+  let s = start;
   let written = 0;
+  /** Sites first seen inside the run: their base register, unchanged since the run began. */
+  const newSites = new Map<number, number>();
+  const scratch = new Map<number, number>();
   let best: Fusion | undefined;
+  let bestSaved = 0;
   for (let k = i; k < i + LONGEST_RUN && k < ctx.prog.length; k++) {
     const insn = ctx.prog[k]!;
     const pc = ctx.pcOf[k]!;
     if (pc >= ctx.end || (k > i && ctx.jumpTargets[pc])) break;
     const cls = classOf(insn.opcode);
     if (cls !== Class.LDX && cls !== Class.ALU && cls !== Class.ALU64) break;
-    regs[insn.dst] = cls === Class.LDX ? loaded(insn, written) : combined(insn, regs);
+    if (cls === Class.LDX && insn.src !== 10) {
+      if ((written >> insn.src) & 1) break; // its base moved inside the run: the run's start does not have it
+      if (s.holds[insn.src] === undefined) newSites.set(pc, insn.src);
+    }
+    s = step(s, insn, pc, scratch);
     written |= usesDefs(insn).defs;
-    const value = regs[insn.dst];
-    if (value === undefined && !regs.some((r) => r !== undefined)) break; // nothing left to assemble
-    if (k - i + 1 < 3 || value === undefined) continue;
-    const shape = loadShape(value);
-    if (shape && othersDead(ctx, k, written, insn.dst)) {
-      const dst = x86(insn.dst), base = x86(shape.base), count = k - i + 1;
-      best = { kind: 'load', count, emit: (a) => emitAssembled(a, dst, { base, disp: shape.off }, shape.bytes, shape.swap) };
+    if (k - i + 1 < 3) continue;
+    const plan = planLoads(ctx, s, written & ctx.liveOut[pc]!, start, newSites);
+    // The run that saves the most instructions; on a tie the shorter, which leaves the rest to other fusions.
+    const saved = plan ? k - i + 1 - plan.cost : 0;
+    if (plan && saved > bestSaved) {
+      best = { kind: 'load', count: k - i + 1, slots: plan.slots, uses: plan.uses, defs: written, emit: plan.emit };
+      bestSaved = saved;
     }
   }
   return best;
 }
 
-/** A plain (zero-extending) load's bytes, or unknown when its base was written earlier in the run. */
-function loaded(insn: Instruction, written: number): Assembly | undefined {
-  if (modeOf(insn.opcode) !== Mode.MEM || (written & bit(insn.src)) !== 0 || insn.src > 10) return undefined;
-  const bytes = sizeBytes(sizeOf(insn.opcode));
-  const out: Assembly = new Array(8).fill(null);
-  for (let b = 0; b < bytes; b++) out[b] = { base: insn.src, off: insn.off + b };
-  return out;
-}
-
-/** The value an ALU instruction leaves in its destination, when it is still an assembly. */
-function combined(insn: Instruction, regs: readonly (Assembly | undefined)[]): Assembly | undefined {
-  const w = classOf(insn.opcode) === Class.ALU64 ? 8 : 4;
-  const op = opOf(insn.opcode);
-  const x = sourceOf(insn.opcode) === Source.X;
-  const dst = regs[insn.dst];
-  if (insn.off !== 0) return undefined;
-  if (op === AluOp.MOV && x) return truncate(regs[insn.src], w);
-  if (op === AluOp.OR && x) return disjointOr(truncate(dst, w), truncate(regs[insn.src], w));
-  if ((op === AluOp.LSH || op === AluOp.RSH) && !x && insn.imm % 8 === 0 && insn.imm >= 0 && insn.imm < w * 8 && dst) {
-    const by = (op === AluOp.LSH ? 1 : -1) * (insn.imm / 8);
-    const src = truncate(dst, w)!;
-    return Array.from({ length: 8 }, (_, b) => (b < w && b - by >= 0 && b - by < 8 ? src[b - by]! : null));
+/** How to produce every register in `results` from memory, or undefined when one of them is not such a value. */
+function planLoads(ctx: PeepholeContext, s: State, results: number, start: State, newSites: ReadonlyMap<number, number>):
+  { cost: number; slots: number[]; uses: number; emit: (a: Asm) => void } | undefined {
+  const loads: { dst: number; site: number; off: number; bytes: 2 | 4 | 8; swap: boolean }[] = [];
+  for (let r = 0; r < 10; r++) {
+    if (!((results >> r) & 1)) continue;
+    const shape = loadShape(s.regs[r]);
+    if (!shape) return undefined;
+    loads.push({ dst: r, ...shape });
   }
-  return undefined;
-}
-
-const truncate = (v: Assembly | undefined, w: number): Assembly | undefined => v && v.map((b, k) => (k < w ? b : null));
-
-function disjointOr(p: Assembly | undefined, q: Assembly | undefined): Assembly | undefined {
-  if (!p || !q) return undefined;
-  const out: Assembly = [];
-  for (let b = 0; b < 8; b++) {
-    if (p[b] && q[b]) return undefined;
-    out.push(p[b] ?? q[b] ?? null);
+  if (loads.length === 0) return undefined;
+  const dsts = new Set(loads.map((l) => l.dst));
+  // Where each site's base comes from: a register (copied aside if a result overwrites it) or a frame slot.
+  const sources = new Map<number, { reg?: number; slot?: true }>();
+  for (const { site } of loads) {
+    if (sources.has(site)) continue;
+    const reg = newSites.get(site) ?? start.holds.findIndex((h) => h === site);
+    if (reg >= 0) sources.set(site, { reg });
+    else if (ctx.slots) sources.set(site, { slot: true });
+    else return undefined;
   }
-  return out;
+  const staged = [...sources].filter(([, src]) => src.slot !== undefined || dsts.has(src.reg!));
+  if (staged.length > TEMPS.length) return undefined;
+  const slotOf = (site: number): number => ctx.slots!.get(site)!;
+  let uses = 0;
+  for (const src of sources.values()) if (src.reg !== undefined) uses |= bit(src.reg);
+  for (const reg of newSites.values()) uses |= bit(reg);
+  return {
+    cost: staged.length + loads.reduce((n, l) => n + (l.swap ? 2 : 1), 0),
+    uses,
+    slots: [...sources].filter(([, src]) => src.slot !== undefined).map(([site]) => site),
+    emit: (a) => {
+      // Sites first seen inside the run save their base first, as their own pc would have, when a
+      // later run needs it (known once the function's fusions are all planned, before any emission).
+      for (const [site, reg] of newSites) {
+        const slot = ctx.slots?.get(site);
+        if (slot !== undefined) a.store(8, frameSlot(slot), x86(reg));
+      }
+      const base = new Map<number, number>();
+      staged.forEach(([site, src], t) => {
+        const tmp = TEMPS[t]!;
+        if (src.slot !== undefined) a.load(8, tmp, frameSlot(slotOf(site)));
+        else a.movRR(tmp, x86(src.reg!), true);
+        base.set(site, tmp);
+      });
+      for (const [site, src] of sources) if (!base.has(site)) base.set(site, x86(src.reg!));
+      for (const l of loads) emitLoad(a, x86(l.dst), { base: base.get(l.site)!, disp: l.off }, l.bytes, l.swap);
+    },
+  };
 }
 
-/** 2, 4 or 8 consecutive bytes of one base from byte 0 up, nothing above: which load (and swap) makes them. */
-function loadShape(v: Assembly): { base: number; off: number; bytes: 2 | 4 | 8; swap: boolean } | undefined {
+const TEMPS = [TMP1, TMP2, TMP3];
+
+/** Frame slot k for a site's base: below the frame's 512 bytes of eBPF stack, addressed from r10 (rbp). */
+export const frameSlot = (k: number): { base: number; disp: number } => ({ base: X.RBP, disp: -STACK_SIZE - 8 * (k + 1) });
+
+/** 2, 4 or 8 consecutive bytes of one site from byte 0 up, nothing above: which load (and swap) makes them. */
+function loadShape(v: Assembly | undefined): { site: number; off: number; bytes: 2 | 4 | 8; swap: boolean } | undefined {
+  if (!v) return undefined;
   const n = v.findIndex((b) => b === null);
   const bytes = n === -1 ? 8 : n;
   if ((bytes !== 2 && bytes !== 4 && bytes !== 8) || v.slice(bytes).some((b) => b !== null)) return undefined;
-  const first = v[0]!, last = v[bytes - 1]!;
-  const same = v.slice(0, bytes).every((b) => b!.base === first.base);
-  if (!same) return undefined;
-  if (v.slice(0, bytes).every((b, k) => b!.off === first.off + k)) return { base: first.base, off: first.off, bytes, swap: false };
-  if (v.slice(0, bytes).every((b, k) => b!.off === last.off + (bytes - 1 - k))) return { base: first.base, off: last.off, bytes, swap: true };
+  const head = v.slice(0, bytes) as MemByte[];
+  const first = head[0]!, last = head[bytes - 1]!;
+  if (!head.every((b) => b.site === first.site)) return undefined;
+  if (head.every((b, k) => b.off === first.off + k)) return { site: first.site, off: first.off, bytes, swap: false };
+  if (head.every((b, k) => b.off === last.off + (bytes - 1 - k))) return { site: first.site, off: last.off, bytes, swap: true };
   return undefined;
 }
 
-function emitAssembled(a: Asm, dst: number, mem: { base: number; disp: number }, bytes: 2 | 4 | 8, swap: boolean): void {
+function emitLoad(a: Asm, dst: number, mem: { base: number; disp: number }, bytes: 2 | 4 | 8, swap: boolean): void {
   a.load(bytes, dst, mem); // zero-extends: movzx for 2, a 32-bit mov for 4
   if (!swap) return;
   if (bytes === 2) a.shift16RI(Shift.ROL, dst, 8); // the upper 48 bits stay zero
