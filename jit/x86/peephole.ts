@@ -210,7 +210,8 @@ export const SITE_SLOTS = 4;
 function assembledLoad(ctx: PeepholeContext, i: number): Fusion | undefined {
   const first = ctx.prog[i]!;
   const start = ctx.before?.[ctx.pcOf[i]!] ?? EMPTY;
-  if (classOf(first.opcode) !== Class.LDX && !start.regs.some((v) => v !== undefined) && start.slots.size === 0) return undefined;
+  const fromMemory = classOf(first.opcode) === Class.LDX && first.src !== 10;
+  if (!fromMemory && !start.regs.some((v) => v !== undefined) && start.slots.size === 0) return undefined; // nothing to assemble from
   let s = start;
   let written = 0;
   /** Sites first seen inside the run: their base register, unchanged since the run began. */
