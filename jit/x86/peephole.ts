@@ -16,10 +16,12 @@
 // one the fused code produces, is dead after it (liveness.ts): the fused code writes that one
 // register and nothing else. Each matcher returns the number of instructions it consumes.
 import { AluOp as AluOp_, Class as Class_, Mode as Mode_, Source as Source_, classOf as classOf_, modeOf as modeOf_, opOf as opOf_, sizeBytes as sizeBytes_, sizeOf as sizeOf_, sourceOf as sourceOf_ } from '../isa/opcode.ts';
-import type { Instruction, Program } from '../isa/instruction.ts';
+import type { Instruction } from '../isa/instruction.ts';
 import { Shift as Shift_, type Asm } from './encoder.ts';
 import { x86 as x86_ } from './regs.ts';
 import { usesDefs as usesDefs_, type Run } from './liveness.ts';
+import { bit, othersDead, runEffect, straight, type Fusion, type PeepholeContext } from './fusion.ts';
+import { storeRun } from './store-runs.ts';
 import { EMPTY, step, type Assembly, type MemByte, type State } from './provenance.ts';
 import { TMP1, TMP2, TMP3, X } from './regs.ts';
 import { STACK_SIZE } from '../isa/opcode.ts';
@@ -28,33 +30,6 @@ import { STACK_SIZE } from '../isa/opcode.ts';
 const AluOp = AluOp_, Class = Class_, Mode = Mode_, Source = Source_, classOf = classOf_, modeOf = modeOf_,
   opOf = opOf_, sizeBytes = sizeBytes_, sizeOf = sizeOf_, sourceOf = sourceOf_, Shift = Shift_,
   x86 = x86_, usesDefs = usesDefs_;
-
-export interface PeepholeContext {
-  prog: Program;
-  /** pcOf[i]: the pc of instruction i. */
-  pcOf: readonly number[];
-  jumpTargets: Uint8Array;
-  /** Live registers after each pc (liveness.ts). */
-  liveOut: Uint16Array;
-  /** The end (exclusive pc) of the function being compiled: runs never leave it. */
-  end: number;
-  /** What is known about memory bytes before each pc (provenance.ts); without it, runs start from nothing. */
-  before?: readonly (State | undefined)[];
-  /** Frame slots assigned to sites so far (planFusions), by site pc; without it, no run reads a slot. */
-  slots?: ReadonlyMap<number, number>;
-}
-
-/** A fused run: which pattern, how many instructions it consumes and the code that replaces them. */
-export interface Fusion {
-  kind: 'lea' | 'scaled-add' | 'rotate' | 'load';
-  count: number;
-  /** Registers the fused code reads and writes (for liveness of the code as compiled); default: the run's own. */
-  uses?: number;
-  defs?: number;
-  /** Sites whose base this run reads from a frame slot (they must have one before emit runs). */
-  slots?: number[];
-  emit(a: Asm): void;
-}
 
 /**
  * The fusions of one function by the index of their first instruction, found in the order the
@@ -82,34 +57,8 @@ export function planFusions(ctx: PeepholeContext, start: number, indexOf: readon
 
 /** The longest fusion starting at instruction i, if any. */
 export function findFusion(ctx: PeepholeContext, i: number): Fusion | undefined {
-  return movAddAsLea(ctx, i) ?? scaledAdd(ctx, i) ?? rotate(ctx, i) ?? assembledLoad(ctx, i);
+  return movAddAsLea(ctx, i) ?? scaledAdd(ctx, i) ?? rotate(ctx, i) ?? assembledLoad(ctx, i) ?? storeRun(ctx, i);
 }
-
-const bit = (r: number): number => 1 << r;
-
-/** What a straight run of instructions reads before writing, and writes. */
-function runEffect(prog: Program, i: number, count: number): { uses: number; defs: number } {
-  let uses = 0, defs = 0;
-  for (let k = i; k < i + count; k++) {
-    const e = usesDefs(prog[k]!);
-    uses |= e.uses & ~defs;
-    defs |= e.defs;
-  }
-  return { uses, defs };
-}
-
-/** True when instructions i+1 .. i+count-1 are in the function and no jump lands on them. */
-function straight(ctx: PeepholeContext, i: number, count: number): boolean {
-  for (let k = i + 1; k < i + count; k++) {
-    const pc = ctx.pcOf[k];
-    if (pc === undefined || pc >= ctx.end || ctx.jumpTargets[pc]) return false;
-  }
-  return true;
-}
-
-/** The registers in `written` other than `result` are all dead after instruction `last`. */
-const othersDead = (ctx: PeepholeContext, last: number, written: number, result: number): boolean =>
-  (written & ~bit(result) & ctx.liveOut[ctx.pcOf[last]!]!) === 0;
 
 // --- lea -----------------------------------------------------------------------------
 
@@ -319,3 +268,5 @@ function emitLoad(a: Asm, dst: number, mem: { base: number; disp: number }, byte
   if (bytes === 2) a.shift16RI(Shift.ROL, dst, 8); // the upper 48 bits stay zero
   else a.bswap(dst, bytes === 8);
 }
+
+export type { Fusion, PeepholeContext } from './fusion.ts';

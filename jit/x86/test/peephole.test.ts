@@ -197,6 +197,50 @@ test('scaled add: x * 3, 5 or 9 (plus a constant) is one lea; other factors are 
   assert.is(fusionAt('r4 *= 7\n r0 = r4\n exit'), undefined);
 });
 
+test('store runs: a MAC-sized copy and a value written out byte by byte fuse; overlap and aliasing stop them', () => {
+  const copy = fusionAt(`
+    r2 = *(u8 *)(r1 + 8)
+    *(u8 *)(r1 + 2) = r2
+    r2 = *(u8 *)(r1 + 9)
+    *(u8 *)(r1 + 3) = r2
+    r2 = *(u8 *)(r1 + 6)
+    *(u8 *)(r1 + 0) = r2
+    r2 = *(u8 *)(r1 + 7)
+    *(u8 *)(r1 + 1) = r2
+    r0 = 3
+    exit`);
+  assert.is(copy?.kind, 'store');
+  assert.is(copy?.count, 8);
+  const spelled = fusionAt(`
+    r2 = *(u32 *)(r10 - 8)
+    w3 = w2
+    w3 >>= 16
+    *(u8 *)(r1 + 8) = r3
+    w3 = w2
+    w3 >>= 24
+    *(u8 *)(r1 + 9) = r3
+    *(u8 *)(r1 + 6) = r2
+    w2 >>= 8
+    *(u8 *)(r1 + 7) = r2
+    r0 = 3
+    exit`);
+  assert.is(spelled?.count, 10);
+  assert.is(fusionAt(`
+    r2 = *(u8 *)(r1 + 8)
+    *(u8 *)(r1 + 9) = r2
+    r2 = *(u8 *)(r1 + 9)
+    *(u8 *)(r1 + 10) = r2
+    r0 = 3
+    exit`)?.count ?? 2, 2, 'the second load reads the byte the first store wrote: the run stops there');
+  assert.is(fusionAt(`
+    r2 = *(u8 *)(r1 + 8)
+    *(u8 *)(r6 + 2) = r2
+    r2 = *(u8 *)(r1 + 9)
+    *(u8 *)(r6 + 3) = r2
+    r0 = 3
+    exit`), undefined, 'a load through r1 after a store through r6: they may alias');
+});
+
 // --- random programs from the patterns' pieces -------------------------------------------
 
 function generator(seed: number): (n: number) => number {
@@ -213,7 +257,7 @@ function randomProgram(seed: number): string {
   const w = (): string => (rnd(2) ? 'w' : 'r');
   for (let k = 0; k < 40; k++) {
     const a = pick(regs), b = pick(regs), base = rnd(5) === 0 ? 6 : 1, off = rnd(base === 6 ? 44 : 56);
-    switch (rnd(16)) {
+    switch (rnd(19)) {
       case 0: case 1: lines.push(`r${a} = *(${pick(['u8', 'u8', 'u16', 'u32'])} *)(r${base} + ${off})`); break;
       case 2: lines.push(`${w()}${a} <<= ${pick([8, 16, 24, 8, 3])}`); break;
       case 3: lines.push(`${w()}${a} >>= ${pick([8, 16, 24, 5])}`); break;
@@ -246,6 +290,8 @@ function randomProgram(seed: number): string {
       case 12: lines.push(`*(u8 *)(r1 + ${rnd(56)}) = r${a}`); break; // memory changes under bytes already loaded
       case 13: lines.push('call 5', 'r1 = r7', 'r0 = 0', 'r2 = 2', 'r3 = 3', 'r4 = 4', 'r5 = 5'); break; // r1-r5 are undefined after a call
       case 14: case 15: lines.push(...splitAssembly(rnd, base, off)); break;
+      case 16: lines.push(...byteCopy(rnd)); break;
+      case 17: case 18: lines.push(...byteStores(rnd, a, b)); break;
     }
   }
   // Only some registers reach r0: the rest are dead, which is what lets runs fuse.
@@ -283,6 +329,28 @@ function splitAssembly(rnd: (n: number) => number, base: number, off: number): s
   return out;
 }
 
+/** memcpy as clang writes it for a few bytes: byte loads and stores, in any order, the ranges maybe overlapping. */
+function byteCopy(rnd: (n: number) => number): string[] {
+  const n = 2 + rnd(7), from = rnd(56 - n), to = rnd(56 - n), t = [0, 2, 3, 4, 5, 8, 9][rnd(7)]!;
+  const order = Array.from({ length: n }, (_, j) => j).sort(() => rnd(3) - 1);
+  const via = rnd(4) === 0 ? 6 : 1; // sometimes the stores go through another pointer into the same bytes
+  return order.flatMap((j) => [`r${t} = *(u8 *)(r1 + ${from + j})`, `*(u8 *)(r${via} + ${to + j}) = r${t}`]);
+}
+
+/** A register (or a reloaded spill) written out byte by byte, or in halves, in any order. */
+function byteStores(rnd: (n: number) => number, v: number, t: number): string[] {
+  if (v === t) return [];
+  const out = rnd(2) ? [`r${v} = *(${rnd(2) ? 'u64' : 'u32'} *)(r10 - ${8 * (1 + rnd(4))})`] : [];
+  const n = [2, 4, 8][rnd(3)]!, to = rnd(56 - n), step = rnd(3) === 0 ? 2 : 1;
+  const order = Array.from({ length: n / step }, (_, j) => j * step).sort(() => rnd(3) - 1);
+  for (const j of order) {
+    const size = step === 2 ? 'u16' : 'u8';
+    if (j === 0) out.push(`*(${size} *)(r1 + ${to}) = r${v}`);
+    else out.push(`r${t} = r${v}`, `r${t} >>= ${8 * j}`, `*(${size} *)(r1 + ${to + j}) = r${t}`);
+  }
+  return out;
+}
+
 if (requires('JIT execution of fused runs', hasNativeLibrary())) {
   test('400 random programs of loads, shifts, ors, rotates and multiplies: the JIT and the interpreter agree', () => {
     const only = process.env['SLUICE_FUZZ_SEED'];
@@ -297,15 +365,20 @@ if (requires('JIT execution of fused runs', hasNativeLibrary())) {
       }
       const rnd = generator(seed * 7 + 1);
       const input = Uint8Array.from({ length: 64 }, () => rnd(256));
-      const expected = BigInt.asUintN(64, new Interpreter(program, { helpers: new Map([[5, echoHelper]]) }).run({ input: input.slice() }).r0); // the interpreter writes its input in place
-      const got = runWithMemory(program, input).r0;
-      if (got !== expected) {
+      const after = input.slice(); // the interpreter writes its input in place
+      const expected = BigInt.asUintN(64, new Interpreter(program, { helpers: new Map([[5, echoHelper]]) }).run({ input: after }).r0);
+      const jit = runWithMemory(program, input);
+      const got = jit.r0;
+      if (got !== expected || !jit.memory.every((b, k) => b === after[k])) {
+        const at = jit.memory.findIndex((b, k) => b !== after[k]);
+        if (at >= 0) assert.unreachable(`seed ${seed} (SLUICE_FUZZ_SEED=${seed}): memory differs from byte ${at}: interpreter ${after[at]}, JIT ${jit.memory[at]}\n` +
+          program.map((insn, i) => `${String(i).padStart(4)}: ${disassemble(insn)}`).join('\n'));
         assert.unreachable(`seed ${seed} (SLUICE_FUZZ_SEED=${seed}): interpreter r0 = 0x${expected.toString(16)}, JIT r0 = 0x${got.toString(16)}\n` +
           program.map((insn, i) => `${String(i).padStart(4)}: ${disassemble(insn)}`).join('\n'));
       }
     }
     // The programs must exercise every fusion, or agreeing proves little.
-    for (const kind of ['load', 'rotate', 'scaled-add']) assert.ok((fired[kind] ?? 0) >= 20, `${kind} fired ${fired[kind] ?? 0} times`);
+    for (const kind of ['load', 'rotate', 'scaled-add', 'store']) assert.ok((fired[kind] ?? 0) >= 20, `${kind} fired ${fired[kind] ?? 0} times`);
     assert.ok(crossBlock >= 20, `only ${crossBlock} fused runs started from bytes loaded before them`);
   });
 }

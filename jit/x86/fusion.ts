@@ -1,0 +1,59 @@
+// What every fusion shares (peephole.ts, store-runs.ts): the context a matcher sees, what it
+// returns, and the checks that make a run safe to replace.
+import type { Program } from '../isa/instruction.ts';
+import type { Asm } from './encoder.ts';
+import { usesDefs } from './liveness.ts';
+import type { State } from './provenance.ts';
+
+export interface PeepholeContext {
+  prog: Program;
+  /** pcOf[i]: the pc of instruction i. */
+  pcOf: readonly number[];
+  jumpTargets: Uint8Array;
+  /** Live registers after each pc (liveness.ts). */
+  liveOut: Uint16Array;
+  /** The end (exclusive pc) of the function being compiled: runs never leave it. */
+  end: number;
+  /** What is known about memory bytes before each pc (provenance.ts); without it, runs start from nothing. */
+  before?: readonly (State | undefined)[];
+  /** Frame slots assigned to sites so far (planFusions), by site pc; without it, no run reads a slot. */
+  slots?: ReadonlyMap<number, number>;
+}
+
+/** A fused run: which pattern, how many instructions it consumes and the code that replaces them. */
+export interface Fusion {
+  kind: 'lea' | 'scaled-add' | 'rotate' | 'load' | 'store';
+  count: number;
+  /** Registers the fused code reads and writes (for liveness of the code as compiled); default: the run's own. */
+  uses?: number;
+  defs?: number;
+  /** Sites whose base this run reads from a frame slot (they must have one before emit runs). */
+  slots?: number[];
+  emit(a: Asm): void;
+}
+
+export const bit = (r: number): number => 1 << r;
+
+/** What a straight run of instructions reads before writing, and writes. */
+export function runEffect(prog: Program, i: number, count: number): { uses: number; defs: number } {
+  let uses = 0, defs = 0;
+  for (let k = i; k < i + count; k++) {
+    const e = usesDefs(prog[k]!);
+    uses |= e.uses & ~defs;
+    defs |= e.defs;
+  }
+  return { uses, defs };
+}
+
+/** True when instructions i+1 .. i+count-1 are in the function and no jump lands on them. */
+export function straight(ctx: PeepholeContext, i: number, count: number): boolean {
+  for (let k = i + 1; k < i + count; k++) {
+    const pc = ctx.pcOf[k];
+    if (pc === undefined || pc >= ctx.end || ctx.jumpTargets[pc]) return false;
+  }
+  return true;
+}
+
+/** The registers in `written` other than `result` are all dead after instruction `last`. */
+export const othersDead = (ctx: PeepholeContext, last: number, written: number, result: number): boolean =>
+  (written & ~bit(result) & ctx.liveOut[ctx.pcOf[last]!]!) === 0;
