@@ -81,10 +81,10 @@ static inline void buff_over(struct sluice_xdp_buff *x, const struct rte_mbuf *m
 
 /* A received mbuf in its plain state: refcnt 1, one segment (so next is NULL),
  * its own buffer (not indirect, not external: SD_BUF_LEN bytes), from the pool
- * of our queues.
- * rte_pktmbuf_free_bulk checks all of that per mbuf and measured ~3 ns a frame
- * on net_null (a third of a receive); a burst known to be plain goes straight
- * back to the pool with rte_mempool_put_bulk, as PMDs with MBUF_FAST_FREE do. */
+ * of our queues. rte_pktmbuf_free_bulk checks all of that per mbuf and measured
+ * ~3 ns a frame on net_null (a third of a receive); a burst known to be plain
+ * goes straight back to the pool with rte_mempool_put_bulk, as PMDs with
+ * MBUF_FAST_FREE do. */
 #define SD_REARM_SHARE_SEGS 0x0000ffffffff0000ull  /* refcnt and nb_segs in rearm_data */
 #define SD_REARM_PLAIN      0x0000000100010000ull  /* refcnt 1, nb_segs 1 */
 _Static_assert(offsetof(struct rte_mbuf, refcnt) == offsetof(struct rte_mbuf, data_off) + 2 &&
