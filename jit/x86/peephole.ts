@@ -203,7 +203,6 @@ function planLoads(ctx: PeepholeContext, s: State, results: number, start: State
     loads.push({ dst: r, ...shape });
   }
   if (loads.length === 0) return undefined;
-  const dsts = new Set(loads.map((l) => l.dst));
   // Where each site's base comes from: a register (copied aside if a result overwrites it) or a frame slot.
   const sources = new Map<number, { reg?: number; slot?: true }>();
   for (const { site } of loads) {
@@ -213,7 +212,12 @@ function planLoads(ctx: PeepholeContext, s: State, results: number, start: State
     else if (ctx.slots) sources.set(site, { slot: true });
     else return undefined;
   }
-  const staged = [...sources].filter(([, src]) => src.slot !== undefined || dsts.has(src.reg!));
+  // Loads that overwrite a base register go last; a base needs copying aside only if a load still
+  // reads it after one of them wrote it (one load that reads and writes the same register does not).
+  const baseRegs = new Set([...sources.values()].flatMap((src) => (src.reg === undefined ? [] : [src.reg])));
+  loads.sort((p, q) => Number(baseRegs.has(p.dst)) - Number(baseRegs.has(q.dst)));
+  const clobbered = (reg: number): boolean => loads.some((l, k) => l.dst === reg && loads.slice(k + 1).some((m) => sources.get(m.site)!.reg === reg));
+  const staged = [...sources].filter(([, src]) => src.slot !== undefined || clobbered(src.reg!));
   if (staged.length > TEMPS.length) return undefined;
   const slotOf = (site: number): number => ctx.slots!.get(site)!;
   let uses = 0;

@@ -140,6 +140,34 @@ test('load: a 32-bit big-endian value as clang writes it for ports, and a little
     exit`), undefined, 'bytes 4 and 6 are not consecutive');
 });
 
+// Each result completes in the other site's base register, at the run's last instruction.
+const CROSSED_BASES = `
+    r6 = r1
+    r6 += 4
+    r2 = *(u8 *)(r6 + 0)
+    r3 = *(u8 *)(r6 + 1)
+    r4 = *(u8 *)(r1 + 0)
+    r5 = *(u8 *)(r1 + 1)
+    w3 <<= 8
+    w5 <<= 8
+    r6 = r4
+    w6 |= w5
+    r1 = r2
+    w1 |= w3
+    if r1 == 7 goto +0
+    r0 = r1
+    r0 <<= 16
+    r0 |= r6
+    exit`;
+
+test('load: two results, each written into the other one\'s base register', () => {
+  assert.is(fusionAt(CROSSED_BASES, 2)?.count, 10, 'the run covers both values and the moves into r1 and r6');
+  if (!hasNativeLibrary().ok) return;
+  const input = Uint8Array.from([0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88]);
+  // r1 = bytes 4..5 little-endian, r6 = bytes 0..1: r0 = 0x6655 << 16 | 0x2211.
+  assert.is(runWithMemory(asm(CROSSED_BASES), input).r0, 0x66552211n);
+});
+
 test('rotate: shifts that add up to the width, with and without a folded multiply', () => {
   const plain = fusionAt(`
     w5 = w4
