@@ -37,6 +37,8 @@ export interface LoadOptions {
   maxSteps?: number;
   /** JIT only: constant blinding, as the kernel does for untrusted loaders (jit/x86/blind.ts). Default false. */
   blindConstants?: boolean;
+  /** JIT only: peephole fusions (jit/x86/peephole.ts). Default true; false compiles one x86 sequence per eBPF instruction. */
+  fusions?: boolean;
   /** Where pinned maps go (maps/pin.ts): LIBBPF_PIN_BY_NAME maps always, and those of pinMaps.
    *  Default $SLUICE_PIN_DIR or /dev/shm/sluice. */
   pinDir?: string;
@@ -168,7 +170,7 @@ function prepare(spec: ProgramSpec, object: ObjectSpec, maps: ReadonlyMap<string
 
   const engine = step('jit', subject, () => options.engine === 'interp'
     ? interpEngine(instructions, [...maps.values()], options.maxSteps)
-    : jitEngine(instructions, [...maps.values()], { blindConstants: options.blindConstants === true }));
+    : jitEngine(instructions, [...maps.values()], { blindConstants: options.blindConstants === true, fusions: options.fusions !== false }));
   return { engine, instructions, verifier: verified?.stats };
 }
 

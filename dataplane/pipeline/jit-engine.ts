@@ -12,7 +12,7 @@ import type { Engine } from './engine.ts';
  * plain array maps as the kernel does (a bounds check and an address computation
  * instead of a helper call); their storage never moves once created.
  */
-export function jitEngine(program: Program, maps: readonly MapHandle[] = [], options: { blindConstants?: boolean } = {}): Engine {
+export function jitEngine(program: Program, maps: readonly MapHandle[] = [], options: { blindConstants?: boolean; fusions?: boolean } = {}): Engine {
   const helpers = helperBindings();
   const arrays = new Map<bigint, ArrayMapLayout>(maps
     .filter((m) => m.type === MapType.ARRAY)
@@ -23,6 +23,7 @@ export function jitEngine(program: Program, maps: readonly MapHandle[] = [], opt
     redirectCommit: shimSymbol('sluice_redirect_commit'),
     arrayMapAt: (address) => arrays.get(address),
     blindConstants: options.blindConstants === true,
+    fusions: options.fusions !== false,
   });
   const run = burstRunBinding();
   return {

@@ -98,6 +98,8 @@ export interface JitOptions {
    * registers). Default: regs.ts REG_MAP.
    */
   registerMap?: readonly X[];
+  /** Peephole fusions and the dead code they leave (peephole.ts, store-runs.ts). Default true; false for one-to-one code. */
+  fusions?: boolean;
 }
 
 /** An array map's storage: values[i] at values + i * elemSize for i < maxEntries (maps/map.h). */
@@ -157,7 +159,7 @@ function compile(program: Program, opts: JitOptions): JitResult {
   const r1Constants = opts.arrayMapAt ? constantR1AtLookups(prog, pcOf, jumpTargets) : new Map<number, bigint>();
   // Fusions change which instructions carry immediates and where memory is touched: not with
   // constant blinding (every immediate goes through blind.ts) nor in the sandbox (a check per access).
-  const peephole: PeepholeContext | undefined = opts.blindConstants || opts.sandbox
+  const peephole: PeepholeContext | undefined = opts.blindConstants || opts.sandbox || opts.fusions === false
     ? undefined
     : { prog, pcOf, jumpTargets, liveOut: liveness(prog, pcOf, indexOf, functions).liveOut, end: 0 };
   // Where narrow loads assemble wider values across blocks, the byte dataflow lets runs start from it.

@@ -11,12 +11,13 @@ import { interleave, parseObjdump } from '../../../jit/x86/listing.ts';
 import { SluiceError } from '../../../jit/errors.ts';
 import { type Command, EXIT_OK, UsageError, parseOptions } from '../command.ts';
 
-const USAGE = `Usage: sluice jit dump OBJ [--prog NAME] [--blind-constants] [--json]
+const USAGE = `Usage: sluice jit dump OBJ [--prog NAME] [--blind-constants] [--no-fusions] [--json]
 
 Compiles the program as it would run and prints the x86-64 code under each eBPF
 instruction it came from, with the C source lines (objdump disassembles the bytes).
   --prog NAME   the program (default: the object's first XDP program)
   --blind-constants   the code with constant blinding (no immediate of the program appears in it)
+  --no-fusions  one x86 sequence per eBPF instruction (no peephole fusions: what they change shows by diff)
   --json        {"program", "bytes", "code": "<hex>", "pcMap": [native offset per eBPF pc]}`;
 
 function objdump(code: Uint8Array): string {
@@ -36,8 +37,8 @@ function objdump(code: Uint8Array): string {
 async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== 'dump') throw new UsageError(sub === undefined ? 'expected a subcommand: dump' : `unknown subcommand '${sub}' (expected: dump)`);
-  const { values: o, positionals } = parseOptions(rest, { prog: { type: 'string' }, json: { type: 'boolean' }, 'blind-constants': { type: 'boolean' } }, { min: 1, max: 1 });
-  const obj = loadObject(positionals[0]!, { engine: 'jit', blindConstants: o['blind-constants'] === true });
+  const { values: o, positionals } = parseOptions(rest, { prog: { type: 'string' }, json: { type: 'boolean' }, 'blind-constants': { type: 'boolean' }, 'no-fusions': { type: 'boolean' } }, { min: 1, max: 1 });
+  const obj = loadObject(positionals[0]!, { engine: 'jit', blindConstants: o['blind-constants'] === true, fusions: o['no-fusions'] !== true });
   try {
     const prog = obj.program(o.prog);
     const native = prog.engine.native!;
