@@ -624,9 +624,12 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 		h->pool_n = m->max_entries + (uint32_t)spares + 1024; /* more spares: other processes' readers stall too */
 		h->overflow_cap = 0;
 	}
-	h->seed = (m->map_flags & BPF_F_ZERO_SEED) ? 0 : mix64((uint64_t)(uintptr_t)h ^ 0x5eed);
-	/* never 0 (a zero multiplier would put every key in one bucket) */
-	h->seed2 = mix64(h->seed ^ 0x243f6a8885a308d3ull) | 1;
+	uint64_t seed = (m->map_flags & BPF_F_ZERO_SEED) ? 0 : mix64((uint64_t)(uintptr_t)h ^ 0x5eed);
+	/* Fixed secrets (digits of pi) mixed in, so that a zero seed does not make
+	 * keys whose first 8 bytes are 0 (::1, ::ffff:a.b.c.d) multiply by 0 and
+	 * share one bucket; seed2 is odd, never 0. */
+	h->seed = seed ^ 0x452821e638d01377ull;
+	h->seed2 = mix64(seed ^ 0x243f6a8885a308d3ull) | 1;
 	h->ovf_bytes = h->elem_bytes;
 	if (percpu) {
 		h->pcpu_stride = ((uint64_t)h->pool_n * m->elem_size + 127) & ~127ull;

@@ -49,6 +49,19 @@ if (requires('map lookups from programs', hasNativeLibrary())) {
     }
   }
 
+  test('hash, 16-byte keys, BPF_F_ZERO_SEED: keys whose first 8 bytes are 0 (::ffff:a.b.c.d) spread over buckets', () => {
+    // get_next_key walks bucket by bucket (kernel order); keys sharing one bucket come back as
+    // their chain holds them, newest first. 64 keys all in one chain would come back exactly so.
+    const m = createMap({ name: 'hz', type: MapType.HASH, keySize: 16, valueSize: 4, maxEntries: 128, flags: MapFlag.ZeroSeed });
+    try {
+      const keys = Array.from({ length: 64 }, (_, i) => Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, i]));
+      for (const k of keys) m.update(k, u32(1));
+      const order = [...m.keys()].map(hex);
+      assert.is(order.length, 64);
+      assert.not.equal(order, keys.map(hex).reverse(), 'every key in one bucket');
+    } finally { m.close(); }
+  });
+
   // Per-CPU hash values: each worker's slot of a key in its own cache line (two workers counting
   // the same flow must not write one line), for elements from the pool and, with
   // BPF_F_NO_PREALLOC beyond the spares, elements allocated on demand.
