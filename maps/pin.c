@@ -31,7 +31,9 @@
 #include "worker.h"
 
 #define PIN_MAGIC "SLUICEPN"
-#define PIN_VERSION 1
+/* 2: percpu values CPU-major (struct sluice_map.cpu_stride, htab.pcpu), the
+ * hash table's fields regrouped by cache line, new hash secrets */
+#define PIN_VERSION 2
 #define PIN_HEADER 4096ull
 #define PIN_LOW 0x600000000000ull
 #define PIN_HIGH 0x700000000000ull
