@@ -439,18 +439,33 @@ static void *hash_lookup(struct sluice_map *m, const void *key)
 	return h->is_percpu ? pslot(m, h, e, sluice_worker.cpu) : v;
 }
 
-/* Program lookups in plain hash maps (BPF_MAP_TYPE_HASH, DEVMAP_HASH) with the
+/* Program lookups in plain and LRU hash maps (HASH, DEVMAP_HASH, LRU_HASH) with the
  * common key sizes: the hash, bucket walk and key compare specialised to the
  * size and inlined, a leaf function with no frame. */
-#define FIXED_LOOKUP(N)                                                                              \
-	static void *hash_lookup##N(struct sluice_map *m, const void *key)                         \
-	{                                                                                            \
-		const struct htab *h = H(m);                                                         \
-		uint32_t hash = hash##N(key, h->seed, h->seed2);                                                     \
-		struct helem *e = __atomic_load_n(&h->buckets[hash & h->bucket_mask].head, __ATOMIC_ACQUIRE); \
-		for (; e; e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE))                           \
-			if (e->hash == hash && key_equal(ekey(e), key, N)) return e->data + h->key_bytes; \
-		return NULL;                                                                         \
+static inline __attribute__((always_inline)) struct helem *find_fixed(const struct htab *h, const void *key, uint32_t n)
+{
+	uint32_t hash = n == 4 ? hash4(key, h->seed, h->seed2) : n == 8 ? hash8(key, h->seed, h->seed2) : hash16(key, h->seed, h->seed2);
+	struct helem *e = __atomic_load_n(&h->buckets[hash & h->bucket_mask].head, __ATOMIC_ACQUIRE);
+	for (; e; e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE))
+		if (e->hash == hash && key_equal(ekey(e), key, n)) return e;
+	return NULL;
+}
+
+#define FIXED_LOOKUP(N)                                                                      \
+	static void *hash_lookup##N(struct sluice_map *m, const void *key)                 \
+	{                                                                                    \
+		const struct htab *h = H(m);                                                 \
+		struct helem *e = find_fixed(h, key, N);                                     \
+		return e ? e->data + h->key_bytes : NULL;                                    \
+	}                                                                                    \
+	/* LRU: also the reference bit, written only when clear (no line bounces) */ \
+	static void *lru_lookup##N(struct sluice_map *m, const void *key)                  \
+	{                                                                                    \
+		const struct htab *h = H(m);                                                 \
+		struct helem *e = find_fixed(h, key, N);                                     \
+		if (!e) return NULL;                                                         \
+		if (!__atomic_load_n(&e->ref, __ATOMIC_RELAXED)) __atomic_store_n(&e->ref, 1, __ATOMIC_RELAXED); \
+		return e->data + h->key_bytes;                                               \
 	}
 FIXED_LOOKUP(4)
 FIXED_LOOKUP(8)
@@ -564,10 +579,21 @@ HASH_OPS(hash_ops, hash_lookup)
 HASH_OPS(hash4_ops, hash_lookup4)
 HASH_OPS(hash8_ops, hash_lookup8)
 HASH_OPS(hash16_ops, hash_lookup16)
+HASH_OPS(lru4_ops, lru_lookup4)
+HASH_OPS(lru8_ops, lru_lookup8)
+HASH_OPS(lru16_ops, lru_lookup16)
 
 /* The ops of a map: the specialised lookups for plain maps whose key size has one. */
 static const struct sluice_map_ops *ops_for(struct sluice_map *m)
 {
+	if (m->type == BPF_MAP_TYPE_LRU_HASH) {
+		switch (m->key_size) {
+		case 4: return &lru4_ops;
+		case 8: return &lru8_ops;
+		case 16: return &lru16_ops;
+		default: return &hash_ops;
+		}
+	}
 	if (m->type != BPF_MAP_TYPE_HASH && m->type != BPF_MAP_TYPE_DEVMAP_HASH) return &hash_ops;
 	switch (m->key_size) {
 	case 4: return &hash4_ops;

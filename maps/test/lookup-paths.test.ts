@@ -17,10 +17,11 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const readU32 = (p: bigint): number => new DataView(readAt(p, 4).buffer).getUint32(0, true);
 
 if (requires('map lookups from programs', hasNativeLibrary())) {
+  for (const [type, label] of [[MapType.HASH, 'hash'], [MapType.LRU_HASH, 'lru_hash']] as const) {
   for (const keySize of [4, 8, 16, 12]) {
     for (const flags of [0, MapFlag.ZeroSeed]) {
-      test(`hash, ${keySize}-byte keys${flags ? ', BPF_F_ZERO_SEED' : ''}: the helper finds every stored key and no other`, () => {
-        const m = createMap({ name: 'hk', type: MapType.HASH, keySize, valueSize: 4, maxEntries: 512, flags });
+      test(`${label}, ${keySize}-byte keys${flags ? ', BPF_F_ZERO_SEED' : ''}: the helper finds every stored key and no other`, () => {
+        const m = createMap({ name: 'hk', type, keySize, valueSize: 4, maxEntries: 512, flags });
         const key = new NativeBuf(keySize);
         const stored = new Map<string, number>();
         try {
@@ -47,6 +48,7 @@ if (requires('map lookups from programs', hasNativeLibrary())) {
         } finally { m.close(); key.free(); }
       });
     }
+  }
   }
 
   test('hash, 16-byte keys, BPF_F_ZERO_SEED: keys whose first 8 bytes are 0 (::ffff:a.b.c.d) spread over buckets', () => {
