@@ -72,16 +72,20 @@ struct sluice_map {
 	uint32_t index_mask;
 	uint8_t *values;
 	/* --- below: not part of the JIT-visible layout --- */
+	/* what lookups read, with the fields above, fills the first cache line
+	 * (maps are 64-byte aligned); the lock and the counts writers change
+	 * are on the second */
 	const struct sluice_map_ops *ops;
+	void *impl;                /* type-specific state */
+	uint64_t cpu_stride;       /* percpu_array: bytes from one CPU's copies to the next's */
 	char name[SLUICE_MAP_NAME_LEN];
 	uint32_t inner_map_id;     /* this map's process-wide id (map-in-map values) */
 	int lock;                  /* map-wide writer lock (spin) */
 	uint32_t outer_refs;       /* slots of map-in-map maps holding this map */
 	uint32_t dead;             /* closed, destroyed when outer_refs drops to 0 */
 	uint32_t lock_off;         /* struct bpf_spin_lock in the value at lock_off - 1 (0: none) */
-	void *impl;                /* type-specific state */
-	uint64_t cpu_stride;       /* percpu_array: bytes from one CPU's copies to the next's */
 };
+_Static_assert(offsetof(struct sluice_map, cpu_stride) + 8 <= 64, "lookup fields in the first cache line");
 
 /* Creation: returns NULL and writes a message naming the map and the rule
  * broken into err (errlen bytes) when the definition is invalid. */
