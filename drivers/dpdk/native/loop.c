@@ -62,10 +62,19 @@ static void note_aborted(struct sd_worker *w, uint32_t pi, const struct sluice_x
 	atomic_store_explicit(&w->aborted.seq, seq + 2, memory_order_release);
 }
 
+/* The xdp_buff's driver-private flags hold where the frame was when the program
+ * started: data_off and data_len, so that write_back can tell whether the
+ * program moved either end from the xdp_buff alone. Reading the mbuf back
+ * instead measured ~1.3 ns a frame slower (xdp_tx on net_null). */
+static inline uint32_t sd_ends(uint16_t data_off, uint16_t data_len)
+{
+	return (uint32_t)data_off | (uint32_t)data_len << 16;
+}
+
 /* The xdp_buff over the mbuf's first segment: headroom from the mbuf, room to
  * grow up to the end of its buffer (a segmented frame cannot grow). The
  * fields that do not change per packet (ingress_ifindex, rx_queue_index,
- * flags, frags) were set once in the worker's per-port buffs (prepare_buffs);
+ * frags) were set once in the worker's per-port buffs (prepare_buffs);
  * egress_ifindex is 0 there too and only a REDIRECT verdict's commit changes
  * it, which run_burst puts back after reading it. */
 static inline void buff_over(struct sluice_xdp_buff *x, const struct rte_mbuf *m)
@@ -77,6 +86,7 @@ static inline void buff_over(struct sluice_xdp_buff *x, const struct rte_mbuf *m
 	x->data_meta = data;
 	x->data_end = data + m->data_len;
 	x->frame_end = m->nb_segs == 1 ? base + m->buf_len : x->data_end;
+	x->flags = sd_ends(m->data_off, m->data_len);
 }
 
 /* A received mbuf in its plain state: refcnt 1, one segment (so next is NULL),
@@ -103,11 +113,11 @@ static inline void free_pkts(struct sluice_dpdk *d, struct rte_mbuf **pkts, uint
 /* Builds the burst's xdp_buffs and returns the bytes received. This loop runs
  * for every frame before the program does (at ~2.5 instructions a cycle here,
  * each one per frame counts), so it reads only the mbuf's first cache line,
- * writes only the five pointers that change, and assumes a plain mbuf (see
- * above: its buffer is SD_BUF_LEN bytes, pkt_len == data_len). *plain says
- * whether that held for the whole burst; when it did not (rare: a chained,
- * shared or external mbuf), the burst is redone mbuf by mbuf after the loop,
- * and a chained one linearized or kept to its first segment. */
+ * writes only what changes (five pointers and the flags), and assumes a plain
+ * mbuf (see above: its buffer is SD_BUF_LEN bytes, pkt_len == data_len).
+ * *plain says whether that held for the whole burst; when it did not (rare: a
+ * chained, shared or external mbuf), the burst is redone mbuf by mbuf after
+ * the loop, and a chained one linearized or kept to its first segment. */
 static inline uint64_t buffs_over(struct sd_worker *w, struct sluice_xdp_buff *buffs, struct rte_mbuf **pkts,
 				  uint16_t n, int *plain)
 {
@@ -126,6 +136,7 @@ static inline uint64_t buffs_over(struct sd_worker *w, struct sluice_xdp_buff *b
 		x->data_meta = data;
 		x->data_end = data + len;
 		x->frame_end = base + SD_BUF_LEN;
+		x->flags = sd_ends((uint16_t)rearm, len);
 		bytes += len;
 		odd |= ((rearm & SD_REARM_SHARE_SEGS) ^ SD_REARM_PLAIN) |
 		       (m->ol_flags & (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL)) |
@@ -153,7 +164,7 @@ static inline void write_back(const struct sluice_xdp_buff *x, struct rte_mbuf *
 {
 	uint16_t off = (uint16_t)(x->data - x->data_hard_start);
 	uint16_t len = (uint16_t)(x->data_end - x->data);
-	if (likely(off == m->data_off && len == m->data_len))
+	if (likely(sd_ends(off, len) == x->flags))
 		return;
 	m->data_off = off;
 	m->pkt_len = m->pkt_len - m->data_len + len;
