@@ -27,17 +27,19 @@ import { BURST_INDEX as BURST_INDEX_, FRAME_SAVED as FRAME_SAVED_, SYSV_ARGS, TM
 import { JitError } from './errors.ts';
 import { randomSource } from './blind.ts';
 import { SANDBOX_STACK_HI, SandboxEmitter, type Trap } from './sandbox.ts';
-import { Class, JmpOp, LDDW, PseudoCall, PseudoLd, Source, opOf, sizeBytes, sizeOf, sourceOf } from '../isa/opcode.ts';
+import { Class as Class_, JmpOp as JmpOp_, LDDW as LDDW_, PseudoCall as PseudoCall_, PseudoLd as PseudoLd_, Source as Source_, opOf as opOf_, sizeBytes as sizeBytes_, sizeOf as sizeOf_, sourceOf as sourceOf_ } from '../isa/opcode.ts';
 import { checkCallDepth, constantR1AtLookups, endsFlow, findFunctions, findJumpTargets, writesFramePointer } from './analysis.ts';
 import { SITE_SLOTS, frameSlot, planFusions, type Fusion, type PeepholeContext } from './peephole.ts';
 import { provenance } from './provenance.ts';
-import { liveness, usesDefs, type Run } from './liveness.ts';
+import { liveness, usesDefs as usesDefs_, type Run } from './liveness.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter
 // call, which the per-instruction paths of the JIT feel (compile time).
 const STACK_SIZE = STACK_SIZE_, classOf = classOf_, isAluClass = isAluClass_, isJmpClass = isJmpClass_, width = width_,
   encodingProblem = encodingProblem_, Cond = Cond_, Alu = Alu_, Shift = Shift_, BURST_INDEX = BURST_INDEX_,
-  FRAME_SAVED = FRAME_SAVED_, TMP1 = TMP1_, X = X_, x86 = x86_;
+  FRAME_SAVED = FRAME_SAVED_, TMP1 = TMP1_, X = X_, x86 = x86_, Class = Class_, JmpOp = JmpOp_, LDDW = LDDW_,
+  PseudoCall = PseudoCall_, PseudoLd = PseudoLd_, Source = Source_, opOf = opOf_, sizeBytes = sizeBytes_, sizeOf = sizeOf_,
+  sourceOf = sourceOf_, usesDefs = usesDefs_;
 type X = X_;
 
 /** sizeof(struct sluice_xdp_buff) (dataplane/shim/xdp.h). */

@@ -14,15 +14,16 @@
 // one base register and no load reads memory an earlier store of the run wrote (loads through
 // another base than the stores' end the run before they come: they might alias), no base
 // changes inside the run, and every register the run writes is dead after it.
-import { AluOp as AluOp_, Class as Class_, Mode as Mode_, Source as Source_, classOf as classOf_, modeOf as modeOf_, opOf as opOf_, sizeBytes as sizeBytes_, sizeOf as sizeOf_, sourceOf as sourceOf_ } from '../isa/opcode.ts';
-import { Shift, type Asm } from './encoder.ts';
-import { TMP1, TMP2, TMP3, x86 as x86_ } from './regs.ts';
+import { AluOp as AluOp_, Class as Class_, Mode as Mode_, Size as Size_, Source as Source_, classOf as classOf_, modeOf as modeOf_, opOf as opOf_, sizeBytes as sizeBytes_, sizeOf as sizeOf_, sourceOf as sourceOf_ } from '../isa/opcode.ts';
+import { Shift as Shift_, type Asm } from './encoder.ts';
+import { TMP1 as TMP1_, TMP2 as TMP2_, TMP3 as TMP3_, x86 as x86_ } from './regs.ts';
 import { usesDefs as usesDefs_ } from './liveness.ts';
-import { bit, straight, type Fusion, type PeepholeContext } from './fusion.ts';
+import { bit as bit_, type Fusion, type PeepholeContext } from './fusion.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter call.
-const AluOp = AluOp_, Class = Class_, Mode = Mode_, Source = Source_, classOf = classOf_, modeOf = modeOf_, opOf = opOf_,
-  sizeBytes = sizeBytes_, sizeOf = sizeOf_, sourceOf = sourceOf_, x86 = x86_, usesDefs = usesDefs_;
+const AluOp = AluOp_, Class = Class_, Mode = Mode_, Size = Size_, Source = Source_, classOf = classOf_, modeOf = modeOf_, opOf = opOf_,
+  sizeBytes = sizeBytes_, sizeOf = sizeOf_, sourceOf = sourceOf_, x86 = x86_, usesDefs = usesDefs_, Shift = Shift_,
+  TMP1 = TMP1_, TMP2 = TMP2_, TMP3 = TMP3_, bit = bit_;
 
 /** Where a byte comes from: byte k of register r's value at the run's start, or [base + off] at the run's start. */
 type Source = { reg: number; k: number } | { base: number; off: number };
@@ -30,13 +31,16 @@ type Source = { reg: number; k: number } | { base: number; off: number };
 type Bytes = readonly (Source | null)[];
 
 const LONGEST_RUN = 32;
+const START_VALUES: Bytes[] = Array.from({ length: 10 }, (_, r) => Array.from({ length: 8 }, (_, k) => ({ reg: r, k })));
+const startValue = (r: number): Bytes => START_VALUES[r]!;
 const MEMORY_SOURCES = 3; // scratch registers that hold loaded pieces until they are stored
 
 export function storeRun(ctx: PeepholeContext, i: number): Fusion | undefined {
   const first = ctx.prog[i]!;
   const cls0 = classOf(first.opcode);
-  if (cls0 !== Class.LDX && cls0 !== Class.STX) return undefined; // a copy or a store of a register starts like this
-  const regs: (Bytes | undefined)[] = Array.from({ length: 10 }, (_, r) => Array.from({ length: 8 }, (_, k) => ({ reg: r, k })));
+  // A copy or a value stored piecewise starts with a load or store narrower than 8 bytes.
+  if ((cls0 !== Class.LDX && cls0 !== Class.STX) || sizeOf(first.opcode) === Size.DW) return undefined;
+  const regs: (Bytes | undefined)[] = Array.from({ length: 10 }, (_, r) => startValue(r));
   const written = new Map<number, Source | null>(); // destination offset from the stores' base → its byte
   let storeBase: number | undefined;
   let changed = 0; // registers the run writes
