@@ -10,10 +10,22 @@
 // naming the pc and showing the bytes.
 import { DecodeError } from '../errors.ts';
 import {
-  AluOp, AtomicOp, ATOMIC_FETCH, Class, JmpOp, LDDW, Mode, PseudoCall, PseudoLd, Size, Source,
-  REGISTER_COUNT, classOf, modeOf, opOf, sizeOf, sourceOf,
+  AluOp as AluOp_, AtomicOp as AtomicOp_, ATOMIC_FETCH as ATOMIC_FETCH_, Class as Class_, JmpOp as JmpOp_, LDDW as LDDW_, Mode as Mode_, PseudoCall as PseudoCall_, PseudoLd as PseudoLd_, Size as Size_, Source as Source_, REGISTER_COUNT as REGISTER_COUNT_, classOf as classOf_, modeOf as modeOf_, opOf as opOf_, sizeOf as sizeOf_, sourceOf as sourceOf_,
 } from './opcode.ts';
-import { type Instruction, type Program, width } from './instruction.ts';
+import { type Instruction, type Program, width as width_ } from './instruction.ts';
+
+// Imports copied into locals: under tsx every use of an imported binding is a getter call,
+// which validating every instruction of every compile feels.
+const AluOp = AluOp_, AtomicOp = AtomicOp_, ATOMIC_FETCH = ATOMIC_FETCH_, Class = Class_, JmpOp = JmpOp_, LDDW = LDDW_, Mode = Mode_, PseudoCall = PseudoCall_, PseudoLd = PseudoLd_, Size = Size_, Source = Source_, REGISTER_COUNT = REGISTER_COUNT_, classOf = classOf_, modeOf = modeOf_, opOf = opOf_, sizeOf = sizeOf_, sourceOf = sourceOf_, width = width_;
+type AluOp = AluOp_;
+type AtomicOp = AtomicOp_;
+type Class = Class_;
+type JmpOp = JmpOp_;
+type Mode = Mode_;
+type PseudoCall = PseudoCall_;
+type PseudoLd = PseudoLd_;
+type Size = Size_;
+type Source = Source_;
 
 export const INSN_SIZE = 8;
 

@@ -1,7 +1,11 @@
 // The eBPF instruction as a value. One Instruction is one element of a program;
 // lddw is a single Instruction two slots (16 bytes) wide whose 64-bit constant
 // is carried whole. Program counters (pc) count 8-byte slots, as jump offsets do.
-import { Class, LDDW, PseudoLd } from './opcode.ts';
+import { Class as Class_, LDDW as LDDW_, PseudoLd as PseudoLd_ } from './opcode.ts';
+
+// Imports copied into locals: width() runs for every instruction of every layout (tsx makes imports getters).
+const Class = Class_, LDDW = LDDW_, PseudoLd = PseudoLd_;
+type PseudoLd = PseudoLd_;
 
 export interface Instruction {
   /** The opcode byte. */
