@@ -58,6 +58,13 @@ ${table(['object:program', 'engine', 'workers', 'Mpps (loop)', 'Mpps (program ti
 share comes from a separate run with helper calls through counting trampolines (\`sluice bench\`'s profiling
 mode). The same run as a report: \`sluice bench examples/*.o --engine both --workers 2 --traffic '${TRAFFIC}' --report DIR\`.
 
+Two workers need both cores to themselves (the main thread and the other work here share them), so "loop" on
+two workers varies from run to run far more than one worker does; what says whether the workers get in each
+other's way is ns/pkt (program time): a worker that shares no written cache line with the other costs the
+same per packet on two workers as on one. The firewall did not until per-CPU values were stored CPU-major
+(maps/README.md, "Concurrency"): its two counters per packet shared one line between the workers, and its
+ns/pkt went from ~27 on one worker to 43–187 on two; now ~20 on both.
+
 ${charts.join('\n')}`;
 console.log(markdown);
 if (!argv.includes('--no-write')) writeSection('programs', markdown);
