@@ -102,8 +102,11 @@ static struct lnode *lpm_find(struct sluice_map *m, const void *key)
 
 static void *lpm_lookup(struct sluice_map *m, const void *key)
 {
+	struct trie *t = T(m);
+	/* an empty trie (a blocklist with no rules yet) answers before any frame is set up */
+	if (!__atomic_load_n(&t->root, __ATOMIC_ACQUIRE)) return NULL;
 	struct lnode *n = lpm_find(m, key);
-	return n ? nvalue(T(m), n) : NULL;
+	return n ? nvalue(t, n) : NULL;
 }
 
 static long lpm_lookup_sys(struct sluice_map *m, const void *key, void *value)
