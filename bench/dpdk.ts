@@ -12,8 +12,10 @@
 // samples after the first.
 //
 // Usage: node --import tsx bench/dpdk.ts [--seconds S] [--rounds N] [--no-readme]   (root, DPDK)
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eth4 } from '../examples/test/frames.ts';
 import { fmt, median, table, writeSection } from './lib/report.ts';
@@ -104,11 +106,26 @@ async function testpmd(round: number, mode = 'io'): Promise<Rate> {
   }
 }
 
+/**
+ * A program that returns one verdict and touches nothing, built here with clang: the verdict's
+ * own path through the loop (free as a burst, or transmit), apart from any program's work.
+ */
+function bareProgram(verdict: 'XDP_DROP' | 'XDP_TX'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-bare-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const source = join(dir, 'bare.c'), object = join(dir, `bare_${verdict.toLowerCase()}.o`);
+  writeFileSync(source, `#include <linux/bpf.h>\n__attribute__((section("xdp"), used)) int bare(struct xdp_md *ctx) { return ${verdict}; }\nchar _license[] __attribute__((section("license"), used)) = "GPL";\n`);
+  execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', source, '-o', object]); // as scripts/build-examples.sh
+  return object;
+}
+const BARE_DROP = bareProgram('XDP_DROP'), BARE_TX = bareProgram('XDP_TX');
+
 async function sluice(object: string, round: number, workers = 1): Promise<Rate> {
   const cpus = workers === 1 ? '1' : '1,0';
   const cpuAt: { packets: number; cpu: number }[] = [];
   const workersCpu = (pid: number): number => Array.from({ length: workers }, (_, w) => threadCpuNs(pid, `sluice-w${w}`)).reduce((a, b) => a + b, 0);
-  const { out } = await runFor(process.execPath, [`${root}dataplane/cli/bin.mjs`, 'run', `${root}examples/${object}`,
+  const path = object.startsWith('/') ? object : `${root}examples/${object}`;
+  const { out } = await runFor(process.execPath, [`${root}dataplane/cli/bin.mjs`, 'run', path,
     '--dpdk', `-l 0 ${VDEVS} --file-prefix=sluice-bench-${process.pid}-${round}`, '--port', '0,1', '--pass-to', 'none',
     '--workers', String(workers), '--worker-cpus', cpus, '--mbufs', String(MBUFS), '--pool-fill', FRAME, '--stats', '1s', '--json', '--duration', String(SECONDS + 1)], SECONDS + 5, (line, pid) => {
     if (line.startsWith('{"event":"stats"')) cpuAt.push({ packets: (JSON.parse(line) as { totals: { rxPackets: number } }).totals.rxPackets, cpu: workersCpu(pid) });
@@ -131,6 +148,9 @@ const CASES = [
   { name: 'sluice xdp_drop.o, 2 workers', run: (r: number) => sluice('xdp_drop.o', r, 2), target: undefined },
   // testpmd io never touches packet data; macswap does what xdp_tx does (swap the MACs) natively.
   { name: 'dpdk-testpmd macswap forward', run: (r: number) => testpmd(r, 'macswap').catch(() => testpmd(r + 100, 'macswap')), target: undefined },
+  // The verdicts' own paths: `return XDP_DROP;` / `return XDP_TX;`, no counters, no data touched.
+  { name: 'sluice bare XDP_DROP (return XDP_DROP)', run: (r: number) => sluice(BARE_DROP, r), target: 0.9 },
+  { name: 'sluice bare XDP_TX (return XDP_TX)', run: (r: number) => sluice(BARE_TX, r), target: 0.9 },
 ];
 const TWO_WORKERS = 5, MACSWAP = 6, XDP_TX = 3, PASS = 1;
 
@@ -182,6 +202,8 @@ every mbuf once, before the run (net_null hands out mbufs without writing them).
 ~9 ns of testpmd's ~15.5 and its transmit (which frees every mbuf) ~6; sluice spends ~3 ns building the
 xdp_buffs, ~1 ns calling the program and reading the verdicts, ~0.5 ns returning a dropped burst to the
 pool, plus the program: xdp_drop.o's two atomic adds to a shared counter take ~4 ns a frame, which is
-why it cannot reach 90 % of a forwarder that does no work, while a bare program (xdp_pass) is level with it.`;
+why it cannot reach 90 % of a forwarder that does no work, while a bare program (xdp_pass) is level with it.
+The bare rows are one-line programs built with clang for this run (\`return XDP_DROP;\`, \`return XDP_TX;\`):
+the verdicts' own paths through the loop, without the examples' counters and MAC swap.`;
 console.log(`\n${md}`);
 if (!args.includes('--no-readme')) writeSection('dpdk', md);
