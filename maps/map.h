@@ -16,11 +16,12 @@
  *   28      u32 index_mask     unused (0)
  *   32      u8 *values         array / percpu_array / global data: value storage;
  *                              prog_array: u64 entry addresses (0 = empty slot)
+ *   56      u64 cpu_stride     percpu_array: bytes from one CPU's values to the next's
  *
  *  array lookup inlined:        i = *(u32 *)key; if (i >= max_entries) NULL
  *                               else values + i * elem_size
  *  percpu_array (CPU-major):    values + cpu * cpu_stride + i * elem_size
- *                               (cpu_stride: below the JIT-visible fields; each CPU's copies
+ *                               (cpu_stride at offset 56; each CPU's copies
  *                               start on their own 128-byte block, so two workers bumping the
  *                               same counter never write one cache line)
  *
@@ -85,7 +86,7 @@ struct sluice_map {
 	uint32_t dead;             /* closed, destroyed when outer_refs drops to 0 */
 	uint32_t lock_off;         /* struct bpf_spin_lock in the value at lock_off - 1 (0: none) */
 };
-_Static_assert(offsetof(struct sluice_map, cpu_stride) + 8 <= 64, "lookup fields in the first cache line");
+_Static_assert(offsetof(struct sluice_map, cpu_stride) == 56, "cpu_stride at the offset documented above");
 
 /* Creation: returns NULL and writes a message naming the map and the rule
  * broken into err (errlen bytes) when the definition is invalid. */
