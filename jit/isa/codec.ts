@@ -17,15 +17,6 @@ import { type Instruction, type Program, width as width_ } from './instruction.t
 // Imports copied into locals: under tsx every use of an imported binding is a getter call,
 // which validating every instruction of every compile feels.
 const AluOp = AluOp_, AtomicOp = AtomicOp_, ATOMIC_FETCH = ATOMIC_FETCH_, Class = Class_, JmpOp = JmpOp_, LDDW = LDDW_, Mode = Mode_, PseudoCall = PseudoCall_, PseudoLd = PseudoLd_, Size = Size_, Source = Source_, REGISTER_COUNT = REGISTER_COUNT_, classOf = classOf_, modeOf = modeOf_, opOf = opOf_, sizeOf = sizeOf_, sourceOf = sourceOf_, width = width_;
-type AluOp = AluOp_;
-type AtomicOp = AtomicOp_;
-type Class = Class_;
-type JmpOp = JmpOp_;
-type Mode = Mode_;
-type PseudoCall = PseudoCall_;
-type PseudoLd = PseudoLd_;
-type Size = Size_;
-type Source = Source_;
 
 export const INSN_SIZE = 8;
 

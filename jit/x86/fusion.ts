@@ -1,6 +1,6 @@
 // What every fusion shares (peephole.ts, store-runs.ts): the context a matcher sees, what it
 // returns, and the checks that make a run safe to replace.
-import type { Program } from '../isa/instruction.ts';
+import type { Instruction, Program } from '../isa/instruction.ts';
 import type { Asm } from './encoder.ts';
 import { usesDefs } from './liveness.ts';
 import type { State } from './provenance.ts';
@@ -57,3 +57,15 @@ export function straight(ctx: PeepholeContext, i: number, count: number): boolea
 /** The registers in `written` other than `result` are all dead after instruction `last`. */
 export const othersDead = (ctx: PeepholeContext, last: number, written: number, result: number): boolean =>
   (written & ~bit(result) & ctx.liveOut[ctx.pcOf[last]!]!) === 0;
+
+/**
+ * The instructions of a run from instruction i on, at most `longest` of them, stopping at the
+ * function's end and before any instruction a jump lands on (the first may be one).
+ */
+export function* straightRun(ctx: PeepholeContext, i: number, longest: number): Generator<{ k: number; insn: Instruction; pc: number }> {
+  for (let k = i; k < i + longest && k < ctx.prog.length; k++) {
+    const pc = ctx.pcOf[k]!;
+    if (pc >= ctx.end || (k > i && ctx.jumpTargets[pc])) return;
+    yield { k, insn: ctx.prog[k]!, pc };
+  }
+}

@@ -20,7 +20,7 @@ import type { Instruction } from '../isa/instruction.ts';
 import { Shift as Shift_, type Asm } from './encoder.ts';
 import { x86 as x86_ } from './regs.ts';
 import { usesDefs as usesDefs_, type Run } from './liveness.ts';
-import { bit, othersDead, runEffect, straight, type Fusion, type PeepholeContext } from './fusion.ts';
+import { bit, othersDead, runEffect, straight, straightRun, type Fusion, type PeepholeContext } from './fusion.ts';
 import { storeRun } from './store-runs.ts';
 import { EMPTY, step, type Assembly, type MemByte, type State } from './provenance.ts';
 import { TMP1, TMP2, TMP3, X } from './regs.ts';
@@ -168,10 +168,7 @@ function assembledLoad(ctx: PeepholeContext, i: number): Fusion | undefined {
   const scratch = new Map<number, number>();
   let best: Fusion | undefined;
   let bestSaved = 0;
-  for (let k = i; k < i + LONGEST_RUN && k < ctx.prog.length; k++) {
-    const insn = ctx.prog[k]!;
-    const pc = ctx.pcOf[k]!;
-    if (pc >= ctx.end || (k > i && ctx.jumpTargets[pc])) break;
+  for (const { k, insn, pc } of straightRun(ctx, i, LONGEST_RUN)) {
     const cls = classOf(insn.opcode);
     if (cls !== Class.LDX && cls !== Class.ALU && cls !== Class.ALU64) break;
     if (cls === Class.LDX && insn.src !== 10) {

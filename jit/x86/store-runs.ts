@@ -18,12 +18,12 @@ import { AluOp as AluOp_, Class as Class_, Mode as Mode_, Size as Size_, Source 
 import { Shift as Shift_, type Asm } from './encoder.ts';
 import { TMP1 as TMP1_, TMP2 as TMP2_, TMP3 as TMP3_, x86 as x86_ } from './regs.ts';
 import { usesDefs as usesDefs_ } from './liveness.ts';
-import { bit as bit_, type Fusion, type PeepholeContext } from './fusion.ts';
+import { bit as bit_, straightRun as straightRun_, type Fusion, type PeepholeContext } from './fusion.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter call.
 const AluOp = AluOp_, Class = Class_, Mode = Mode_, Size = Size_, Source = Source_, classOf = classOf_, modeOf = modeOf_, opOf = opOf_,
   sizeBytes = sizeBytes_, sizeOf = sizeOf_, sourceOf = sourceOf_, x86 = x86_, usesDefs = usesDefs_, Shift = Shift_,
-  TMP1 = TMP1_, TMP2 = TMP2_, TMP3 = TMP3_, bit = bit_;
+  TMP1 = TMP1_, TMP2 = TMP2_, TMP3 = TMP3_, bit = bit_, straightRun = straightRun_;
 
 /** Where a byte comes from: byte k of register r's value at the run's start, or [base + off] at the run's start. */
 type Source = { reg: number; k: number } | { base: number; off: number };
@@ -46,10 +46,7 @@ export function storeRun(ctx: PeepholeContext, i: number): Fusion | undefined {
   let changed = 0; // registers the run writes
   let best: Fusion | undefined;
   let bestSaved = 0;
-  for (let k = i; k < i + LONGEST_RUN && k < ctx.prog.length; k++) {
-    const insn = ctx.prog[k]!;
-    const pc = ctx.pcOf[k]!;
-    if (pc >= ctx.end || (k > i && ctx.jumpTargets[pc])) break;
+  for (const { k, insn, pc } of straightRun(ctx, i, LONGEST_RUN)) {
     const cls = classOf(insn.opcode);
     if (cls === Class.LDX) {
       if (modeOf(insn.opcode) !== Mode.MEM || (changed >> insn.src) & 1) break;
