@@ -11,20 +11,23 @@
 //   rotate   w5 = w4; w5 >>= 19; w4 <<= 13; w4 |= w5       → rol ecx, 13
 //            (also with a multiply folded in, as clang writes rotl(k * C, s):
 //            w5 = w4; w5 *= C << s; w4 *= C; w4 >>= 32 - s; w4 |= w5 → imul ecx, ecx, C; rol ecx, s)
+//   store    byte copies and values stored byte by byte    → 2-, 4- and 8-byte moves (store-runs.ts)
+//
+// Loads may also have happened blocks earlier, through registers and stack spills: the run then
+// starts from what provenance.ts knows at its first pc, and reloads the bytes through the base
+// pointer (kept in a frame slot if its register has moved on).
 //
 // A run fuses only when no jump lands inside it and every register it writes, other than the
-// one the fused code produces, is dead after it (liveness.ts): the fused code writes that one
-// register and nothing else. Each matcher returns the number of instructions it consumes.
-import { AluOp as AluOp_, Class as Class_, Mode as Mode_, Source as Source_, classOf as classOf_, modeOf as modeOf_, opOf as opOf_, sizeBytes as sizeBytes_, sizeOf as sizeOf_, sourceOf as sourceOf_ } from '../isa/opcode.ts';
+// ones the fused code produces, is dead after it (liveness.ts): the fused code writes those and
+// nothing else (but scratch registers). Each matcher returns how many instructions it consumes.
+import { AluOp as AluOp_, Class as Class_, Mode as Mode_, STACK_SIZE, Source as Source_, classOf as classOf_, modeOf as modeOf_, opOf as opOf_, sizeBytes as sizeBytes_, sizeOf as sizeOf_, sourceOf as sourceOf_ } from '../isa/opcode.ts';
 import type { Instruction } from '../isa/instruction.ts';
 import { Shift as Shift_, type Asm } from './encoder.ts';
-import { x86 as x86_ } from './regs.ts';
+import { TMP1, TMP2, TMP3, X, x86 as x86_ } from './regs.ts';
 import { usesDefs as usesDefs_, type Run } from './liveness.ts';
 import { bit, othersDead, runEffect, straight, straightRun, type Fusion, type PeepholeContext } from './fusion.ts';
 import { storeRun } from './store-runs.ts';
 import { EMPTY, step, type Assembly, type MemByte, type State } from './provenance.ts';
-import { TMP1, TMP2, TMP3, X } from './regs.ts';
-import { STACK_SIZE } from '../isa/opcode.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter call.
 const AluOp = AluOp_, Class = Class_, Mode = Mode_, Source = Source_, classOf = classOf_, modeOf = modeOf_,
@@ -55,7 +58,7 @@ export function planFusions(ctx: PeepholeContext, start: number, indexOf: readon
   return plan;
 }
 
-/** The longest fusion starting at instruction i, if any. */
+/** The fusion starting at instruction i, if any: the first pattern that matches (each picks its best run). */
 export function findFusion(ctx: PeepholeContext, i: number): Fusion | undefined {
   return movAddAsLea(ctx, i) ?? scaledAdd(ctx, i) ?? rotate(ctx, i) ?? assembledLoad(ctx, i) ?? storeRun(ctx, i);
 }
