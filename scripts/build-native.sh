@@ -17,25 +17,32 @@ if [ -z "$sources" ]; then
   echo "sluice: no native sources yet; nothing to build"
   exit 0
 fi
+# Each library is written beside its final name and renamed into place: a process that starts
+# while another rebuilds loads the old file or the new one, never a half-written one.
+install_lib() { mv -f "$1.$$.tmp" "$1"; }
 # shellcheck disable=SC2086
 # initial-exec TLS: helpers read the per-worker state (maps/worker.h) with one
 # %fs-relative load instead of a __tls_get_addr call per access.
 if ! "$CC" -O2 -g -fPIC -ftls-model=initial-exec -shared -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
-    -o build/libsluice.so $sources -lpthread 2> build/native-build.log; then
+    -o build/libsluice.so.$$.tmp $sources -lpthread 2> build/native-build.log; then
+  rm -f "build/libsluice.so.$$.tmp"
   cat build/native-build.log >&2
   echo "sluice: building build/libsluice.so failed (log above, kept in build/native-build.log)." >&2
   exit 1
 fi
+install_lib build/libsluice.so
 echo "sluice: built build/libsluice.so"
 
 # --- AF_XDP driver (owner: drivers/afxdp), only where libxdp is installed ------
 if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libxdp libbpf; then
   # shellcheck disable=SC2046
   if "$CC" -O2 -g -fPIC -shared -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
-      -o build/libsluice_afxdp.so drivers/afxdp/*.c -Lbuild -lsluice -Wl,-rpath,'$ORIGIN' \
+      -o build/libsluice_afxdp.so.$$.tmp drivers/afxdp/*.c -Lbuild -lsluice -Wl,-rpath,'$ORIGIN' \
       $(pkg-config --libs libxdp libbpf) -lpthread 2> build/afxdp-build.log; then
+    install_lib build/libsluice_afxdp.so
     echo "sluice: built build/libsluice_afxdp.so"
   else
+    rm -f "build/libsluice_afxdp.so.$$.tmp"
     cat build/afxdp-build.log >&2
     echo "sluice: building build/libsluice_afxdp.so failed (log above); the AF_XDP driver is unavailable." >&2
   fi
