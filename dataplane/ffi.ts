@@ -211,6 +211,8 @@ export interface MapBindings {
   lookupAndDelete(map: bigint, key: NativePointer, value: Uint8Array): number;
   /** Address of the value storage (arrays, global data: BPF_PSEUDO_MAP_VALUE base). */
   valueBase(map: bigint): bigint;
+  /** Address of `void *lookup(struct sluice_map *, const void *key)`, what bpf_map_lookup_elem calls for this map. */
+  lookupFn(map: bigint): bigint;
   /** Bytes of one value as the control plane exchanges it (ncpus * round_up(value_size, 8) for per-CPU maps). */
   valueSizeSys(map: bigint): number;
   /** Process-wide map id (map-in-map values refer to inner maps by id). */
@@ -285,6 +287,7 @@ export function mapBindings(): MapBindings {
   const next = declare('long sluice_map_get_next_key(void *m, void *key, void *next_key)');
   const lookupAndDelete = declare('long sluice_map_lookup_and_delete(void *m, void *key, void *value)');
   const valueBase = declare('uint64_t sluice_map_value_base(void *m)');
+  const lookupFn = declare('uint64_t sluice_map_lookup_fn(void *m)');
   const valueSizeSys = declare('uint32_t sluice_map_value_size_sys(void *m)');
   const id = declare('uint32_t sluice_map_id(void *m)');
   const rbDrain = declare('long sluice_ringbuf_drain(void *m, void *out, uint32_t cap)');
@@ -307,6 +310,7 @@ export function mapBindings(): MapBindings {
     getNextKey: (m, k, n) => num(next(m, k, n)),
     lookupAndDelete: (m, k, v) => num(lookupAndDelete(m, k, v)),
     valueBase: (m) => BigInt(valueBase(m) as number | bigint),
+    lookupFn: (m) => BigInt(lookupFn(m) as number | bigint),
     valueSizeSys: (m) => num(valueSizeSys(m)),
     id: (m) => num(id(m)),
     ringbufDrain: (m, out, cap) => num(rbDrain(m, out, cap)),

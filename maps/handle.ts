@@ -63,6 +63,8 @@ export class MapHandle {
   get perCpu(): boolean { return isPerCpu(this.type); }
   /** Address of the value storage: arrays and global data (BPF_PSEUDO_MAP_VALUE base). */
   get valueBase(): bigint { return this.native.valueBase(this.live()); }
+  /** The native lookup bpf_map_lookup_elem dispatches to for this map (the JIT calls it directly). */
+  get lookupFn(): bigint { return this.native.lookupFn(this.live()); }
 
   /** The value for key, or undefined. Per-CPU maps: all slots concatenated (see lookupPerCpu). */
   lookup(key: Uint8Array): Uint8Array | undefined {

@@ -214,6 +214,10 @@ long sluice_map_lookup_and_delete(struct sluice_map *m, const void *key, void *v
 
 uint64_t sluice_map_value_base(struct sluice_map *m) { return (uint64_t)(uintptr_t)m->values; }
 
+/* The function bpf_map_lookup_elem dispatches to for this map (it never changes once the map
+ * exists): the JIT calls it directly where a lookup's map is a constant. */
+uint64_t sluice_map_lookup_fn(struct sluice_map *m) { return (uint64_t)(uintptr_t)m->ops->lookup; }
+
 /* Bytes the control plane exchanges for one value: per-CPU maps carry one
  * 8-byte-aligned value per CPU, as the kernel's syscall does. */
 uint32_t sluice_map_value_size_sys(struct sluice_map *m)

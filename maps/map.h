@@ -109,6 +109,7 @@ long sluice_map_get_next_key(struct sluice_map *m, const void *key, void *next_k
 long sluice_index_next_key(struct sluice_map *m, const void *key, void *next);
 long sluice_map_lookup_and_delete(struct sluice_map *m, const void *key, void *value);
 uint64_t sluice_map_value_base(struct sluice_map *m);
+uint64_t sluice_map_lookup_fn(struct sluice_map *m);
 uint32_t sluice_map_value_size_sys(struct sluice_map *m);
 /* Bytes of native memory the map holds (storage, pools, nodes), for benchmarks. */
 uint64_t sluice_map_memory(struct sluice_map *m);

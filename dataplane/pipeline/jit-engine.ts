@@ -17,11 +17,14 @@ export function jitEngine(program: Program, maps: readonly MapHandle[] = [], opt
   const arrays = new Map<bigint, ArrayMapLayout>(maps
     .filter((m) => m.type === MapType.ARRAY)
     .map((m) => [m.address, { maxEntries: m.maxEntries, elemSize: (m.valueSize + 7) & ~7, values: m.valueBase }]));
+  // Every map's own lookup: calls with a constant map skip the helper's dispatch through ops.
+  const lookups = new Map<bigint, bigint>(maps.map((m) => [m.address, m.lookupFn]));
   const jit = JitProgram.compile(program, {
     helperAddress: (id) => { const at = helpers.address(id); return at === 0n ? undefined : at; },
     rewriteContext: false, // the pipeline rewrote ctx accesses already, for both engines
     redirectCommit: shimSymbol('sluice_redirect_commit'),
     arrayMapAt: (address) => arrays.get(address),
+    mapLookupAt: (address) => lookups.get(address),
     blindConstants: options.blindConstants === true,
     fusions: options.fusions !== false,
   });

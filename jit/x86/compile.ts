@@ -65,6 +65,12 @@ export interface JitOptions {
    * else undefined. The lookup becomes a bounds check and an address computation. Default: none.
    */
   arrayMapAt?: (mapAddress: bigint) => ArrayMapLayout | undefined;
+  /**
+   * For a `call 1` whose map is such a constant and is not an inlined array: the address of the
+   * map's own lookup, `void *lookup(struct sluice_map *, const void *key)`, which the helper would
+   * dispatch to (maps/map.c sluice_map_lookup_fn); the JIT calls it directly. Default: none.
+   */
+  mapLookupAt?: (mapAddress: bigint) => bigint | undefined;
   /** Optional instructions the CPU running the code has. Default: none (baseline x86-64). */
   cpu?: { bmi2?: boolean };
   /**
@@ -158,7 +164,7 @@ function compile(program: Program, opts: JitOptions): JitResult {
   checkCallDepth(prog, pcOf, functions);
 
   const jumpTargets = findJumpTargets(prog, pcOf, slots);
-  const r1Constants = opts.arrayMapAt ? constantR1AtLookups(prog, pcOf, jumpTargets) : new Map<number, bigint>();
+  const r1Constants = opts.arrayMapAt || opts.mapLookupAt ? constantR1AtLookups(prog, pcOf, jumpTargets) : new Map<number, bigint>();
   // Fusions change which instructions carry immediates and where memory is touched: not with
   // constant blinding (every immediate goes through blind.ts) nor in the sandbox (a check per access).
   const peephole: PeepholeContext | undefined = opts.blindConstants || opts.sandbox || opts.fusions === false
@@ -248,7 +254,11 @@ function compile(program: Program, opts: JitOptions): JitResult {
       const map = r1Constants.get(pc);
       return map === undefined ? undefined : opts.arrayMapAt?.(map);
     };
-    const jmpContext = { target, exit, subprogram, helperAddress: opts.helperAddress ?? (() => undefined), tailCalls, inlineLookup };
+    const directLookup = (pc: number): bigint | undefined => {
+      const map = r1Constants.get(pc);
+      return map === undefined ? undefined : opts.mapLookupAt?.(map);
+    };
+    const jmpContext = { target, exit, subprogram, helperAddress: opts.helperAddress ?? (() => undefined), tailCalls, inlineLookup, directLookup };
     const memContext = { subprogram };
     for (let pc = f.start; pc < f.end; pc++) {
       const i = indexOf[pc]!;

@@ -32,6 +32,8 @@ export interface JmpContext {
   helperAddress(id: number): bigint | undefined;
   /** The array map a `call 1` at this pc looks up, when its lookup can be inlined. */
   inlineLookup?: (pc: number) => { maxEntries: number; elemSize: number; values: bigint } | undefined;
+  /** The map's own lookup function for a `call 1` at this pc whose map is a constant (skips the helper's dispatch). */
+  directLookup?: (pc: number) => bigint | undefined;
   /** Set in the main program of a burst entry: where the tail-call count lives. */
   tailCalls: { counter: Mem } | undefined;
 }
@@ -160,7 +162,9 @@ function call(a: Asm, insn: Instruction, pc: number, ctx: JmpContext): void {
         const array = ctx.inlineLookup?.(pc);
         if (array && array.maxEntries <= 0x7fffffff && array.elemSize <= 0x7fffffff) return arrayLookup(a, array);
       }
-      const address = ctx.helperAddress(insn.imm);
+      // map_lookup_elem(map, key) is map->ops->lookup(map, key): with the map known, call that directly.
+      const direct = insn.imm === MAP_LOOKUP_HELPER ? ctx.directLookup?.(pc) : undefined;
+      const address = direct || ctx.helperAddress(insn.imm);
       if (address === undefined || address === 0n) return a.fail(`unknown helper ${insn.imm}`);
       const args = [1, 2, 3, 4, 5].map(x86);
       moveArguments(a, args, SYSV_ARGS); // nothing to move with the standard map: r1-r5 are the System V registers

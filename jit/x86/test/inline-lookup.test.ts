@@ -8,6 +8,7 @@ import { requires } from '../../../scripts/testkit/skip.ts';
 import { jitCompile, type ArrayMapLayout } from '../compile.ts';
 import { JitError } from '../errors.ts';
 import { hasNativeLibrary, runWithMemory } from './native.ts';
+import { JitProgram } from '../../../dataplane/jit-program.ts';
 
 const MAP = 0x5000_0000_1000n; // the map's address: only compared, never read by the inlined code
 
@@ -45,6 +46,21 @@ if (requires('inlined array map lookups', hasNativeLibrary())) {
       }
     });
   }
+}
+
+if (requires('direct calls of a map\'s own lookup', hasNativeLibrary())) {
+  test('a constant map that is not an inlined array: its own lookup is called, not the helper', () => {
+    // A stand-in for a map's lookup(map, key): returns *(u32 *)key * 10 + 7, so the key's address arrived in rsi.
+    const fake = JitProgram.compile(assemble('r0 = *(u32 *)(r2 + 0)\nr0 *= 10\nr0 += 7\nexit'), { entry: 'function', rewriteContext: false });
+    try {
+      const opts = { mapLookupAt: (at: bigint) => (at === MAP ? fake.entry : undefined) }; // no helper 1 at all
+      assert.is(runWithMemory(assemble(lookup(5).replace('r0 = *(u64 *)(r0 + 0)', '')), new Uint8Array(0), opts).r0, 57n);
+      assert.throws(() => jitCompile(assemble(`r1 = ${MAP + 8n} ll\nr2 = r10\ncall 1\nexit`), { rewriteContext: false, ...opts }),
+        (e: unknown) => e instanceof JitError && /unknown helper 1/.test(e.message), 'another map: the helper, which is unknown here');
+    } finally {
+      fake.free();
+    }
+  });
 }
 
 test('not inlined when r1 is not an lddw constant of the same basic block', () => {
