@@ -23,7 +23,7 @@ const AluOp = AluOp_, Class = Class_, JmpOp = JmpOp_, LDDW = LDDW_, Mode = Mode_
 /** A byte of memory: [the base register's value at site `site` + off]. */
 export interface MemByte { site: number; off: number }
 /** A value made of memory bytes: entry k is byte k (0 least significant), null for a zero byte. Always 8 entries. */
-export type Assembly = readonly (MemByte | null)[];
+export type Assembly = ByteVector<MemByte>;
 
 /** What is known before an instruction runs. */
 export interface State {
@@ -113,8 +113,15 @@ function forgetSite(s: State, site: number): State {
   };
 }
 
-/** The value an ALU instruction leaves in its destination, when it is still an assembly. */
-export function combined(insn: Instruction, regs: readonly (Assembly | undefined)[]): Assembly | undefined {
+/** A value byte by byte (0 least significant; null: a zero byte); always 8 entries. */
+export type ByteVector<T> = readonly (T | null)[];
+
+/**
+ * The value an ALU instruction leaves in its destination when it only moves whole bytes of
+ * known values (mov, shifts by multiples of 8, or of disjoint bytes); undefined otherwise.
+ * Shared by the byte dataflow here (bytes of memory) and store-runs.ts (bytes of registers).
+ */
+export function combined<T>(insn: Instruction, regs: readonly (ByteVector<T> | undefined)[]): ByteVector<T> | undefined {
   const w = classOf(insn.opcode) === Class.ALU64 ? 8 : 4;
   const op = opOf(insn.opcode);
   const x = sourceOf(insn.opcode) === Source.X;
@@ -130,11 +137,13 @@ export function combined(insn: Instruction, regs: readonly (Assembly | undefined
   return undefined;
 }
 
-const truncate = (v: Assembly | undefined, w: number): Assembly | undefined => v && v.map((b, k) => (k < w ? b : null));
+function truncate<T>(v: ByteVector<T> | undefined, w: number): ByteVector<T> | undefined {
+  return v && v.map((b, k) => (k < w ? b : null));
+}
 
-function disjointOr(p: Assembly | undefined, q: Assembly | undefined): Assembly | undefined {
+function disjointOr<T>(p: ByteVector<T> | undefined, q: ByteVector<T> | undefined): ByteVector<T> | undefined {
   if (!p || !q) return undefined;
-  const out: (MemByte | null)[] = [];
+  const out: (T | null)[] = [];
   for (let b = 0; b < 8; b++) {
     if (p[b] && q[b]) return undefined;
     out.push(p[b] ?? q[b] ?? null);

@@ -55,9 +55,6 @@ export function withRegisterMap<T>(map: readonly X[], fn: () => T): T {
   try { return fn(); } finally { current = saved; }
 }
 
-/** True while the standard map is in use. */
-export const standardRegisterMap = (): boolean => current === REG_MAP || current.every((r, i) => r === REG_MAP[i]);
-
 /** The System V argument registers, first to fifth: where native callers pass r1-r5 and helpers expect them. */
 export const SYSV_ARGS: readonly X[] = [X.RDI, X.RSI, X.RDX, X.RCX, X.R8];
 

@@ -14,21 +14,22 @@
 // one base register and no load reads memory an earlier store of the run wrote (loads through
 // another base than the stores' end the run before they come: they might alias), no base
 // changes inside the run, and every register the run writes is dead after it.
-import { AluOp as AluOp_, Class as Class_, Mode as Mode_, Size as Size_, Source as Source_, classOf as classOf_, modeOf as modeOf_, opOf as opOf_, sizeBytes as sizeBytes_, sizeOf as sizeOf_, sourceOf as sourceOf_ } from '../isa/opcode.ts';
+import { Class as Class_, Mode as Mode_, Size as Size_, classOf as classOf_, modeOf as modeOf_, sizeBytes as sizeBytes_, sizeOf as sizeOf_ } from '../isa/opcode.ts';
 import { Shift as Shift_, type Asm } from './encoder.ts';
 import { TMP1 as TMP1_, TMP2 as TMP2_, TMP3 as TMP3_, x86 as x86_ } from './regs.ts';
 import { usesDefs as usesDefs_ } from './liveness.ts';
+import { combined as combined_, type ByteVector } from './provenance.ts';
 import { bit as bit_, straightRun as straightRun_, type Fusion, type PeepholeContext } from './fusion.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter call.
-const AluOp = AluOp_, Class = Class_, Mode = Mode_, Size = Size_, Source = Source_, classOf = classOf_, modeOf = modeOf_, opOf = opOf_,
-  sizeBytes = sizeBytes_, sizeOf = sizeOf_, sourceOf = sourceOf_, x86 = x86_, usesDefs = usesDefs_, Shift = Shift_,
-  TMP1 = TMP1_, TMP2 = TMP2_, TMP3 = TMP3_, bit = bit_, straightRun = straightRun_;
+const Class = Class_, Mode = Mode_, Size = Size_, classOf = classOf_, modeOf = modeOf_,
+  sizeBytes = sizeBytes_, sizeOf = sizeOf_, x86 = x86_, usesDefs = usesDefs_, Shift = Shift_,
+  TMP1 = TMP1_, TMP2 = TMP2_, TMP3 = TMP3_, bit = bit_, straightRun = straightRun_, combined = combined_;
 
 /** Where a byte comes from: byte k of register r's value at the run's start, or [base + off] at the run's start. */
-type Source = { reg: number; k: number } | { base: number; off: number };
-/** A register's value during the run, byte by byte (0 least significant; null: zero); always 8 entries. */
-type Bytes = readonly (Source | null)[];
+type ByteSource = { reg: number; k: number } | { base: number; off: number };
+/** A register's value during the run, byte by byte. */
+type Bytes = ByteVector<ByteSource>;
 
 const LONGEST_RUN = 32;
 const START_VALUES: Bytes[] = Array.from({ length: 10 }, (_, r) => Array.from({ length: 8 }, (_, k) => ({ reg: r, k })));
@@ -41,7 +42,7 @@ export function storeRun(ctx: PeepholeContext, i: number): Fusion | undefined {
   // A copy or a value stored piecewise starts with a load or store narrower than 8 bytes.
   if ((cls0 !== Class.LDX && cls0 !== Class.STX) || sizeOf(first.opcode) === Size.DW) return undefined;
   const regs: (Bytes | undefined)[] = Array.from({ length: 10 }, (_, r) => startValue(r));
-  const written = new Map<number, Source | null>(); // destination offset from the stores' base → its byte
+  const written = new Map<number, ByteSource | null>(); // destination offset from the stores' base → its byte
   let storeBase: number | undefined;
   let changed = 0; // registers the run writes
   let best: Fusion | undefined;
@@ -61,7 +62,7 @@ export function storeRun(ctx: PeepholeContext, i: number): Fusion | undefined {
       const size = sizeBytes(sizeOf(insn.opcode));
       for (let b = 0; b < size; b++) written.set(insn.off + b, value[b]!);
     } else if (cls === Class.ALU || cls === Class.ALU64) {
-      regs[insn.dst] = alu(insn, regs);
+      regs[insn.dst] = combined(insn, regs);
     } else {
       break;
     }
@@ -82,28 +83,11 @@ export function storeRun(ctx: PeepholeContext, i: number): Fusion | undefined {
   return best;
 }
 
-/** An ALU instruction's result byte by byte, or undefined when it is not a rearrangement of bytes. */
-function alu(insn: { opcode: number; dst: number; src: number; off: number; imm: number }, regs: readonly (Bytes | undefined)[]): Bytes | undefined {
-  const w = classOf(insn.opcode) === Class.ALU64 ? 8 : 4;
-  const op = opOf(insn.opcode);
-  const x = sourceOf(insn.opcode) === Source.X;
-  const dst = regs[insn.dst];
-  if (insn.off !== 0) return undefined;
-  const cut = (v: Bytes | undefined): Bytes | undefined => v && v.map((b, k) => (k < w ? b : null));
-  if (op === AluOp.MOV && x) return cut(regs[insn.src]);
-  if ((op === AluOp.LSH || op === AluOp.RSH) && !x && insn.imm % 8 === 0 && insn.imm >= 0 && insn.imm < w * 8 && dst) {
-    const by = (op === AluOp.LSH ? 1 : -1) * (insn.imm / 8);
-    const v = cut(dst)!;
-    return Array.from({ length: 8 }, (_, b) => (b < w && b - by >= 0 && b - by < 8 ? v[b - by]! : null));
-  }
-  return undefined;
-}
-
 /** A store of `size` bytes at [stores' base + dst], from consecutive source bytes starting at `from` (or zeros). */
-interface Piece { dst: number; size: 1 | 2 | 4 | 8; from: Source | { zero: true } }
+interface Piece { dst: number; size: 1 | 2 | 4 | 8; from: ByteSource | { zero: true } }
 
 /** The destination bytes cut into the widest pieces whose sources are consecutive. */
-function pieces(written: ReadonlyMap<number, Source | null>): Piece[] | undefined {
+function pieces(written: ReadonlyMap<number, ByteSource | null>): Piece[] | undefined {
   const offs = [...written.keys()].sort((p, q) => p - q);
   const out: Piece[] = [];
   for (let n = 0; n < offs.length;) {
@@ -117,7 +101,7 @@ function pieces(written: ReadonlyMap<number, Source | null>): Piece[] | undefine
 }
 
 /** Bytes dst .. dst+size-1 are all written, from consecutive bytes of one source (or all zero). */
-function consecutive(written: ReadonlyMap<number, Source | null>, dst: number, size: number): boolean {
+function consecutive(written: ReadonlyMap<number, ByteSource | null>, dst: number, size: number): boolean {
   const first = written.get(dst);
   for (let b = 0; b < size; b++) {
     if (!written.has(dst + b)) return false;
