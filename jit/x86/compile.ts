@@ -172,8 +172,8 @@ function compile(program: Program, opts: JitOptions): JitResult {
     : { prog, pcOf, jumpTargets, liveOut: liveness(prog, pcOf, indexOf, functions).liveOut, end: 0 };
   // Where narrow loads assemble wider values across blocks, the byte dataflow lets runs start from it.
   const provenanceOf = peephole && prog.some(narrowLoad) ? provenance(prog, pcOf, indexOf, functions) : undefined;
-  if (peephole && provenanceOf) { peephole.before = provenanceOf.before; peephole.slots = new Map(); }
-  const siteSlots = peephole?.slots as Map<number, number> | undefined;
+  const siteSlots = provenanceOf ? new Map<number, number>() : undefined; // frame slots by site pc (planFusions)
+  if (peephole && provenanceOf) { peephole.before = provenanceOf.before; peephole.slots = siteSlots; }
   // Every function's fusions first (a run may need a base saved at an earlier pc), then the
   // liveness of the code as it will be compiled: what only fused runs used to read is dead now.
   const runs = new Map<number, Run>();
@@ -184,7 +184,7 @@ function compile(program: Program, opts: JitOptions): JitResult {
       for (const [i, fusion] of planFusions(peephole, f.start, indexOf, siteSlots ?? new Map(), runs)) fusions.set(i, fusion);
     }
   }
-  const compiledLiveOut = peephole && fusions.size > 0 ? liveness(prog, pcOf, indexOf, functions, runs).liveOut : undefined;
+  const compiledLiveOut = !peephole ? undefined : fusions.size > 0 ? liveness(prog, pcOf, indexOf, functions, runs).liveOut : peephole.liveOut;
   const a = new Asm();
   a.bmi2 = opts.cpu?.bmi2 === true;
   const blind = opts.blindConstants === true;

@@ -4,15 +4,15 @@
 // a pattern leaves behind is never read again, so the fused code need not produce it.
 //
 // Conservative where eBPF leaves room: every call reads r1-r5 (whatever the helper's
-// prototype) and clobbers r0-r5; an exit reads r0; an instruction the table does not know
+// prototype), a call into the program's own code reads every register, and calls clobber r0-r5; an exit reads r0; an instruction the table does not know
 // reads everything. r10 is not tracked (it is never written).
-import { AluOp as AluOp_, AtomicOp as AtomicOp_, ATOMIC_FETCH as ATOMIC_FETCH_, Class as Class_, JmpOp as JmpOp_, LDDW as LDDW_, Mode as Mode_, Source as Source_, classOf as classOf_, modeOf as modeOf_, opOf as opOf_, sourceOf as sourceOf_ } from '../isa/opcode.ts';
+import { AluOp as AluOp_, AtomicOp as AtomicOp_, ATOMIC_FETCH as ATOMIC_FETCH_, Class as Class_, JmpOp as JmpOp_, LDDW as LDDW_, Mode as Mode_, PseudoCall as PseudoCall_, Source as Source_, classOf as classOf_, modeOf as modeOf_, opOf as opOf_, sourceOf as sourceOf_ } from '../isa/opcode.ts';
 import type { Instruction, Program } from '../isa/instruction.ts';
 import type { Func } from './analysis.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter call.
 const AluOp = AluOp_, AtomicOp = AtomicOp_, ATOMIC_FETCH = ATOMIC_FETCH_, Class = Class_, JmpOp = JmpOp_, LDDW = LDDW_,
-  Mode = Mode_, Source = Source_, classOf = classOf_, modeOf = modeOf_, opOf = opOf_, sourceOf = sourceOf_;
+  Mode = Mode_, PseudoCall = PseudoCall_, Source = Source_, classOf = classOf_, modeOf = modeOf_, opOf = opOf_, sourceOf = sourceOf_;
 
 /** Bit r of a mask: eBPF register r. */
 const bit = (r: number): number => (r >= 0 && r <= 9 ? 1 << r : 0);
@@ -51,7 +51,8 @@ export function usesDefs(insn: Instruction): { uses: number; defs: number } {
       const op = opOf(insn.opcode);
       if (op === JmpOp.JA) return { uses: 0, defs: 0 };
       if (op === JmpOp.EXIT) return { uses: bit(0), defs: 0 };
-      if (op === JmpOp.CALL) return { uses: ARGS | (x ? bit(insn.dst) : 0), defs: CALL_CLOBBERS };
+      // A bpf-to-bpf call (or callx) enters JIT code that sees every caller register as it is.
+      if (op === JmpOp.CALL) return { uses: x || insn.src === PseudoCall.LOCAL ? ALL : ARGS, defs: CALL_CLOBBERS };
       return { uses: bit(insn.dst) | (x ? bit(insn.src) : 0), defs: 0 };
     }
   }

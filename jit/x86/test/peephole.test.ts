@@ -65,6 +65,19 @@ test('liveness: calls read r1-r5 and clobber r0-r5; loops reach a fixed point', 
   assert.is(liveOut[5], 1, 'after r0 = r6 only r0 is live');
 });
 
+test('liveness: a call into the program\'s own code reads every register (the JIT passes them all through)', () => {
+  const { liveOut } = context(asm(`
+    r6 = 7
+    r0 = 40
+    call f
+    exit
+f:
+    r0 += r6
+    exit`));
+  assert.ok(liveOut[0]! & (1 << 6), 'r6 reaches the callee');
+  assert.ok(liveOut[1]! & 1, 'so does r0');
+});
+
 const BE16 = `
     r4 = *(u8 *)(r1 + 13)
     r2 = *(u8 *)(r1 + 12)
