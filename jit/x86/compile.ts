@@ -61,8 +61,9 @@ export interface JitOptions {
   entry?: 'burst' | 'function';
   /**
    * Inlining of bpf_map_lookup_elem on array maps, as the kernel does: given the address an
-   * lddw put in r1 before a `call 1`, the map's layout when it is a plain array (not per-CPU),
-   * else undefined. The lookup becomes a bounds check and an address computation. Default: none.
+   * lddw put in r1 before a `call 1`, the map's layout when it is an array or a per-CPU array
+   * (with `perCpu`), else undefined. The lookup becomes a bounds check and an address
+   * computation. Default: none.
    */
   arrayMapAt?: (mapAddress: bigint) => ArrayMapLayout | undefined;
   /**
@@ -110,8 +111,20 @@ export interface JitOptions {
   fusions?: boolean;
 }
 
-/** An array map's storage: values[i] at values + i * elemSize for i < maxEntries (maps/map.h). */
-export interface ArrayMapLayout { maxEntries: number; elemSize: number; values: bigint }
+/**
+ * An array map's storage: values[i] at values + i * elemSize for i < maxEntries (maps/map.h).
+ * A per-CPU array gives `perCpu`: its storage is CPU-major, the calling worker's copy of
+ * values[i] at values + cpu * cpuStride + i * elemSize, where cpu is the u32 at `tpOffset` from
+ * the thread pointer (the %fs base): sluice_worker.cpu (maps/worker.h), whose offset
+ * sluice_worker_cpu_tpoff() returns. Element sizes below 2^31; the worker's cpu is not
+ * checked against the map's CPU count (the helper's lookup does not check it either).
+ */
+export interface ArrayMapLayout {
+  maxEntries: number;
+  elemSize: number;
+  values: bigint;
+  perCpu?: { cpuStride: number | bigint; tpOffset: number };
+}
 
 export interface JitResult {
   code: Uint8Array;
