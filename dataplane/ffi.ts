@@ -213,6 +213,8 @@ export interface MapBindings {
   valueBase(map: bigint): bigint;
   /** Address of `void *lookup(struct sluice_map *, const void *key)`, what bpf_map_lookup_elem calls for this map. */
   lookupFn(map: bigint): bigint;
+  /** percpu_array: bytes from one CPU's copies to the next's (struct sluice_map.cpu_stride); 0 for other types. */
+  cpuStride(map: bigint): bigint;
   /** Bytes of one value as the control plane exchanges it (ncpus * round_up(value_size, 8) for per-CPU maps). */
   valueSizeSys(map: bigint): number;
   /** Process-wide map id (map-in-map values refer to inner maps by id). */
@@ -254,6 +256,8 @@ export interface HelperBindings {
   workerGet(): number;
   /** Address of the calling thread's struct sluice_worker (maps/worker.h). */
   workerCurrent(): bigint;
+  /** Offset of sluice_worker.cpu from the thread pointer (%fs base), the same in every thread (initial-exec TLS). */
+  workerCpuTpOffset(): number;
   workerBegin(): void;
   workerEnd(): void;
   /** Waits until everything retired so far can be reclaimed (not inside a burst). */
@@ -288,6 +292,7 @@ export function mapBindings(): MapBindings {
   const lookupAndDelete = declare('long sluice_map_lookup_and_delete(void *m, void *key, void *value)');
   const valueBase = declare('uint64_t sluice_map_value_base(void *m)');
   const lookupFn = declare('uint64_t sluice_map_lookup_fn(void *m)');
+  const cpuStride = declare('uint64_t sluice_map_cpu_stride(void *m)');
   const valueSizeSys = declare('uint32_t sluice_map_value_size_sys(void *m)');
   const id = declare('uint32_t sluice_map_id(void *m)');
   const rbDrain = declare('long sluice_ringbuf_drain(void *m, void *out, uint32_t cap)');
@@ -311,6 +316,7 @@ export function mapBindings(): MapBindings {
     lookupAndDelete: (m, k, v) => num(lookupAndDelete(m, k, v)),
     valueBase: (m) => BigInt(valueBase(m) as number | bigint),
     lookupFn: (m) => BigInt(lookupFn(m) as number | bigint),
+    cpuStride: (m) => BigInt(cpuStride(m) as number | bigint),
     valueSizeSys: (m) => num(valueSizeSys(m)),
     id: (m) => num(id(m)),
     ringbufDrain: (m, out, cap) => num(rbDrain(m, out, cap)),
@@ -339,6 +345,7 @@ export function helperBindings(): HelperBindings {
   const workerSet = declare('void sluice_worker_set(uint32_t cpu)');
   const workerGet = declare('uint32_t sluice_worker_get(void)');
   const workerCurrent = declare('void *sluice_worker_current(void)');
+  const workerCpuTpOffset = declare('int64_t sluice_worker_cpu_tpoff(void)');
   const workerBegin = declare('void sluice_worker_begin(void)');
   const workerEnd = declare('void sluice_worker_end(void)');
   const epochSynchronize = declare('void sluice_epoch_synchronize(void)');
@@ -369,6 +376,7 @@ export function helperBindings(): HelperBindings {
     workerSet: (c) => { workerSet(c); },
     workerGet: () => num(workerGet()),
     workerCurrent: () => toAddress(workerCurrent()),
+    workerCpuTpOffset: () => Number(workerCpuTpOffset() as number | bigint),
     workerBegin: () => { workerBegin(); },
     workerEnd: () => { workerEnd(); },
     epochSynchronize: () => { epochSynchronize(); },

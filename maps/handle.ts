@@ -65,6 +65,8 @@ export class MapHandle {
   get valueBase(): bigint { return this.native.valueBase(this.live()); }
   /** The native lookup bpf_map_lookup_elem dispatches to for this map (the JIT calls it directly). */
   get lookupFn(): bigint { return this.native.lookupFn(this.live()); }
+  /** percpu_array: bytes from one CPU's copies to the next's (CPU-major storage, maps/map.h); 0n for other types. */
+  get cpuStride(): bigint { return this.native.cpuStride(this.live()); }
 
   /** The value for key, or undefined. Per-CPU maps: all slots concatenated (see lookupPerCpu). */
   lookup(key: Uint8Array): Uint8Array | undefined {

@@ -213,6 +213,8 @@ long sluice_map_lookup_and_delete(struct sluice_map *m, const void *key, void *v
 }
 
 uint64_t sluice_map_value_base(struct sluice_map *m) { return (uint64_t)(uintptr_t)m->values; }
+/* percpu_array: bytes from one CPU's copies to the next's (0 for other types). */
+uint64_t sluice_map_cpu_stride(struct sluice_map *m) { return m->cpu_stride; }
 
 /* The function bpf_map_lookup_elem dispatches to for this map (it never changes once the map
  * exists): the JIT calls it directly where a lookup's map is a constant. */

@@ -23,7 +23,10 @@
  *  percpu_array (CPU-major):    values + cpu * cpu_stride + i * elem_size
  *                               (cpu_stride at offset 56; each CPU's copies
  *                               start on their own 128-byte block, so two workers bumping the
- *                               same counter never write one cache line)
+ *                               same counter never write one cache line). Inlined too: cpu is
+ *                               sluice_worker.cpu read as %fs:sluice_worker_cpu_tpoff()
+ *                               (maps/worker.h; initial-exec TLS), cpu_stride is baked
+ *                               into the code (it never changes once the map exists)
  *
  * Concurrency (see maps/README.md): readers never take locks on arrays, hash
  * maps or the LPM trie; writers serialise per bucket (hash) or per map; hash,
@@ -110,6 +113,7 @@ long sluice_index_next_key(struct sluice_map *m, const void *key, void *next);
 long sluice_map_lookup_and_delete(struct sluice_map *m, const void *key, void *value);
 uint64_t sluice_map_value_base(struct sluice_map *m);
 uint64_t sluice_map_lookup_fn(struct sluice_map *m);
+uint64_t sluice_map_cpu_stride(struct sluice_map *m);
 uint32_t sluice_map_value_size_sys(struct sluice_map *m);
 /* Bytes of native memory the map holds (storage, pools, nodes), for benchmarks. */
 uint64_t sluice_map_memory(struct sluice_map *m);

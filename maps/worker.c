@@ -205,6 +205,14 @@ uint32_t sluice_worker_get(void) { return sluice_worker.cpu; }
 struct sluice_worker *sluice_worker_current(void) { return &sluice_worker; }
 uint32_t sluice_worker_cpu(void) { return sluice_worker.cpu; }
 
+/* libsluice.so is built with -ftls-model=initial-exec: its TLS block sits at one fixed offset
+ * from the thread pointer in every thread, so this difference is a constant the JIT can put in
+ * an %fs-relative load (inlined per-CPU array lookups). */
+int64_t sluice_worker_cpu_tpoff(void)
+{
+	return (int64_t)((char *)&sluice_worker.cpu - (char *)__builtin_thread_pointer());
+}
+
 void sluice_worker_begin(void)
 {
 	sluice_worker.tail_call_cnt = 0;

@@ -41,6 +41,9 @@ extern __thread struct sluice_worker sluice_worker;
 
 void sluice_worker_set(uint32_t cpu);
 uint32_t sluice_worker_get(void);
+/* Offset of sluice_worker.cpu from the thread pointer (%fs base), the same in every thread
+ * (initial-exec TLS): the JIT's inlined per-CPU array lookups read the cpu at %fs:offset. */
+int64_t sluice_worker_cpu_tpoff(void);
 struct sluice_worker *sluice_worker_current(void);
 void sluice_worker_begin(void);
 void sluice_worker_end(void);

@@ -9,14 +9,21 @@ import type { Engine } from './engine.ts';
 
 /**
  * Compiles and installs a relocated program. `maps` lets the JIT inline lookups in
- * plain array maps as the kernel does (a bounds check and an address computation
- * instead of a helper call); their storage never moves once created.
+ * array and per-CPU array maps as the kernel does (a bounds check and an address
+ * computation instead of a helper call); their storage never moves once created.
  */
 export function jitEngine(program: Program, maps: readonly MapHandle[] = [], options: { blindConstants?: boolean; fusions?: boolean } = {}): Engine {
   const helpers = helperBindings();
+  // Per-CPU arrays too: the worker's copy is cpu * cpu_stride further on, cpu read from its
+  // thread-local slot at a fixed offset from %fs (maps/map.h, maps/worker.h).
+  let tpOffset: number | undefined;
   const arrays = new Map<bigint, ArrayMapLayout>(maps
-    .filter((m) => m.type === MapType.ARRAY)
-    .map((m) => [m.address, { maxEntries: m.maxEntries, elemSize: (m.valueSize + 7) & ~7, values: m.valueBase }]));
+    .filter((m) => m.type === MapType.ARRAY || m.type === MapType.PERCPU_ARRAY)
+    .map((m) => {
+      const layout: ArrayMapLayout = { maxEntries: m.maxEntries, elemSize: (m.valueSize + 7) & ~7, values: m.valueBase };
+      if (m.type === MapType.PERCPU_ARRAY) layout.perCpu = { cpuStride: m.cpuStride, tpOffset: tpOffset ??= helpers.workerCpuTpOffset() };
+      return [m.address, layout];
+    }));
   // Every map's own lookup: calls with a constant map skip the helper's dispatch through ops.
   const lookups = new Map<bigint, bigint>(maps.map((m) => [m.address, m.lookupFn]));
   const jit = JitProgram.compile(program, {

@@ -5,11 +5,11 @@ import type { Instruction } from '../isa/instruction.ts';
 import { Cond as Cond_, type Label } from './code-buffer.ts';
 import { Alu as Alu_, Shift as Shift_, type Asm, type Mem } from './encoder.ts';
 import { SYSV_ARGS, TMP1 as TMP1_, TMP2 as TMP2_, X as X_, x86 as x86_ } from './regs.ts';
-import { loadBlinded as loadBlinded_ } from './blind.ts';
+import { loadBlinded as loadBlinded_, loadBlinded64 as loadBlinded64_ } from './blind.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter
 // call, which the per-instruction paths of the JIT feel (compile time).
-const Class = Class_, JmpOp = JmpOp_, PseudoCall = PseudoCall_, Source = Source_, classOf = classOf_, opOf = opOf_, sourceOf = sourceOf_, Cond = Cond_, Alu = Alu_, Shift = Shift_, TMP1 = TMP1_, TMP2 = TMP2_, X = X_, x86 = x86_, loadBlinded = loadBlinded_;
+const Class = Class_, JmpOp = JmpOp_, PseudoCall = PseudoCall_, Source = Source_, classOf = classOf_, opOf = opOf_, sourceOf = sourceOf_, Cond = Cond_, Alu = Alu_, Shift = Shift_, TMP1 = TMP1_, TMP2 = TMP2_, X = X_, x86 = x86_, loadBlinded = loadBlinded_, loadBlinded64 = loadBlinded64_;
 type Class = Class_;
 type JmpOp = JmpOp_;
 type PseudoCall = PseudoCall_;
@@ -23,6 +23,15 @@ export const TAIL_CALL_HELPER = 12;
 /** bpf_map_lookup_elem's helper id. */
 export const MAP_LOOKUP_HELPER = 1;
 
+/** An array map whose lookups are inlined (compile.ts ArrayMapLayout, maps/map.h). */
+export interface InlinedArray {
+  maxEntries: number;
+  elemSize: number;
+  values: bigint;
+  /** percpu_array: CPU-major copies cpuStride bytes apart; the worker's cpu is the u32 at %fs:tpOffset. */
+  perCpu?: { cpuStride: number | bigint; tpOffset: number };
+}
+
 export interface JmpContext {
   /** The label of the instruction at a pc, or undefined when the pc is not a valid target. */
   target(pc: number): Label | undefined;
@@ -31,7 +40,7 @@ export interface JmpContext {
   subprogram(pc: number): Label | undefined;
   helperAddress(id: number): bigint | undefined;
   /** The array map a `call 1` at this pc looks up, when its lookup can be inlined. */
-  inlineLookup?: (pc: number) => { maxEntries: number; elemSize: number; values: bigint } | undefined;
+  inlineLookup?: (pc: number) => InlinedArray | undefined;
   /** The map's own lookup function for a `call 1` at this pc whose map is a constant (skips the helper's dispatch). */
   directLookup?: (pc: number) => bigint | undefined;
   /** Set in the main program of a burst entry: where the tail-call count lives. */
@@ -110,12 +119,23 @@ function tailCall(a: Asm, ctx: JmpContext): void {
   a.bind(out);
 }
 
+/** Sizes the inlined code handles (anything else takes the map's own lookup function). */
+function inlinable(array: InlinedArray): boolean {
+  if (!(array.maxEntries >= 0 && array.maxEntries <= 0x7fffffff && array.elemSize >= 0 && array.elemSize <= 0x7fffffff)) return false;
+  const p = array.perCpu;
+  if (!p) return true;
+  const stride = BigInt(p.cpuStride);
+  return stride >= 0n && stride < 1n << 48n && Number.isInteger(p.tpOffset) && p.tpOffset >= -0x80000000 && p.tpOffset <= 0x7fffffff;
+}
+
 /**
  * map_lookup_elem on an array map, inlined (the kernel's array_map_gen_lookup): r0 = the
- * value's address when the u32 key at r2 is below max_entries, else NULL. No call: r1-r5 keep
- * their values, which eBPF considers dead after a call anyway.
+ * value's address when the u32 key at r2 is below max_entries, else NULL. A per-CPU array adds
+ * the calling worker's copy: + cpu * cpu_stride, cpu read from its thread-local slot with one
+ * %fs-relative load (the kernel's percpu_array_map_gen_lookup reads this_cpu_off the same way).
+ * No call: r1-r5 are dead after a call in eBPF, so r1 (and TMP1) serve as scratch here.
  */
-function arrayLookup(a: Asm, array: { maxEntries: number; elemSize: number; values: bigint }): void {
+function arrayLookup(a: Asm, array: InlinedArray): void {
   const none = a.newLabel(), done = a.newLabel();
   const r0 = x86(0);
   a.load(4, r0, { base: x86(2), disp: 0 });
@@ -123,14 +143,12 @@ function arrayLookup(a: Asm, array: { maxEntries: number; elemSize: number; valu
   if (a.blind) { loadBlinded(a, TMP1, array.maxEntries, false, a.blind); a.aluRR(Alu.CMP, r0, TMP1, false); }
   else a.aluRI(Alu.CMP, r0, array.maxEntries, false);
   a.jcc(Cond.AE, none);
-  if ((array.elemSize & (array.elemSize - 1)) === 0 && array.elemSize > 0) {
-    const k = 31 - Math.clz32(array.elemSize);
-    if (k > 0) a.shiftRI(Shift.SHL, r0, k, true);
-  } else if (a.blind) {
-    loadBlinded(a, TMP1, array.elemSize, true, a.blind);
-    a.imulRR(r0, TMP1, true);
-  } else {
-    a.imulRRI(r0, r0, array.elemSize, true);
+  multiply(a, r0, BigInt(array.elemSize));
+  if (array.perCpu) {
+    const cpu = x86(1); // r2 still holds the key's address, which the blinded 64-bit stride below leaves alone
+    a.loadFs32(cpu, array.perCpu.tpOffset); // sluice_worker.cpu, zero-extended
+    multiply(a, cpu, BigInt(array.perCpu.cpuStride));
+    a.aluRR(Alu.ADD, r0, cpu, true);
   }
   a.movRI(TMP1, array.values, true);
   a.aluRR(Alu.ADD, r0, TMP1, true);
@@ -138,6 +156,23 @@ function arrayLookup(a: Asm, array: { maxEntries: number; elemSize: number; valu
   a.bind(none);
   a.movRI(r0, 0, false);
   a.bind(done);
+}
+
+/** reg *= factor (64-bit, reg holding a u32): a shift for powers of two, else imul; blinded factors through TMP1. */
+function multiply(a: Asm, reg: X, factor: bigint): void {
+  if (factor > 0n && (factor & (factor - 1n)) === 0n) {
+    const k = factor.toString(2).length - 1;
+    if (k > 0) a.shiftRI(Shift.SHL, reg, k, true);
+  } else if (a.blind) {
+    if (factor <= 0x7fffffffn) loadBlinded(a, TMP1, Number(factor), true, a.blind);
+    else loadBlinded64(a, TMP1, factor, x86(3), a.blind); // r3: dead here too
+    a.imulRR(reg, TMP1, true);
+  } else if (factor <= 0x7fffffffn) {
+    a.imulRRI(reg, reg, Number(factor), true);
+  } else {
+    a.movRI(TMP1, factor, true);
+    a.imulRR(reg, TMP1, true);
+  }
 }
 
 /** Parallel move of up to six registers (from[i] → to[i]) through the stack: any permutation, no scratch register. */
@@ -160,7 +195,7 @@ function call(a: Asm, insn: Instruction, pc: number, ctx: JmpContext): void {
       if (insn.imm === TAIL_CALL_HELPER) return tailCall(a, ctx);
       if (insn.imm === MAP_LOOKUP_HELPER) {
         const array = ctx.inlineLookup?.(pc);
-        if (array && array.maxEntries <= 0x7fffffff && array.elemSize <= 0x7fffffff) return arrayLookup(a, array);
+        if (array && inlinable(array)) return arrayLookup(a, array);
       }
       // map_lookup_elem(map, key) is map->ops->lookup(map, key): with the map known, call that directly.
       const direct = insn.imm === MAP_LOOKUP_HELPER ? ctx.directLookup?.(pc) : undefined;

@@ -126,6 +126,19 @@ export class Asm extends CodeBuffer {
     this.encode({ w: signed, op: [0x0f, op], reg: dst, rm: mem }); // movzx r32 / movsx r64
   }
 
+  /**
+   * mov dst32, fs:[disp32]: a 32-bit load at an absolute offset from the thread pointer (the %fs
+   * base), zero-extended: a thread-local variable of initial-exec TLS. The segment prefix 0x64
+   * comes before REX; ModRM mod=00 rm=100 with SIB base=101 index=100 is [disp32] with no base
+   * and no index (rm=101 alone would be rip-relative).
+   */
+  loadFs32(dst: X, disp: number): void {
+    this.byte(0x64);
+    if (dst & 8) this.byte(0x44); // REX.R
+    this.bytes(0x8b, ((dst & 7) << 3) | 4, 0x25);
+    this.imm32(disp);
+  }
+
   /** Store of the low 1, 2, 4 or 8 bytes of a register. */
   store(size: 1 | 2 | 4 | 8, mem: Mem, src: X): void {
     if (size === 1) this.encode({ byteRegs: true, op: [0x88], reg: src, rm: mem });

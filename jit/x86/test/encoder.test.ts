@@ -80,6 +80,8 @@ const CASES: Case[] = [
   ['inc and cmp of a 32-bit memory operand', (a) => { a.incR({ base: X.RSP, disp: 32 }, false); a.aluRI(Alu.CMP, { base: X.RSP, disp: 32 }, 33, false); },
     ['incl 0x20(%rsp)', 'cmpl $0x21,0x20(%rsp)']],
   ['prefetch', (a) => a.prefetch({ base: X.R11, disp: 0 }), ['prefetcht0 (%r11)']],
+  ['fs-relative loads (initial-exec TLS)', (a) => { a.loadFs32(X.R11, -8); a.loadFs32(X.RDI, 0x10); a.loadFs32(X.RAX, -0x80000000); },
+    ['mov %fs:0xfffffffffffffff8,%r11d', 'mov %fs:0x10,%edi', 'mov %fs:0xffffffff80000000,%eax']],
   ['push pop', (a) => { a.push(X.RBP); a.push(X.R15); a.pop(X.R12); a.pop(X.RBX); }, ['push %rbp', 'push %r15', 'pop %r12', 'pop %rbx']],
 ];
 
@@ -157,6 +159,15 @@ if (requires('encoder vs objdump', hasCommand('objdump'))) {
     assert.equal(lines[1], [7, 'call 0xd']);
   });
 }
+
+test('fs-relative load: the bytes the Intel manual gives for mov r32, fs:[disp32]', () => {
+  // 64 = FS segment override (before REX); 44 = REX.R for r8d-r15d; 8B /r = mov r32, r/m32;
+  // ModRM 00 reg 100 = SIB follows; SIB 00 100 101 = no index, no base (mod 00): disp32 absolute.
+  const bytes = (emit: (a: Asm) => void): number[] => { const a = new Asm(); emit(a); return [...a.finish().code]; };
+  assert.equal(bytes((a) => a.loadFs32(X.RDI, -0x1e0)), [0x64, 0x8b, 0x3c, 0x25, 0x20, 0xfe, 0xff, 0xff]);
+  assert.equal(bytes((a) => a.loadFs32(X.R11, 0x12345678)), [0x64, 0x44, 0x8b, 0x1c, 0x25, 0x78, 0x56, 0x34, 0x12]);
+  assert.equal(bytes((a) => a.loadFs32(X.RAX, 0)), [0x64, 0x8b, 0x04, 0x25, 0, 0, 0, 0], 'disp 0 still takes the disp32 form');
+});
 
 test('the first error is kept and reported once, with its pc', () => {
   const a = new Asm();
