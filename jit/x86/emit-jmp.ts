@@ -143,15 +143,22 @@ function arrayLookup(a: Asm, array: InlinedArray): void {
   if (a.blind) { loadBlinded(a, TMP1, array.maxEntries, false, a.blind); a.aluRR(Alu.CMP, r0, TMP1, false); }
   else a.aluRI(Alu.CMP, r0, array.maxEntries, false);
   a.jcc(Cond.AE, none);
-  multiply(a, r0, BigInt(array.elemSize));
+  // Element sizes of 1, 2, 4 or 8 bytes scale the index in the final lea; others multiply here.
+  const scale = array.elemSize === 1 || array.elemSize === 2 || array.elemSize === 4 || array.elemSize === 8 ? array.elemSize : undefined;
+  if (scale === undefined) multiply(a, r0, BigInt(array.elemSize));
+  // base = values, or for a per-CPU array values + cpu * cpu_stride (the worker's copies).
+  let base = TMP1;
   if (array.perCpu) {
-    const cpu = x86(1); // r2 still holds the key's address, which the blinded 64-bit stride below leaves alone
-    a.loadFs32(cpu, array.perCpu.tpOffset); // sluice_worker.cpu, zero-extended
-    multiply(a, cpu, BigInt(array.perCpu.cpuStride));
-    a.aluRR(Alu.ADD, r0, cpu, true);
+    base = x86(1);
+    a.loadFs32(base, array.perCpu.tpOffset); // sluice_worker.cpu, zero-extended
+    multiply(a, base, BigInt(array.perCpu.cpuStride)); // a blinded stride goes through TMP1 (and r3): values after it
+    a.movRI(TMP1, array.values, true);
+    a.aluRR(Alu.ADD, base, TMP1, true);
+  } else {
+    a.movRI(TMP1, array.values, true);
   }
-  a.movRI(TMP1, array.values, true);
-  a.aluRR(Alu.ADD, r0, TMP1, true);
+  if (scale !== undefined) a.lea(r0, { base, index: r0, scale, disp: 0 });
+  else a.aluRR(Alu.ADD, r0, base, true);
   a.jmp(done);
   a.bind(none);
   a.movRI(r0, 0, false);

@@ -26,7 +26,7 @@ none:
   exit`;
 
 if (requires('inlined array map lookups', hasNativeLibrary())) {
-  for (const elemSize of [8, 24]) {
+  for (const elemSize of [8, 16, 24]) { // the lea's scale, a shift, an imul
     test(`array lookups with ${elemSize}-byte elements: in range, the last one, past the end`, () => {
       const entries = 5;
       const values = koffi.alloc('uint8_t', entries * elemSize) as bigint;

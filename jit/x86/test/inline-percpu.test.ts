@@ -15,6 +15,7 @@ import { assemble } from '../../isa/asm.ts';
 import { hasCommand, requires } from '../../../scripts/testkit/skip.ts';
 import type { ArrayMapLayout, JitOptions } from '../compile.ts';
 import { hasNativeLibrary, runBurst, runWithMemory } from './native.ts';
+import { X } from '../regs.ts';
 import { JitProgram } from '../../../dataplane/jit-program.ts';
 import { FrameArena } from '../../../dataplane/frame-arena.ts';
 import { benchBindings, BENCH_STATS, helperBindings } from '../../../dataplane/ffi.ts';
@@ -171,29 +172,40 @@ if (requires('inlined per-CPU array lookups', hasNativeLibrary())) {
     });
   }
 
-  test('out-of-range keys give NULL: the bound is max_entries, the key an unsigned u32', () => {
+  test('out-of-range keys give NULL: the bound is max_entries, the key an unsigned u32; the address is the worker\'s copy', () => {
     const m = makeMaps();
     try {
-      const lookup = (key: number): string => `
+      const lookup = (key: number, map = m.flows): string => `
         *(u32 *)(r10 - 4) = ${key}
         r2 = r10
         r2 += -4
-        r1 = ${m.flows.address} ll
+        r1 = ${map.address} ll
         call 1
         if r0 == 0 goto none
-        r0 -= ${m.flows.valueBase}
+        r0 -= ${map.valueBase}
         exit
       none:
         r0 = -1
         exit`;
-      const opts: JitOptions = { arrayMapAt: layouts(m.counts, m.flows) };
       const stride = m.flows.cpuStride;
       assert.ok(stride >= 12n * 24n, `stride ${stride} holds one CPU's 12 values`);
-      h.workerSet(2);
-      assert.is(runWithMemory(assemble(lookup(11)), new Uint8Array(0), opts).r0, 2n * stride + 11n * 24n, 'the last key, CPU 2');
-      for (const key of [12, 13, 0x7fffffff, -1]) assert.is(runWithMemory(assemble(lookup(key)), new Uint8Array(0), opts).r0, 0xffffffffffffffffn, `key ${key >>> 0}`);
-      h.workerSet(0);
-      assert.is(runWithMemory(assemble(lookup(0)), new Uint8Array(0), opts).r0, 0n, 'key 0, CPU 0: the start of the storage');
+      // Also under other register maps (the scratch registers are eBPF r1 and r3, wherever they sit) and blinded.
+      const { RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP } = X;
+      for (const registerMap of [undefined, [R8, RCX, RDX, RSI, RDI, RAX, R15, R14, R13, RBX, RBP], [RDX, RDI, RCX, RAX, RSI, R8, R13, RBX, R15, R14, RBP]]) {
+        for (const blindConstants of [false, true]) {
+          const opts: JitOptions = { arrayMapAt: layouts(m.counts, m.flows), registerMap, blindConstants };
+          const what = `${registerMap ? `register map ${registerMap.join(',')}` : 'standard registers'}${blindConstants ? ', blinded' : ''}`;
+          h.workerSet(2);
+          assert.is(runWithMemory(assemble(lookup(11)), new Uint8Array(0), opts).r0, 2n * stride + 11n * 24n, `the last key, CPU 2 (${what})`);
+          for (const key of [12, 13, 0x7fffffff, -1]) assert.is(runWithMemory(assemble(lookup(key)), new Uint8Array(0), opts).r0, 0xffffffffffffffffn, `key ${key >>> 0} (${what})`);
+          h.workerSet(1);
+          assert.is(runWithMemory(assemble(lookup(5)), new Uint8Array(0), opts).r0, stride + 5n * 24n, `key 5, CPU 1 (${what})`);
+          assert.is(runWithMemory(assemble(lookup(3, m.counts)), new Uint8Array(0), opts).r0, m.counts.cpuStride + 3n * 8n, `counts (8-byte values) key 3, CPU 1 (${what})`);
+          assert.is(runWithMemory(assemble(lookup(4, m.counts)), new Uint8Array(0), opts).r0, 0xffffffffffffffffn, `counts key 4 (${what})`);
+          h.workerSet(0);
+          assert.is(runWithMemory(assemble(lookup(0)), new Uint8Array(0), opts).r0, 0n, `key 0, CPU 0: the start of the storage (${what})`);
+        }
+      }
     } finally {
       h.workerSet(0);
       m.close();
