@@ -11,7 +11,9 @@
 // frames received per second, both ports together, median of the per-second
 // samples after the first.
 //
-// Usage: node --import tsx bench/dpdk.ts [--seconds S] [--rounds N] [--no-readme]   (root, DPDK)
+// Usage: node --import tsx bench/dpdk.ts [--seconds S] [--rounds N] [--cases REGEX] [--no-readme]   (root, DPDK)
+// --cases runs only the cases whose names match (testpmd io always runs: it is the baseline) and
+// implies --no-readme.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +30,7 @@ const opt = (name: string, fallback: number): number => {
 };
 const SECONDS = opt('seconds', 5);
 const ROUNDS = opt('rounds', 3);
-const VDEVS = '--no-huge -m 1024 --no-pci --vdev=net_null0 --vdev=net_null1';
+const VDEVS = process.env.SLUICE_BENCH_VDEVS ?? '--no-huge -m 1024 --no-pci --vdev=net_null0 --vdev=net_null1';
 // Both sides get a pool of this many mbufs (sluice sizes its own from the queues, ~4k: measured
 // ~0.5 ns a frame faster here than 16k, so matching testpmd keeps the comparison like for like).
 const MBUFS = 16384;
@@ -153,12 +155,16 @@ const CASES = [
   { name: 'sluice bare XDP_TX (return XDP_TX)', run: (r: number) => sluice(BARE_TX, r), target: 0.9 },
 ];
 const TWO_WORKERS = 5, MACSWAP = 6, XDP_TX = 3, PASS = 1;
+const casesArg = args.indexOf('--cases');
+const only = casesArg >= 0 ? new RegExp(args[casesArg + 1] ?? '') : undefined;
+const selected = (i: number): boolean => i === 0 || !only || only.test(CASES[i]!.name);
 
 const wall = CASES.map(() => [] as number[]), perCpu = CASES.map(() => [] as number[]);
 const wallRatio = CASES.map(() => [] as number[]), cpuRatio = CASES.map(() => [] as number[]);
 for (let round = 0; round < ROUNDS; round++) {
   const inRound: Rate[] = [];
   for (const [i, c] of CASES.entries()) {
+    if (!selected(i)) { inRound.push({ wall: Number.NaN, perCpu: Number.NaN }); continue; }
     const r = await c.run(round).catch((err: unknown): Rate => {
       console.log(`round ${round + 1}: ${c.name} failed: ${(err as Error).message.slice(0, 1000)}`);
       return { wall: Number.NaN, perCpu: Number.NaN };
@@ -206,4 +212,4 @@ why it cannot reach 90 % of a forwarder that does no work, while a bare program 
 The bare rows are one-line programs built with clang for this run (\`return XDP_DROP;\`, \`return XDP_TX;\`):
 the verdicts' own paths through the loop, without the examples' counters and MAC swap.`;
 console.log(`\n${md}`);
-if (!args.includes('--no-readme')) writeSection('dpdk', md);
+if (!args.includes('--no-readme') && !only) writeSection('dpdk', md);

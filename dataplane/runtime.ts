@@ -170,7 +170,9 @@ function prepare(spec: ProgramSpec, object: ObjectSpec, maps: ReadonlyMap<string
 
   const engine = step('jit', subject, () => options.engine === 'interp'
     ? interpEngine(instructions, [...maps.values()], options.maxSteps)
-    : jitEngine(instructions, [...maps.values()], { blindConstants: options.blindConstants === true, fusions: options.fusions !== false }));
+    : jitEngine(instructions, [...maps.values()], {
+      blindConstants: options.blindConstants === true, fusions: options.fusions !== false, ctxLoads: verified?.facts.ctxLoads,
+    }));
   return { engine, instructions, verifier: verified?.stats };
 }
 

@@ -4,6 +4,10 @@
 // the oracle the JIT is checked against).
 import type { FrameArena } from '../frame-arena.ts';
 import type { JitResult } from '../../jit/x86/compile.ts';
+import type { DescriptorContext } from '../../jit/x86/descriptor.ts';
+
+/** A driver's packet descriptor (jit/x86/descriptor.ts), for descriptorEntry. */
+export type DescriptorLayout = Omit<DescriptorContext, 'loads'>;
 
 export type EngineKind = 'jit' | 'interp';
 export const ENGINE_KINDS: readonly EngineKind[] = ['jit', 'interp'];
@@ -21,6 +25,12 @@ export interface Engine {
    * (The JIT is usually run by FrameArena.fillFrom with `entry`, filling and running in one FFI call.)
    */
   runBurst(arena: FrameArena, n: number): void;
+  /**
+   * JIT only: the burst entry of this program compiled to take `layout`'s descriptors as its
+   * context (an array of descriptor pointers instead of xdp_buffs; compiled once per layout and
+   * freed with the engine), or why the program cannot run that way (it then runs on xdp_buffs).
+   */
+  descriptorEntry?(layout: DescriptorLayout): { entry: bigint } | { problem: string };
   /** Releases native code and memory. */
   free(): void;
 }

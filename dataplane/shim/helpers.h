@@ -60,6 +60,10 @@ const char *sluice_helper_kernel_name(uint32_t id);
  * (SLUICE_REDIRECT_NONE when the program returned REDIRECT without calling a
  * redirect helper: the kernel drops such packets). */
 uint32_t sluice_redirect_commit(struct sluice_xdp_buff *buff);
+/* The same, storing the target at `target`: what the JIT's burst loop calls for
+ * a program whose context is a driver's descriptor (jit/x86/descriptor.ts),
+ * with the address of the descriptor's u32 field for it. */
+uint32_t sluice_redirect_commit_u32(uint32_t *target);
 
 /* The MTU bpf_check_mtu checks against (default 1500 for every ifindex). */
 long sluice_set_mtu(uint32_t ifindex, uint32_t mtu);

@@ -57,10 +57,15 @@ SLUICE_HELPER(redirect_map)
 	return SLUICE_REDIRECT;
 }
 
-uint32_t sluice_redirect_commit(struct sluice_xdp_buff *buff)
+uint32_t sluice_redirect_commit_u32(uint32_t *target)
 {
 	uint32_t kind = sluice_worker.redirect_kind;
-	buff->egress_ifindex = kind == SLUICE_REDIRECT_NONE ? 0 : sluice_worker.redirect_target;
+	*target = kind == SLUICE_REDIRECT_NONE ? 0 : sluice_worker.redirect_target;
 	sluice_worker.redirect_kind = SLUICE_REDIRECT_NONE;
 	return kind;
+}
+
+uint32_t sluice_redirect_commit(struct sluice_xdp_buff *buff)
+{
+	return sluice_redirect_commit_u32(&buff->egress_ifindex);
 }

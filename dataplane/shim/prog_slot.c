@@ -20,19 +20,30 @@ void sluice_prog_slot_free(struct sluice_prog_slot *slot)
 	free(slot);
 }
 
-uint64_t sluice_prog_slot_run(struct sluice_prog_slot *slot, uint32_t worker,
-			      struct sluice_xdp_buff *buffs, uint32_t *verdicts, uint64_t n)
+uint64_t sluice_prog_slot_enter(struct sluice_prog_slot *slot, uint32_t worker)
 {
 	if (worker >= SLUICE_MAX_WORKERS)
 		return 0;
 	atomic_store_explicit(&slot->busy[worker], 1, memory_order_seq_cst);
 	uint64_t gen = atomic_load_explicit(&slot->generation, memory_order_seq_cst);
 	atomic_store_explicit(&slot->seen[worker], gen, memory_order_release);
-	uint64_t entry = atomic_load_explicit(&slot->entry, memory_order_acquire);
+	return atomic_load_explicit(&slot->entry, memory_order_acquire);
+}
+
+void sluice_prog_slot_leave(struct sluice_prog_slot *slot, uint32_t worker)
+{
+	if (worker < SLUICE_MAX_WORKERS)
+		atomic_store_explicit(&slot->busy[worker], 0, memory_order_release);
+}
+
+uint64_t sluice_prog_slot_run(struct sluice_prog_slot *slot, uint32_t worker,
+			      struct sluice_xdp_buff *buffs, uint32_t *verdicts, uint64_t n)
+{
+	uint64_t entry = sluice_prog_slot_enter(slot, worker);
 	uint64_t done = 0;
 	if (entry)
 		done = sluice_burst_run((void *)(uintptr_t)entry, buffs, verdicts, n);
-	atomic_store_explicit(&slot->busy[worker], 0, memory_order_release);
+	sluice_prog_slot_leave(slot, worker);
 	return done;
 }
 

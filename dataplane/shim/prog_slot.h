@@ -28,6 +28,13 @@ void sluice_prog_slot_free(struct sluice_prog_slot *slot);
 uint64_t sluice_prog_slot_run(struct sluice_prog_slot *slot, uint32_t worker,
 			      struct sluice_xdp_buff *buffs, uint32_t *verdicts, uint64_t n);
 
+/* Worker side, in two halves, for a run loop that prepares a burst according
+ * to the entry it will run (a driver may keep tag bits in its entries):
+ * enter marks the worker busy and returns the current entry (0: none), which
+ * stays valid until leave. sluice_prog_slot_run is enter, the burst, leave. */
+uint64_t sluice_prog_slot_enter(struct sluice_prog_slot *slot, uint32_t worker);
+void sluice_prog_slot_leave(struct sluice_prog_slot *slot, uint32_t worker);
+
 /* Control side: publish a new entry; returns the previous one. */
 uint64_t sluice_prog_slot_swap(struct sluice_prog_slot *slot, uint64_t entry);
 /* Control side: wait until no worker is still in a burst that started before the last swap. */

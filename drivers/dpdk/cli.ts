@@ -83,5 +83,6 @@ export function abortedNotes(): (d: DpdkDriver) => { text: string; json: object 
 
 export function describeDpdk(d: DpdkDriver): string {
   const ports = d.ports.map((p) => `${p.port} ${p.name} (ifindex ${p.ifindex}${p.tap ? `, PASS → ${p.tap.ifname}` : ''})`).join(', ');
-  return `DPDK ports ${ports}; ${d.workers} worker(s); EAL prefix ${d.filePrefix}`;
+  const context = d.context.kind === 'mbuf' ? 'the program reads the mbufs' : `the program reads xdp_buffs (${d.context.why})`;
+  return `DPDK ports ${ports}; ${d.workers} worker(s); ${context}; EAL prefix ${d.filePrefix}`;
 }

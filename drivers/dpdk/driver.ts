@@ -8,7 +8,8 @@ import type { XdpProgram } from '../../dataplane/runtime.ts';
 import type { DriverStats, RunningDriver } from '../driver.ts';
 import { sumStats } from '../driver.ts';
 import { DpdkError, ealBindings, type EthStats } from './eal.ts';
-import { COUNTERS, dpdkNative, NO_TAP, type AbortedFrame } from './native.ts';
+import { COUNTERS, dpdkNative, ENTRY_MBUF, NO_TAP, type AbortedFrame } from './native.ts';
+import { helperBindings } from '../../dataplane/ffi.ts';
 import { prepareEalArgs } from './eal-args.ts';
 
 export interface DpdkOptions {
@@ -48,17 +49,44 @@ export const ifindexOfPort = (port: number): number => port + 1;
 
 let ealUsed = false;
 
+/** What a program runs on: the mbufs themselves, or xdp_buffs built over them (and why). */
+export type ProgramContext = { kind: 'mbuf' } | { kind: 'xdp_buff'; why: string };
+
+/**
+ * The entry the workers call for `program`: compiled to read the mbufs themselves when it
+ * qualifies (jit/x86/descriptor.ts: no helper that is handed the context), tagged ENTRY_MBUF;
+ * otherwise its ordinary entry, over xdp_buffs the loop builds (and writes back from).
+ */
+function entryOf(program: XdpProgram): { entry: bigint; context: ProgramContext } {
+  const plain = program.engine.entry;
+  if (plain === undefined) throw new DpdkError(`program ${program.name}: the DPDK driver runs JIT programs (engine 'jit')`);
+  if (!program.engine.descriptorEntry) return { entry: plain, context: { kind: 'xdp_buff', why: 'the engine has no mbuf variant' } };
+  // For comparing the two paths (bench/dpdk.ts): SLUICE_DPDK_XDP_BUFF=1 keeps every program on xdp_buffs.
+  if (process.env.SLUICE_DPDK_XDP_BUFF === '1') return { entry: plain, context: { kind: 'xdp_buff', why: 'SLUICE_DPDK_XDP_BUFF=1' } };
+  let variant: { entry: bigint } | { problem: string };
+  try {
+    variant = program.engine.descriptorEntry({ ...dpdkNative().mbufContext(), queueIndexTpOffset: helperBindings().workerCpuTpOffset() });
+  } catch (err) { // a JIT bug, not the program's: keep it running the ordinary way, and say why
+    variant = { problem: `its mbuf variant did not compile: ${(err as Error).message}` };
+  }
+  if ('problem' in variant) return { entry: plain, context: { kind: 'xdp_buff', why: variant.problem } };
+  if (variant.entry & ENTRY_MBUF) throw new DpdkError(`program ${program.name}: its mbuf entry is not aligned`);
+  return { entry: variant.entry | ENTRY_MBUF, context: { kind: 'mbuf' } };
+}
+
 export class DpdkDriver implements RunningDriver {
   readonly name = 'dpdk' as const;
   private stopped: Promise<DpdkStats> | undefined;
 
   private constructor(private readonly handle: bigint, readonly ports: readonly PortInfo[], readonly workers: number,
-    readonly filePrefix: string, private readonly release: () => void) {}
+    readonly filePrefix: string, private readonly release: () => void, private current: ProgramContext) {}
+
+  /** What the running program reads its packets through. */
+  get context(): ProgramContext { return this.current; }
 
   /** Brings up EAL, the ports and the workers, and starts running `program` (a JIT program). */
   static start(program: XdpProgram, options: DpdkOptions): DpdkDriver {
-    const entry = program.engine.entry;
-    if (entry === undefined) throw new DpdkError(`program ${program.name}: the DPDK driver runs JIT programs (engine 'jit')`);
+    if (program.engine.entry === undefined) throw new DpdkError(`program ${program.name}: the DPDK driver runs JIT programs (engine 'jit')`);
     const workers = options.workers ?? 1;
     if (ealUsed) throw new DpdkError('EAL was already initialised in this process (DPDK allows it once): run one DPDK driver per process');
     const native = dpdkNative();
@@ -105,6 +133,7 @@ export class DpdkDriver implements RunningDriver {
       }
       const taps = ports.map((i) => i.tap?.port ?? NO_TAP);
       up.handle = native.create(options.ports, taps, workers, options.mbufs ?? 0);
+      const { entry, context } = entryOf(program);
       const handle = up.handle;
       if (options.poolFill) native.poolFill(handle, options.poolFill);
       native.start(handle, entry, options.workerCpus ? [...options.workerCpus] : null);
@@ -112,7 +141,7 @@ export class DpdkDriver implements RunningDriver {
       // be left polling while the process's libraries unload under them; nor the runtime files.
       const onExit = (): void => { teardown(); };
       process.once('exit', onExit);
-      return new DpdkDriver(handle, ports, workers, filePrefix, () => { process.off('exit', onExit); teardown(); });
+      return new DpdkDriver(handle, ports, workers, filePrefix, () => { process.off('exit', onExit); teardown(); }, context);
     } catch (err) {
       teardown();
       throw err;
@@ -146,10 +175,10 @@ export class DpdkDriver implements RunningDriver {
   }
 
   async swap(program: XdpProgram): Promise<void> {
-    const entry = program.engine.entry;
-    if (entry === undefined) throw new DpdkError(`program ${program.name}: the DPDK driver runs JIT programs (engine 'jit')`);
     if (this.stopped) throw new DpdkError('the driver was stopped');
+    const { entry, context } = entryOf(program);
     dpdkNative().swap(this.handle, entry); // returns once no worker runs the old program
+    this.current = context;
   }
 
   /** Stops polling, drains, stops and closes ports and TAPs, cleans EAL up; the final counters. */

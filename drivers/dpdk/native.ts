@@ -34,7 +34,12 @@ export interface DpdkNative {
   poolFill(handle: bigint, frame: Uint8Array): number;
   /** The last frame worker `worker` saw ABORTED, or undefined when it saw none. */
   lastAborted(handle: bigint, worker: number): AbortedFrame | undefined;
+  /** Where struct rte_mbuf keeps the packet, and the REDIRECT commit for programs that take mbufs. */
+  mbufContext(): { bufAddr: number; dataOff: number; dataLen: number; port: number; egress: number };
 }
+
+/** Bit 0 of an entry: the program takes the mbufs themselves (SLUICE_DPDK_ENTRY_MBUF, native/sluice_dpdk.h). */
+export const ENTRY_MBUF = 1n;
 
 export interface AbortedFrame {
   /** ABORTED verdicts on this worker so far. */
@@ -75,6 +80,7 @@ export function dpdkNative(): DpdkNative {
   const free = lib.func('void sluice_dpdk_free(void *d)');
   const fill = lib.func('int sluice_dpdk_pool_fill(void *d, const uint8_t *frame, uint32_t len)');
   const lastAborted = lib.func('int64_t sluice_dpdk_last_aborted(void *d, uint32_t worker, _Out_ uint8_t *out)');
+  const mbufLayout = lib.func('void sluice_dpdk_mbuf_layout(_Out_ uint32_t *out)');
   const message = (buf: Uint8Array): string => {
     const end = buf.indexOf(0);
     return new TextDecoder().decode(buf.subarray(0, end < 0 ? buf.length : end));
@@ -109,6 +115,12 @@ export function dpdkNative(): DpdkNative {
       const view = new DataView(out.buffer);
       const captured = view.getUint16(10, true);
       return { count: Number(view.getBigUint64(0, true)), port: view.getUint16(8, true), length: view.getUint32(12, true), bytes: out.slice(16, 16 + captured) };
+    },
+    mbufContext() {
+      const at = new Uint32Array(5);
+      mbufLayout(at);
+      if (at[4] === 0xffffffff) throw new DpdkError('the mbuf field for REDIRECT targets is not registered yet (sluice_dpdk_new first)');
+      return { bufAddr: at[0]!, dataOff: at[1]!, dataLen: at[2]!, port: at[3]!, egress: at[4]! };
     },
   };
   return native;

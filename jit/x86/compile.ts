@@ -6,8 +6,10 @@
 //            with 32 bytes of slots for fused loads' base pointers below it)
 //            [rsp] = buffs, [rsp+8] = verdicts, [rsp+16] = n, [rsp+24] = &pc 0, [rsp+32] = 0
 //            (tail calls); r12 = 0; if n == 0 goto done
-//   pc 0:    the main program, with rdi (r1) = &buffs[i]; every exit jumps to `next`
-//   next:    verdicts[r12] = eax; r12++; rdi = buffs + r12 * 64; if r12 < n goto [rsp+24]
+//   pc 0:    the main program, with rdi (r1) = &buffs[i] (with a descriptor context: buffs[i], the
+//            i-th descriptor pointer); every exit jumps to `next`
+//   next:    verdicts[r12] = eax; r12++; if r12 == n goto done; rdi = buffs + r12 * 64 (or buffs[r12]);
+//            goto [rsp+24]
 //   done:    rax = n; restore; ret
 //   subprograms: each pushes rbp, rbx, r13-r15 and takes a fresh 512-byte frame (+ 32 bytes of slots)
 //            (r10 = the top of its own frame); their exits share one epilogue.
@@ -23,6 +25,7 @@ import { emitAlu } from './emit-alu.ts';
 import { emitJmp, moveArguments } from './emit-jmp.ts';
 import { emitMem } from './emit-mem.ts';
 import { rewriteContextAccess } from './ctx-rewrite.ts';
+import { descriptorProblem, emitDescriptorLoad, type DescriptorContext } from './descriptor.ts';
 import { BURST_INDEX as BURST_INDEX_, FRAME_SAVED as FRAME_SAVED_, SYSV_ARGS, TMP1 as TMP1_, X as X_, registerMapProblem, withRegisterMap, x86 as x86_ } from './regs.ts';
 import { JitError } from './errors.ts';
 import { randomSource } from './blind.ts';
@@ -78,7 +81,8 @@ export interface JitOptions {
    * The address of `uint32_t sluice_redirect_commit(struct sluice_xdp_buff *)` (dataplane/shim/helpers.h).
    * When given, the burst loop calls it for every packet whose verdict is XDP_REDIRECT, so the
    * target bpf_redirect*() chose lands in that packet's xdp_buff (egress_ifindex) before the next
-   * packet runs. Default: none (redirect targets are not recorded).
+   * packet runs. With a descriptor context it is called with the address of the descriptor's
+   * `egress` field instead (sluice_redirect_commit_u32). Default: none (redirect targets are not recorded).
    */
   redirectCommit?: bigint;
   /**
@@ -109,6 +113,13 @@ export interface JitOptions {
   registerMap?: readonly X[];
   /** Peephole fusions and the dead code they leave (peephole.ts, store-runs.ts). Default true; false for one-to-one code. */
   fusions?: boolean;
+  /**
+   * The context is the driver's own packet descriptor, not an xdp_buff (descriptor.ts): the burst
+   * entry takes an array of descriptor pointers, and the context loads at `descriptor.loads` read
+   * the packet's place from the descriptor. A program that does not qualify (descriptorProblem)
+   * is a compile error. Needs the burst entry; not with prefetch. Default: xdp_buffs.
+   */
+  descriptor?: DescriptorContext;
 }
 
 /**
@@ -172,6 +183,12 @@ function compile(program: Program, opts: JitOptions): JitResult {
   });
   const prog = opts.rewriteContext === false ? [...program] : rewriteContextAccess(program);
   const { pcOf, indexOf } = layout(prog);
+  const descriptor = opts.descriptor;
+  if (descriptor) {
+    const problem = descriptorProblem(prog, descriptor) ??
+      (opts.entry === 'function' ? 'it needs the burst entry' : opts.prefetch ? 'not with prefetch' : undefined);
+    if (problem) throw new JitError(`a descriptor context: ${problem}`, -1);
+  }
   const slots = pcOf[prog.length]!;
   const functions = findFunctions(prog, pcOf, slots);
   checkCallDepth(prog, pcOf, functions);
@@ -182,9 +199,9 @@ function compile(program: Program, opts: JitOptions): JitResult {
   // constant blinding (every immediate goes through blind.ts) nor in the sandbox (a check per access).
   const peephole: PeepholeContext | undefined = opts.blindConstants || opts.sandbox || opts.fusions === false
     ? undefined
-    : { prog, pcOf, jumpTargets, liveOut: liveness(prog, pcOf, indexOf, functions).liveOut, end: 0 };
+    : { prog, pcOf, jumpTargets, liveOut: liveness(prog, pcOf, indexOf, functions).liveOut, end: 0, opaque: descriptor?.loads };
   // Where narrow loads assemble wider values across blocks, the byte dataflow lets runs start from it.
-  const provenanceOf = peephole && prog.some(narrowLoad) ? provenance(prog, pcOf, indexOf, functions) : undefined;
+  const provenanceOf = peephole && prog.some(narrowLoad) ? provenance(prog, pcOf, indexOf, functions, descriptor?.loads) : undefined;
   const siteSlots = provenanceOf ? new Map<number, number>() : undefined; // frame slots by site pc (planFusions)
   if (peephole && provenanceOf) { peephole.before = provenanceOf.before; peephole.slots = siteSlots; }
   // Every function's fusions first (a run may need a base saved at an earlier pc), then the
@@ -227,6 +244,7 @@ function compile(program: Program, opts: JitOptions): JitResult {
     a.movRI(BURST_INDEX, 0, false);
     a.testRR(X.RDX, X.RDX, true);
     a.jcc(Cond.E, done);
+    if (descriptor) a.load(8, X.RDI, { base: X.RDI, disp: 0 }); // the first descriptor
     if (opts.prefetch) {
       const skip = a.newLabel();
       a.aluRI(Alu.CMP, X.RDX, 1, true);
@@ -291,7 +309,9 @@ function compile(program: Program, opts: JitOptions): JitResult {
       }
       const cls = classOf(insn.opcode);
       if (sb) sandboxChecks(sb, insn, pc, subEntries);
+      const field = descriptor?.loads.get(pc);
       if (compiledLiveOut && deadCode(insn, compiledLiveOut[pc]!)) { /* nothing to emit: e.g. byte loads only a fused run read */ }
+      else if (field !== undefined) emitDescriptorLoad(a, insn, field, descriptor!);
       else if (isAluClass(cls)) emitAlu(a, insn);
       else if (isJmpClass(cls)) emitJmp(a, insn, pc, jmpContext);
       else emitMem(a, insn, pc, memContext);
@@ -303,24 +323,32 @@ function compile(program: Program, opts: JitOptions): JitResult {
       a.bind(next);
       a.load(8, TMP1, { base: X.RSP, disp: VERDICTS });
       a.store(4, { base: TMP1, index: BURST_INDEX, scale: 4, disp: 0 }, X.RAX);
-      if (opts.redirectCommit !== undefined) {
-        // verdict == XDP_REDIRECT: record the target in the packet's xdp_buff (rsp is 16-byte aligned here).
-        const kept = a.newLabel();
-        a.aluRI(Alu.CMP, X.RAX, XDP_REDIRECT, false);
-        a.jcc(Cond.NE, kept);
+      // rdi = the context of packet BURST_INDEX: &buffs[i], or the i-th descriptor pointer.
+      const contextOf = (): void => {
+        if (descriptor) {
+          a.load(8, TMP1, { base: X.RSP, disp: BUFFS });
+          a.load(8, X.RDI, { base: TMP1, index: BURST_INDEX, scale: 8, disp: 0 });
+          return;
+        }
         a.movRR(X.RDI, BURST_INDEX, true);
         a.shiftRI(Shift.SHL, X.RDI, Math.log2(XDP_BUFF_SIZE), true);
         a.aluRM(Alu.ADD, X.RDI, { base: X.RSP, disp: BUFFS }, true);
+      };
+      if (opts.redirectCommit !== undefined) {
+        // verdict == XDP_REDIRECT: record the target with the packet (rsp is 16-byte aligned here).
+        const kept = a.newLabel();
+        a.aluRI(Alu.CMP, X.RAX, XDP_REDIRECT, false);
+        a.jcc(Cond.NE, kept);
+        contextOf();
+        if (descriptor) a.lea(X.RDI, { base: X.RDI, disp: descriptor.egress }); // the descriptor's field for it
         a.movRI(X.RAX, opts.redirectCommit, true);
         a.callR(X.RAX);
         a.bind(kept);
       }
       a.incR(BURST_INDEX, true);
-      a.movRR(X.RDI, BURST_INDEX, true);
-      a.shiftRI(Shift.SHL, X.RDI, Math.log2(XDP_BUFF_SIZE), true);
-      a.aluRM(Alu.ADD, X.RDI, { base: X.RSP, disp: BUFFS }, true);
       a.aluRM(Alu.CMP, BURST_INDEX, { base: X.RSP, disp: COUNT }, true);
       a.jcc(Cond.AE, done);
+      contextOf();
       if (opts.prefetch) { // packet i+1 runs next: start loading packet i+1+PREFETCH_AHEAD if there is one
         const skip = a.newLabel();
         a.lea(TMP1, { base: BURST_INDEX, disp: PREFETCH_AHEAD });

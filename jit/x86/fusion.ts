@@ -18,6 +18,8 @@ export interface PeepholeContext {
   before?: readonly (State | undefined)[];
   /** Frame slots assigned to sites so far (planFusions), by site pc; without it, no run reads a slot. */
   slots?: ReadonlyMap<number, number>;
+  /** Instructions no run may include: loads that do not read the memory they name (descriptor.ts context loads). */
+  opaque?: ReadonlyMap<number, unknown>;
 }
 
 /** A fused run: which pattern, how many instructions it consumes and the code that replaces them. */
@@ -45,11 +47,11 @@ export function runEffect(prog: Program, i: number, count: number): { uses: numb
   return { uses, defs };
 }
 
-/** True when instructions i+1 .. i+count-1 are in the function and no jump lands on them. */
+/** True when instructions i .. i+count-1 are in the function, no jump lands on i+1 on, and none is opaque. */
 export function straight(ctx: PeepholeContext, i: number, count: number): boolean {
-  for (let k = i + 1; k < i + count; k++) {
+  for (let k = i; k < i + count; k++) {
     const pc = ctx.pcOf[k];
-    if (pc === undefined || pc >= ctx.end || ctx.jumpTargets[pc]) return false;
+    if (pc === undefined || pc >= ctx.end || (k > i && ctx.jumpTargets[pc]) || ctx.opaque?.has(pc)) return false;
   }
   return true;
 }
@@ -60,12 +62,12 @@ export const othersDead = (ctx: PeepholeContext, last: number, written: number, 
 
 /**
  * The instructions of a run from instruction i on, at most `longest` of them, stopping at the
- * function's end and before any instruction a jump lands on (the first may be one).
+ * function's end, before any instruction a jump lands on (the first may be one) and before an opaque one.
  */
 export function* straightRun(ctx: PeepholeContext, i: number, longest: number): Generator<{ k: number; insn: Instruction; pc: number }> {
   for (let k = i; k < i + longest && k < ctx.prog.length; k++) {
     const pc = ctx.pcOf[k]!;
-    if (pc >= ctx.end || (k > i && ctx.jumpTargets[pc])) return;
+    if (pc >= ctx.end || (k > i && ctx.jumpTargets[pc]) || ctx.opaque?.has(pc)) return;
     yield { k, insn: ctx.prog[k]!, pc };
   }
 }

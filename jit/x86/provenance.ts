@@ -42,10 +42,10 @@ const slotKey = (off: number, size: number): number => off * 16 + size;
 export type SiteBases = Map<number, number>;
 
 /** The state after one instruction (pure: `s` is not changed). */
-export function step(s: State, insn: Instruction, pc: number, bases: SiteBases): State {
+export function step(s: State, insn: Instruction, pc: number, bases: SiteBases, opaque?: ReadonlyMap<number, unknown>): State {
   const cls = classOf(insn.opcode);
   const { defs } = usesDefs(insn);
-  if (cls === Class.LDX) return afterLoad(s, insn, pc, bases, defs);
+  if (cls === Class.LDX) return opaque?.has(pc) ? written(s, insn.dst, undefined) : afterLoad(s, insn, pc, bases, defs);
   if (cls === Class.ALU || cls === Class.ALU64) return written(s, insn.dst, combined(insn, s.regs));
   if (cls === Class.ST || cls === Class.STX) {
     if (insn.dst !== 10 || modeOf(insn.opcode) !== Mode.MEM) return forgetMemory(s, defs);
@@ -176,8 +176,10 @@ const sameState = (p: State, q: State): boolean => {
 /**
  * The state before every instruction of each function (undefined where no path reaches), and
  * the base register of every site. Iterated to a fixed point: values only ever become less known.
+ * Loads at `opaque` pcs (descriptor.ts context loads) do not hold the memory they name: unknown values.
  */
-export function provenance(prog: Program, pcOf: readonly number[], indexOf: readonly number[], functions: readonly Func[]):
+export function provenance(prog: Program, pcOf: readonly number[], indexOf: readonly number[], functions: readonly Func[],
+  opaque?: ReadonlyMap<number, unknown>):
   { before: (State | undefined)[]; bases: SiteBases } {
   const before: (State | undefined)[] = [];
   const bases: SiteBases = new Map();
@@ -190,7 +192,7 @@ export function provenance(prog: Program, pcOf: readonly number[], indexOf: read
         const state = before[pc];
         if (i < 0 || state === undefined) continue;
         const insn = prog[i]!;
-        const out = step(state, insn, pc, bases);
+        const out = step(state, insn, pc, bases, opaque);
         for (const next of successors(insn, pc, pcOf[i + 1]! - pc, f)) {
           const old = before[next];
           const merged = old === undefined ? out : merge(old, out);

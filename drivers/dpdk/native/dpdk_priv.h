@@ -56,6 +56,9 @@ struct sluice_dpdk {
 	struct sd_worker *workers;
 };
 
+/* The mbuf dynamic field (offset) where a program's REDIRECT target is kept (loop.c). */
+extern int sd_egress_field;
+
 void *sd_worker_main(void *arg);
 void sd_prepare_buffs(struct sd_worker *w);
 

@@ -46,15 +46,16 @@ static inline void flush(struct sd_worker *w, uint16_t port, struct sd_txbuf *b)
 	send_counted(w, port, b, SD_TX_PACKETS);
 }
 
-/* Keeps the last ABORTED frame for the control plane (a rare path: a copy is fine). */
-static void note_aborted(struct sd_worker *w, uint32_t pi, const struct sluice_xdp_buff *x, uint64_t how_many)
+/* Keeps the last ABORTED frame for the control plane (a rare path: a copy is
+ * fine), as the program left it (an xdp_buff's changes written back first). */
+static void note_aborted(struct sd_worker *w, uint32_t pi, const struct rte_mbuf *m, uint64_t how_many)
 {
 	uint64_t seq = atomic_load_explicit(&w->aborted.seq, memory_order_relaxed);
 	atomic_store_explicit(&w->aborted.seq, seq + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
-	uint32_t len = (uint32_t)(x->data_end - x->data);
+	uint32_t len = m->data_len;
 	uint32_t take = len < SLUICE_DPDK_ABORTED_BYTES ? len : SLUICE_DPDK_ABORTED_BYTES;
-	memcpy(w->aborted.bytes, x->data, take);
+	memcpy(w->aborted.bytes, rte_pktmbuf_mtod(m, const uint8_t *), take);
 	w->aborted.captured = (uint16_t)take;
 	w->aborted.length = len;
 	w->aborted.port = w->d->port[pi];
@@ -110,14 +111,40 @@ static inline void free_pkts(struct sluice_dpdk *d, struct rte_mbuf **pkts, uint
 		rte_pktmbuf_free_bulk(pkts, n);
 }
 
+/* Anything but a plain mbuf of our pool (see above) gives a non-zero result. */
+static inline uint64_t mbuf_odd(const struct rte_mbuf *m, uint64_t rearm, const struct rte_mempool *pool)
+{
+	return ((rearm & SD_REARM_SHARE_SEGS) ^ SD_REARM_PLAIN) |
+	       (m->ol_flags & (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL)) |
+	       ((uintptr_t)m->pool ^ (uintptr_t)pool);
+}
+
+/* After a burst that was not all plain (rare: a chained, shared or external
+ * mbuf): each chained mbuf linearized, or kept to its first segment and
+ * counted; the xdp_buffs (when the program takes them) redone mbuf by mbuf.
+ * Returns the bytes received. */
+static uint64_t odd_burst(struct sd_worker *w, struct sluice_xdp_buff *buffs, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t multi = 0, bytes = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0)
+			multi++;
+		if (buffs)
+			buff_over(&buffs[i], m);
+		bytes += m->pkt_len;
+	}
+	count(w, SD_MULTI_SEG, multi);
+	return bytes;
+}
+
 /* Builds the burst's xdp_buffs and returns the bytes received. This loop runs
  * for every frame before the program does (at ~2.5 instructions a cycle here,
  * each one per frame counts), so it reads only the mbuf's first cache line,
  * writes only what changes (five pointers and the flags), and assumes a plain
  * mbuf (see above: its buffer is SD_BUF_LEN bytes, pkt_len == data_len).
- * *plain says whether that held for the whole burst; when it did not (rare: a
- * chained, shared or external mbuf), the burst is redone mbuf by mbuf after
- * the loop, and a chained one linearized or kept to its first segment. */
+ * *plain says whether that held for the whole burst; when it did not, the
+ * burst is redone by odd_burst. */
 static inline uint64_t buffs_over(struct sd_worker *w, struct sluice_xdp_buff *buffs, struct rte_mbuf **pkts,
 				  uint16_t n, int *plain)
 {
@@ -138,24 +165,41 @@ static inline uint64_t buffs_over(struct sd_worker *w, struct sluice_xdp_buff *b
 		x->frame_end = base + SD_BUF_LEN;
 		x->flags = sd_ends((uint16_t)rearm, len);
 		bytes += len;
-		odd |= ((rearm & SD_REARM_SHARE_SEGS) ^ SD_REARM_PLAIN) |
-		       (m->ol_flags & (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL)) |
-		       ((uintptr_t)m->pool ^ (uintptr_t)pool);
+		odd |= mbuf_odd(m, rearm, pool);
 	}
 	*plain = !odd;
-	if (unlikely(odd)) {
-		uint64_t multi = 0;
-		bytes = 0;
-		for (uint16_t i = 0; i < n; i++) {
-			struct rte_mbuf *m = pkts[i];
-			if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0)
-				multi++;
-			buff_over(&buffs[i], m);
-			bytes += m->pkt_len;
-		}
-		count(w, SD_MULTI_SEG, multi);
+	return likely(!odd) ? bytes : odd_burst(w, buffs, pkts, n);
+}
+
+/* For a program that takes the mbufs themselves (SLUICE_DPDK_ENTRY_MBUF): the
+ * same check, and nothing to build. */
+static inline uint64_t mbufs_checked(struct sd_worker *w, struct rte_mbuf **pkts, uint16_t n, int *plain)
+{
+	const struct rte_mempool *pool = w->d->pool;
+	uint64_t bytes = 0, odd = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		const struct rte_mbuf *m = pkts[i];
+		uint64_t rearm;
+		memcpy(&rearm, &m->data_off, sizeof(rearm));
+		bytes += m->data_len;
+		odd |= mbuf_odd(m, rearm, pool);
 	}
-	return bytes;
+	*plain = !odd;
+	return likely(!odd) ? bytes : odd_burst(w, NULL, pkts, n);
+}
+
+/* Where a program that takes mbufs leaves its REDIRECT target: the JIT's
+ * burst loop commits it (sluice_redirect_commit_u32) into this dynamic field
+ * of the mbuf, registered by sluice_dpdk_new. */
+int sd_egress_field = -1;
+
+void sluice_dpdk_mbuf_layout(uint32_t *out)
+{
+	out[0] = offsetof(struct rte_mbuf, buf_addr);
+	out[1] = offsetof(struct rte_mbuf, data_off);
+	out[2] = offsetof(struct rte_mbuf, data_len);
+	out[3] = offsetof(struct rte_mbuf, port);
+	out[4] = (uint32_t)sd_egress_field;
 }
 
 /* adjust_head / adjust_tail results back into the mbuf, when the program moved
@@ -194,8 +238,12 @@ static void run_burst(struct sd_worker *w, uint32_t pi, struct rte_mbuf **pkts, 
 	/* No prefetch of the packet data here: issued right before the program
 	 * runs, it measured slower (net_null, xdp_tx) than letting the program miss. */
 	int plain;
-	uint64_t bytes = buffs_over(w, buffs, pkts, n, &plain);
-	uint64_t done = sluice_prog_slot_run(d->slot, w->index, buffs, verdicts, n);
+	uint64_t entry = sluice_prog_slot_enter(d->slot, w->index);
+	const int on_mbufs = (entry & SLUICE_DPDK_ENTRY_MBUF) != 0;
+	uint64_t bytes = on_mbufs ? mbufs_checked(w, pkts, n, &plain) : buffs_over(w, buffs, pkts, n, &plain);
+	uint64_t done = entry ? sluice_burst_run((void *)(uintptr_t)(entry & ~SLUICE_DPDK_ENTRY_MBUF),
+						 on_mbufs ? (void *)pkts : (void *)buffs, verdicts, n) : 0;
+	sluice_prog_slot_leave(d->slot, w->index);
 	for (uint64_t i = done; i < n; i++)
 		verdicts[i] = SLUICE_ABORTED; /* an empty slot: never happens once started */
 
@@ -207,15 +255,18 @@ static void run_burst(struct sd_worker *w, uint32_t pi, struct rte_mbuf **pkts, 
 		differ |= verdicts[i] ^ v0;
 	if (!differ && (v0 == SLUICE_DROP || v0 == SLUICE_ABORTED || v0 > SLUICE_REDIRECT ||
 			(v0 == SLUICE_PASS && d->tap[pi] == SLUICE_DPDK_NO_TAP))) {
-		if (unlikely(v0 == SLUICE_ABORTED))
-			note_aborted(w, pi, &buffs[n - 1], n);
+		if (unlikely(v0 == SLUICE_ABORTED)) {
+			if (!on_mbufs)
+				write_back(&buffs[n - 1], pkts[n - 1]);
+			note_aborted(w, pi, pkts[n - 1], n);
+		}
 		free_pkts(d, pkts, n, plain);
 		vcount[v0 <= SLUICE_REDIRECT ? v0 : 5] = n;
 		pass_dropped = v0 == SLUICE_PASS ? n : 0;
 		goto counted;
 	}
 	if (!differ && v0 == SLUICE_TX) {
-		for (uint16_t i = 0; i < n; i++)
+		for (uint16_t i = 0; !on_mbufs && i < n; i++)
 			write_back(&buffs[i], pkts[i]);
 		send_pkts(w, d->port[pi], pkts, n, SD_TX_PACKETS);
 		vcount[SLUICE_TX] = n;
@@ -225,7 +276,8 @@ static void run_burst(struct sd_worker *w, uint32_t pi, struct rte_mbuf **pkts, 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t v = verdicts[i];
-		write_back(&buffs[i], m);
+		if (!on_mbufs)
+			write_back(&buffs[i], m);
 		vcount[v <= SLUICE_REDIRECT ? v : 5]++;
 		switch (v) {
 		case SLUICE_TX: {
@@ -234,8 +286,13 @@ static void run_burst(struct sd_worker *w, uint32_t pi, struct rte_mbuf **pkts, 
 			break;
 		}
 		case SLUICE_REDIRECT: {
-			uint32_t target = buffs[i].egress_ifindex;
-			buffs[i].egress_ifindex = 0; /* as the next frame in this buff must find it */
+			uint32_t target;
+			if (on_mbufs) {
+				target = *RTE_MBUF_DYNFIELD(m, sd_egress_field, uint32_t *);
+			} else {
+				target = buffs[i].egress_ifindex;
+				buffs[i].egress_ifindex = 0; /* as the next frame in this buff must find it */
+			}
 			uint32_t to = target && target - 1 < RTE_MAX_ETHPORTS ? d->index_of[target - 1] : 0;
 			if (!to) {
 				redirect_errors++;
@@ -256,7 +313,7 @@ static void run_burst(struct sd_worker *w, uint32_t pi, struct rte_mbuf **pkts, 
 			}
 			break;
 		case SLUICE_ABORTED:
-			note_aborted(w, pi, &buffs[i], 1);
+			note_aborted(w, pi, m, 1);
 			drops[ndrop++] = m;
 			break;
 		default: /* DROP, and values outside the XDP actions (the kernel drops those too) */

@@ -126,6 +126,16 @@ struct sluice_dpdk *sluice_dpdk_new(const uint16_t *ports, const uint16_t *taps,
 		if (mbufs < 4095)
 			mbufs = 4095;
 	}
+	if (sd_egress_field < 0) {
+		static const struct rte_mbuf_dynfield egress = {
+			.name = "sluice_egress_ifindex", .size = sizeof(uint32_t), .align = __alignof__(uint32_t),
+		};
+		sd_egress_field = rte_mbuf_dynfield_register(&egress);
+		if (sd_egress_field < 0) {
+			fail(err, errlen, "registering an mbuf dynamic field failed: %s", rte_strerror(rte_errno));
+			goto out;
+		}
+	}
 	d->pool = rte_pktmbuf_pool_create("sluice_pool", mbufs, POOL_CACHE, 0, SD_BUF_LEN, (int)rte_socket_id());
 	if (!d->pool) {
 		fail(err, errlen, "creating a pool of %u mbufs failed: %s (more memory: EAL -m, or hugepages)", mbufs, rte_strerror(rte_errno));

@@ -40,6 +40,16 @@ enum sluice_dpdk_counter {
 
 struct sluice_dpdk;
 
+/* Bit 0 of an entry given to sluice_dpdk_start and sluice_dpdk_swap: the
+ * program takes the mbufs themselves as its context (the JIT's descriptor
+ * context, jit/x86/descriptor.ts, over the offsets sluice_dpdk_mbuf_layout
+ * gives) instead of xdp_buffs the loop builds. */
+#define SLUICE_DPDK_ENTRY_MBUF 1ull
+/* out[0..4]: the offsets in struct rte_mbuf of buf_addr, data_off, data_len,
+ * port, and of the u32 dynamic field that receives a REDIRECT verdict's target
+ * (registered by the first sluice_dpdk_new; (uint32_t)-1 before). */
+void sluice_dpdk_mbuf_layout(uint32_t *out);
+
 /* ports: DPDK port ids; taps[i]: the exception TAP port of ports[i] or
  * SLUICE_DPDK_NO_TAP. mbufs 0: sized from the queues. Returns NULL with a
  * message in err on failure (nothing left configured). */
