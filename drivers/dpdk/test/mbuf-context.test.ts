@@ -1,0 +1,249 @@
+// Programs that qualify read the mbufs themselves (the JIT's descriptor context,
+// jit/x86/descriptor.ts; driver.ts entryOf): no xdp_buffs are built, each xdp_md
+// field is computed from struct rte_mbuf, REDIRECT targets go through an mbuf
+// dynamic field. Checked on net_pcap ports, where what a program wrote into the
+// frame comes out in the tx capture:
+//   - a program that stores every context field in the frame: the values the
+//     port and queue imply (port P → ifindex P + 1, the worker's queue, egress 0,
+//     no metadata), one worker and two (a queue each);
+//   - a program that calls adjust_head/adjust_tail runs on xdp_buffs, says why,
+//     and transmits what `sluice replay` writes to tx.pcap; required to read the
+//     mbufs (--context mbuf), it is refused, naming the helper;
+//   - the same program on xdp_buffs (--context xdp_buff, or SLUICE_DPDK_XDP_BUFF=1
+//     before that option) changes nothing that leaves the ports (xdp_tx; the
+//     router's mixed REDIRECT/PASS bursts).
+// The programs are compiled here with clang.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hasCommand, requires } from '../../../scripts/testkit/skip.ts';
+import { loadObject } from '../../../dataplane/runtime.ts';
+import { loadMapJson } from '../../../dataplane/map-json.ts';
+import { replay } from '../../pcap/replay.ts';
+import { encodeCapture } from '../../pcap/writer.ts';
+import { readCaptureFile } from '../../pcap/reader.ts';
+import { firewallCases, tcpFrameOfLength } from '../../../examples/test/cases.ts';
+import { eth4, ipv4Addr, mac } from '../../../examples/test/frames.ts';
+import { DPDK_OPTIONS } from '../cli.ts';
+import { dpdkRequirements, eal, leftovers, repo, startRun, tempDir, totalsOf, uniquePrefix, type RunEvent } from './harness.ts';
+
+const CONTEXT_SOURCE = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+/* Writes what the context says over the 20 bytes after the Ethernet header and
+ * sends the frame back: data_end - data, ingress_ifindex, rx_queue_index,
+ * egress_ifindex, and 1 when data_meta == data (u32s, little-endian). */
+SEC("xdp") int xdp_ctx(struct xdp_md *ctx)
+{
+	unsigned char *d = (void *)(long)ctx->data, *e = (void *)(long)ctx->data_end;
+	void *meta = (void *)(long)ctx->data_meta;
+	if (d + 34 > e)
+		return XDP_DROP;
+	__u32 *out = (void *)(d + 14);
+	out[0] = (__u32)(e - d);
+	out[1] = ctx->ingress_ifindex;
+	out[2] = ctx->rx_queue_index;
+	out[3] = ctx->egress_ifindex;
+	out[4] = meta == (void *)d;
+	return XDP_TX;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+
+const ADJUST_SOURCE = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+/* Grows the head by 4 bytes and writes "SLC" and the old length's low byte
+ * there, trims 2 bytes off the tail, and sends the frame back. */
+SEC("xdp") int xdp_adjust(struct xdp_md *ctx)
+{
+	unsigned char *d = (void *)(long)ctx->data, *e = (void *)(long)ctx->data_end;
+	__u32 len = (__u32)(e - d);
+	if (bpf_xdp_adjust_head(ctx, -4))
+		return XDP_ABORTED;
+	d = (void *)(long)ctx->data;
+	e = (void *)(long)ctx->data_end;
+	if (d + 4 > e)
+		return XDP_ABORTED;
+	d[0] = 'S'; d[1] = 'L'; d[2] = 'C'; d[3] = (unsigned char)len;
+	if (bpf_xdp_adjust_tail(ctx, -2))
+		return XDP_ABORTED;
+	return XDP_TX;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const frames = (path: string): string[] => (existsSync(path) ? [...readCaptureFile(path)].map((r) => hex(r.data)) : []);
+const capture = (path: string, input: readonly Uint8Array[]): void => {
+  writeFileSync(path, encodeCapture(input.map((data, i) => ({ data, timestamp: BigInt(i) * 1000n }))));
+};
+
+function compile(dir: string, name: string, source: string): string {
+  writeFileSync(join(dir, `${name}.c`), source);
+  execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-D__x86_64__', '-c', join(dir, `${name}.c`), '-o', join(dir, `${name}.o`)]);
+  return join(dir, `${name}.o`);
+}
+
+interface Finished { status: number | null; stderr: string; events: RunEvent[]; describe: string; pid: number }
+
+/**
+ * What the program reads its frames through. `--context` chooses it where the CLI has the option
+ * (its default, auto, takes xdp_buffs without hugepages, as these runs are); before it, a program
+ * that qualified always read the mbufs, and SLUICE_DPDK_XDP_BUFF=1 kept it on xdp_buffs.
+ */
+type Context = 'mbuf' | 'xdp_buff' | 'auto';
+const CONTEXT_OPTION = 'context' in DPDK_OPTIONS;
+const XDP_BUFF_CHOSEN = /the program reads xdp_buffs \((--context xdp_buff|SLUICE_DPDK_XDP_BUFF=1)\)/;
+
+/** `sluice run OBJ` over the given net_pcap vdevs to the end (1.5 s), its program reading frames through `context`. */
+async function run(object: string, prefix: string, vdevs: string[], ports: string, context: Context, extra: string[] = []): Promise<Finished> {
+  const args = CONTEXT_OPTION && context !== 'auto' ? ['--context', context] : [];
+  const env = !CONTEXT_OPTION && context === 'xdp_buff' ? { SLUICE_DPDK_XDP_BUFF: '1' } : {};
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env); // spawn copies the environment when it is called
+  let r: ReturnType<typeof startRun>;
+  try {
+    r = startRun([object, '--dpdk', eal(prefix, ...vdevs), '--port', ports, '--pass-to', 'none', '--duration', '1.5', '--stats', '0', ...args, ...extra]);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+  }
+  const done = await r.done;
+  const start = done.events.find((e) => e.event === 'start');
+  return { status: done.status, stderr: done.stderr, events: done.events, describe: String(start?.describe ?? ''), pid: r.pid };
+}
+
+const u32le = (...values: number[]): Buffer => Buffer.concat(values.map((v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; }));
+
+/** What xdp_ctx transmits for `frame` received on DPDK port `port`, queue `queue` (CONTEXT_SOURCE's comment). */
+const contextFrame = (frame: Uint8Array, port: number, queue: number): string => {
+  const out = Buffer.from(frame);
+  u32le(frame.length, port + 1, queue, 0, 1).copy(out, 14);
+  return hex(out);
+};
+
+const clean = (prefix: string, pid: number): void => assert.equal(leftovers(prefix, pid), [], 'nothing left behind');
+
+if (requires('DPDK programs on mbufs', ...dpdkRequirements(), hasCommand('clang'))) {
+  const dir = tempDir();
+  test.after(() => rmSync(dir, { recursive: true, force: true }));
+  const contextObject = compile(dir, 'ctx', CONTEXT_SOURCE);
+  const adjustObject = compile(dir, 'adjust', ADJUST_SOURCE);
+  // Lengths from the shortest the program takes to a full-size frame; two too short (DROP).
+  const input = [tcpFrameOfLength(60), ...firewallCases.slice(0, 8).map((c) => c.frame), tcpFrameOfLength(1514), tcpFrameOfLength(54).subarray(0, 34),
+    Buffer.from(firewallCases[0]!.frame.subarray(0, 33)), tcpFrameOfLength(200), Buffer.from(firewallCases[0]!.frame.subarray(0, 20))];
+  const taken = input.filter((f) => f.length >= 34);
+
+  test('every context field read from the mbuf: length, ifindex of port 0, queue 0, egress 0, no metadata', async () => {
+    capture(join(dir, 'ctx-in.pcap'), input);
+    const prefix = uniquePrefix('mbufctx');
+    const r = await run(contextObject, prefix, [`net_pcap0,rx_pcap=${join(dir, 'ctx-in.pcap')},tx_pcap=${join(dir, 'ctx-out.pcap')}`], '0', 'mbuf');
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.describe, /the program reads the mbufs/);
+    assert.equal(frames(join(dir, 'ctx-out.pcap')), taken.map((f) => contextFrame(f, 0, 0)));
+    const t = totalsOf(r.events);
+    assert.equal(t.verdicts, [0, input.length - taken.length, 0, taken.length, 0]);
+    clean(prefix, r.pid);
+  });
+
+  test('two workers, a queue each: rx_queue_index is the queue the frame came in on', async () => {
+    const q0 = input.slice(0, 7), q1 = input.slice(7);
+    capture(join(dir, 'q0.pcap'), q0);
+    capture(join(dir, 'q1.pcap'), q1);
+    const prefix = uniquePrefix('mbufq');
+    // net_pcap: each rx_pcap is a receive queue, each tx_pcap a transmit queue; worker i polls and sends on queue i.
+    const r = await run(contextObject, prefix, [`net_pcap0,rx_pcap=${join(dir, 'q0.pcap')},rx_pcap=${join(dir, 'q1.pcap')},` +
+      `tx_pcap=${join(dir, 'q0-out.pcap')},tx_pcap=${join(dir, 'q1-out.pcap')}`], '0', 'mbuf', ['--workers', '2']);
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.describe, /2 worker\(s\); the program reads the mbufs/);
+    assert.equal(frames(join(dir, 'q0-out.pcap')), q0.filter((f) => f.length >= 34).map((f) => contextFrame(f, 0, 0)));
+    assert.equal(frames(join(dir, 'q1-out.pcap')), q1.filter((f) => f.length >= 34).map((f) => contextFrame(f, 0, 1)));
+    clean(prefix, r.pid);
+  });
+
+  test('adjust_head and adjust_tail: the program runs on xdp_buffs, and sends what replay writes to tx.pcap', async () => {
+    capture(join(dir, 'adj-in.pcap'), input);
+    const prefix = uniquePrefix('mbufadj');
+    const r = await run(adjustObject, prefix, [`net_pcap0,rx_pcap=${join(dir, 'adj-in.pcap')},tx_pcap=${join(dir, 'adj-out.pcap')}`], '0', 'auto');
+    assert.is(r.status, 0, r.stderr);
+    // Why: the helper, or (where auto weighs the pages first) the lack of hugepages.
+    assert.match(r.describe, /the program reads xdp_buffs \((helper 44 at pc \d+ may receive the context|no hugepages[^)]*)\)/);
+    const sent = frames(join(dir, 'adj-out.pcap'));
+    const obj = loadObject(adjustObject);
+    try {
+      await replay(obj.program(), join(dir, 'adj-in.pcap'), { outDir: join(dir, 'adj-replay') });
+    } finally {
+      obj.close();
+    }
+    assert.equal(sent, frames(join(dir, 'adj-replay', 'tx.pcap')), 'frame for frame, byte for byte');
+    // Independently of replay: "SLC", the old length's low byte, the frame less its last 2 bytes (ADJUST_SOURCE).
+    // A frame under 14 bytes after the trim is refused by adjust_tail (as the kernel does): ABORTED.
+    const kept = input.filter((f) => f.length + 4 - 2 >= 14);
+    assert.equal(sent, kept.map((f) => hex(Buffer.concat([Buffer.from('SLC'), Buffer.from([f.length & 0xff]), f.subarray(0, f.length - 2)]))));
+    clean(prefix, r.pid);
+  });
+
+  if (CONTEXT_OPTION) {
+    test('--context mbuf with a program that calls adjust_head: refused, naming the helper, nothing left behind', async () => {
+      const prefix = uniquePrefix('mbufno');
+      const r = await run(adjustObject, prefix, [`net_pcap0,rx_pcap=${join(dir, 'adj-in.pcap')},tx_pcap=${join(dir, 'adj-no.pcap')}`], '0', 'mbuf');
+      assert.is.not(r.status, 0, 'a refusal');
+      assert.match(r.stderr, /cannot read the mbufs.*helper 44 at pc \d+/);
+      assert.ok(!r.events.some((e) => e.event === 'start'), 'it never started');
+      clean(prefix, r.pid);
+    });
+  }
+
+  test('xdp_tx sends the same frames from xdp_buffs as from the mbufs', async () => {
+    const object = repo('examples/xdp_tx.o');
+    capture(join(dir, 'tx-in.pcap'), input);
+    const out: Record<string, string[]> = {};
+    for (const mode of ['mbuf', 'xdp_buff'] as const) {
+      const prefix = uniquePrefix(`mbuftx-${mode}`);
+      const r = await run(object, prefix, [`net_pcap0,rx_pcap=${join(dir, 'tx-in.pcap')},tx_pcap=${join(dir, `tx-${mode}.pcap`)}`], '0', mode);
+      assert.is(r.status, 0, r.stderr);
+      assert.match(r.describe, mode === 'mbuf' ? /the program reads the mbufs/ : XDP_BUFF_CHOSEN);
+      out[mode] = frames(join(dir, `tx-${mode}.pcap`));
+      clean(prefix, r.pid);
+    }
+    const swap = (f: Buffer): string => hex(Buffer.concat([f.subarray(6, 12), f.subarray(0, 6), f.subarray(12)]));
+    assert.equal(out.mbuf, input.filter((f) => f.length >= 14).map(swap), 'xdp_tx.c: MACs swapped, frames under 14 bytes dropped');
+    assert.equal(out.xdp_buff, out.mbuf);
+  });
+
+  test('the router redirects the same frames to the same ports from xdp_buffs as from the mbufs (mixed REDIRECT and PASS bursts)', async () => {
+    const object = repo('examples/router.o');
+    const mapIn = join(dir, 'router-maps.json');
+    const route = (slot: number, tag: number): { key: string; value: string } => ({
+      key: hex(Buffer.concat([u32le(16), ipv4Addr(`10.${tag}.0.0`)])),
+      value: hex(Buffer.concat([u32le(slot), mac(`aa:00:00:00:00:0${tag}`), mac(`bb:00:00:00:00:0${tag}`)])),
+    });
+    // tx_ports: slot 0 → ifindex 2 (port 1), slot 1 → ifindex 1 (port 0, back where it came from).
+    writeFileSync(mapIn, JSON.stringify({ maps: {
+      tx_ports: [{ key: hex(u32le(0)), value: hex(u32le(2)) }, { key: hex(u32le(1)), value: hex(u32le(1)) }],
+      routes: [route(0, 2), route(1, 3)],
+    } }));
+    const to = (dst: string, i: number): Buffer => eth4({ src: '10.0.0.1', dst, ttl: 9 + i }, { kind: 'udp', sport: 1000 + i, dport: 53 });
+    const routed = Array.from({ length: 24 }, (_, i) => to(['10.2.0.7', '10.3.1.1', '10.9.0.1'][i % 3]!, i)); // 10.9: no route, PASS
+    capture(join(dir, 'rt-in.pcap'), routed);
+    capture(join(dir, 'rt-empty.pcap'), []);
+    const out: Record<string, string[][]> = {};
+    for (const mode of ['mbuf', 'xdp_buff'] as const) {
+      const prefix = uniquePrefix(`mbufrt-${mode}`);
+      const r = await run(object, prefix, [`net_pcap0,rx_pcap=${join(dir, 'rt-in.pcap')},tx_pcap=${join(dir, `rt-${mode}-0.pcap`)}`,
+        `net_pcap1,rx_pcap=${join(dir, 'rt-empty.pcap')},tx_pcap=${join(dir, `rt-${mode}-1.pcap`)}`], '0,1', mode, ['--map-in', mapIn]);
+      assert.is(r.status, 0, r.stderr);
+      assert.match(r.describe, mode === 'mbuf' ? /the program reads the mbufs/ : XDP_BUFF_CHOSEN);
+      const t = totalsOf(r.events);
+      assert.equal([t.verdicts[2], t.verdicts[4], t.redirectErrors], [8, 16, 0], `${mode}: 8 without a route, 16 redirected`);
+      out[mode] = [frames(join(dir, `rt-${mode}-0.pcap`)), frames(join(dir, `rt-${mode}-1.pcap`))];
+      clean(prefix, r.pid);
+    }
+    const [back, across] = out.mbuf!;
+    assert.equal(across!.map((f) => f.slice(0, 24)), routed.filter((_, i) => i % 3 === 0).map(() => 'aa0000000002bb0000000002'), '10.2/16 → port 1');
+    assert.equal(back!.map((f) => f.slice(0, 24)), routed.filter((_, i) => i % 3 === 1).map(() => 'aa0000000003bb0000000003'), '10.3/16 → port 0');
+    assert.equal(out.xdp_buff, out.mbuf);
+  });
+}
+
+test.run();
