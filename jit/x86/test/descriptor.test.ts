@@ -186,9 +186,9 @@ const QUALIFYING = ['firewall.o', 'globals.o', 'ringbuf.o', 'router.o', 'verdict
   'tailcall.o:handle_ipv4', 'tailcall.o:handle_ipv6'];
 
 /** The object and program a QUALIFYING name stands for, loaded with its SETUP. */
-function open(name: string): { obj: XdpObject; program: ReturnType<XdpObject['program']> } {
+function open(name: string, blindConstants: boolean): { obj: XdpObject; program: ReturnType<XdpObject['program']> } {
   const [file, prog] = name.split(':') as [string, string | undefined];
-  const obj = loadObject(example(file), { cpus: 4 });
+  const obj = loadObject(example(file), { cpus: 4, blindConstants });
   SETUP[file]?.(obj);
   return { obj, program: obj.program(prog) };
 }
@@ -208,11 +208,12 @@ if (requires('the descriptor context', hasNativeLibrary())) {
   });
 
   for (const shape of SHAPES) {
+    const blind = shape === MOVED; // and the other layout's code with its constants blinded (jit/x86/blind.ts)
     for (const [k, name] of QUALIFYING.entries()) {
-      test(`${name} on ${shape.name} descriptors: the verdicts, bytes, redirect targets and maps of the xdp_buff entry`, () => {
+      test(`${name} on ${shape.name} descriptors${blind ? ' (blinded)' : ''}: the verdicts, bytes, redirect targets and maps of the xdp_buff entry`, () => {
         const worker = 1 + (k % 3); // rx_queue_index and the per-CPU slots
         const packets = packetsOf(FRAMES);
-        const plain = open(name), desc = open(name);
+        const plain = open(name, blind), desc = open(name, blind);
         const descriptors = new Descriptors(shape, packets);
         const arena = new FrameArena(1);
         try {
@@ -350,14 +351,14 @@ if (requires('the descriptor context', hasNativeLibrary())) {
   };
 
   for (const shape of SHAPES) {
-    for (const fusions of [true, false]) {
-      test(`every xdp_md field from ${shape.name} descriptors, into any register, the ctx register too${fusions ? '' : ' (no fusions)'}`, () => {
+    for (const [how, opts] of [['', {}], [' (no fusions)', { fusions: false }], [' (blinded)', { blindConstants: true }]] as const) {
+      test(`every xdp_md field from ${shape.name} descriptors, into any register, the ctx register too${how}`, () => {
         const { prog, loads } = build(EVERY_FIELD);
         assert.is(loads.size, 12);
         const frames = [tcpFrameOfLength(64), tcpFrameOfLength(1500), plainTcpCut(47), tcpFrameOfLength(60), plainTcpCut(48)];
         const packets = packetsOf(frames);
         for (const worker of [0, 3]) {
-          const { viaDesc, viaBuffs } = bothWays(prog, loads, shape, packets, worker, { fusions });
+          const { viaDesc, viaBuffs } = bothWays(prog, loads, shape, packets, worker, opts);
           packets.forEach((p, i) => {
             const long = p.bytes.length >= 48;
             assert.is(viaDesc[i]!.verdict, long ? XDP_TX : XDP_DROP, `packet ${i} verdict`);
@@ -478,6 +479,44 @@ if (requires('the descriptor context', hasNativeLibrary())) {
       });
     });
   }
+
+  test('context loads in a subprogram, through r1 and through another register', () => {
+    const { prog, loads } = build([
+      'r6 = r1',
+      ['r2 = *(u64 *)(r1 + 0)', 'data'],
+      ['r3 = *(u64 *)(r1 + 8)', 'data_end'],
+      'r4 = r2',
+      'r4 += 8',
+      'r0 = 1',
+      'if r4 > r3 goto out',
+      'r7 = r2',
+      'r1 = r6',
+      'r2 = r6',
+      'call f',
+      '*(u32 *)(r7 + 0) = r0',
+      'r0 = 3',
+      'out:',
+      'exit',
+      'f:',
+      ['r0 = *(u32 *)(r2 + 40)', 'ingress_ifindex'],
+      ['r3 = *(u64 *)(r1 + 8)', 'data_end'],
+      ['r4 = *(u64 *)(r2 + 0)', 'data'],
+      'r3 -= r4',
+      'r0 <<= 16',
+      'r0 += r3',
+      'exit',
+    ]);
+    const packets = packetsOf([tcpFrameOfLength(64), tcpFrameOfLength(300), plainTcpCut(7), plainTcpCut(8), tcpFrameOfLength(1400)]);
+    for (const shape of SHAPES) {
+      const { viaDesc, viaBuffs } = bothWays(prog, loads, shape, packets, 1);
+      assert.equal(viaDesc, viaBuffs, shape.name);
+      packets.forEach((p, i) => {
+        if (p.bytes.length < 8) return assert.is(viaDesc[i]!.verdict, XDP_DROP);
+        const v = new DataView(viaDesc[i]!.bytes.buffer, viaDesc[i]!.bytes.byteOffset);
+        assert.is(v.getUint32(0, true), (((p.port + 1) << 16) + p.bytes.length) >>> 0, `${shape.name} packet ${i}`);
+      });
+    }
+  });
 
   // --- what does not qualify ---------------------------------------------------------------------
 
