@@ -172,17 +172,22 @@ static inline uint64_t buffs_over(struct sd_worker *w, struct sluice_xdp_buff *b
 }
 
 /* For a program that takes the mbufs themselves (SLUICE_DPDK_ENTRY_MBUF): the
- * same check, and nothing to build. */
-static inline uint64_t mbufs_checked(struct sd_worker *w, struct rte_mbuf **pkts, uint16_t n, int *plain)
+ * same check, and nothing to build. The program's ingress_ifindex is
+ * m->port + 1, and not every PMD sets m->port on receive (net_ring passes the
+ * mbuf on as it was enqueued, still naming the port that first received it):
+ * it is set to the port polled where it differs (a line just read). */
+static inline uint64_t mbufs_checked(struct sd_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n, int *plain)
 {
 	const struct rte_mempool *pool = w->d->pool;
 	uint64_t bytes = 0, odd = 0;
 	for (uint16_t i = 0; i < n; i++) {
-		const struct rte_mbuf *m = pkts[i];
+		struct rte_mbuf *m = pkts[i];
 		uint64_t rearm;
 		memcpy(&rearm, &m->data_off, sizeof(rearm));
 		bytes += m->data_len;
 		odd |= mbuf_odd(m, rearm, pool);
+		if (unlikely(m->port != port))
+			m->port = port;
 	}
 	*plain = !odd;
 	return likely(!odd) ? bytes : odd_burst(w, NULL, pkts, n);
@@ -240,7 +245,7 @@ static void run_burst(struct sd_worker *w, uint32_t pi, struct rte_mbuf **pkts, 
 	int plain;
 	uint64_t entry = sluice_prog_slot_enter(d->slot, w->index);
 	const int on_mbufs = (entry & SLUICE_DPDK_ENTRY_MBUF) != 0;
-	uint64_t bytes = on_mbufs ? mbufs_checked(w, pkts, n, &plain) : buffs_over(w, buffs, pkts, n, &plain);
+	uint64_t bytes = on_mbufs ? mbufs_checked(w, d->port[pi], pkts, n, &plain) : buffs_over(w, buffs, pkts, n, &plain);
 	uint64_t done = entry ? sluice_burst_run((void *)(uintptr_t)(entry & ~SLUICE_DPDK_ENTRY_MBUF),
 						 on_mbufs ? (void *)pkts : (void *)buffs, verdicts, n) : 0;
 	sluice_prog_slot_leave(d->slot, w->index);

@@ -73,6 +73,31 @@ SEC("xdp") int xdp_adjust(struct xdp_md *ctx)
 char LICENSE[] SEC("license") = "GPL";
 `;
 
+const RING_SOURCE = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+/* Two passes per frame: the first (byte 18 == 0) notes ingress_ifindex at
+ * [14..18), marks the frame and redirects it to ifindex 2; the second notes
+ * ingress_ifindex at [19..23) and redirects it to ifindex 1. */
+SEC("xdp") int xdp_ring(struct xdp_md *ctx)
+{
+	unsigned char *d = (void *)(long)ctx->data, *e = (void *)(long)ctx->data_end;
+	if (d + 24 > e)
+		return XDP_DROP;
+	__u32 in = ctx->ingress_ifindex;
+	if (d[18] == 0) {
+		__builtin_memcpy(d + 14, &in, 4);
+		d[18] = 1;
+		return bpf_redirect(2, 0);
+	}
+	if (d[18] != 1)
+		return XDP_DROP;
+	__builtin_memcpy(d + 19, &in, 4);
+	d[18] = 2;
+	return bpf_redirect(1, 0);
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const frames = (path: string): string[] => (existsSync(path) ? [...readCaptureFile(path)].map((r) => hex(r.data)) : []);
 const capture = (path: string, input: readonly Uint8Array[]): void => {
@@ -129,6 +154,7 @@ if (requires('DPDK programs on mbufs', ...dpdkRequirements(), hasCommand('clang'
   test.after(() => rmSync(dir, { recursive: true, force: true }));
   const contextObject = compile(dir, 'ctx', CONTEXT_SOURCE);
   const adjustObject = compile(dir, 'adjust', ADJUST_SOURCE);
+  const ringObject = compile(dir, 'ring', RING_SOURCE);
   // Lengths from the shortest the program takes to a full-size frame; two too short (DROP).
   const input = [tcpFrameOfLength(60), ...firewallCases.slice(0, 8).map((c) => c.frame), tcpFrameOfLength(1514), tcpFrameOfLength(54).subarray(0, 34),
     Buffer.from(firewallCases[0]!.frame.subarray(0, 33)), tcpFrameOfLength(200), Buffer.from(firewallCases[0]!.frame.subarray(0, 20))];
@@ -159,6 +185,24 @@ if (requires('DPDK programs on mbufs', ...dpdkRequirements(), hasCommand('clang'
     assert.equal(frames(join(dir, 'q0-out.pcap')), q0.filter((f) => f.length >= 34).map((f) => contextFrame(f, 0, 0)));
     assert.equal(frames(join(dir, 'q1-out.pcap')), q1.filter((f) => f.length >= 34).map((f) => contextFrame(f, 0, 1)));
     clean(prefix, r.pid);
+  });
+
+  test('ingress_ifindex is the port that received the frame, also from a PMD that leaves mbuf.port as it was (net_ring)', async () => {
+    // Port 0 (net_pcap) receives each frame; the program sends it to port 1, a net_ring port whose
+    // ring loops it back to port 1's receive queue with the mbuf as net_pcap filled it (port 0);
+    // the second pass sends it out of port 0. Each pass notes the ingress_ifindex it saw.
+    const sent = input.filter((f) => f.length >= 24).map((f) => Buffer.concat([f.subarray(0, 14), Buffer.alloc(10), f.subarray(24)]));
+    capture(join(dir, 'ring-in.pcap'), sent);
+    for (const mode of ['mbuf', 'xdp_buff'] as const) {
+      const prefix = uniquePrefix(`mbufring-${mode}`);
+      const out = join(dir, `ring-${mode}.pcap`);
+      const r = await run(ringObject, prefix, [`net_pcap0,rx_pcap=${join(dir, 'ring-in.pcap')},tx_pcap=${out}`, 'net_ring0'], '0,1', mode);
+      assert.is(r.status, 0, r.stderr);
+      assert.match(r.describe, mode === 'mbuf' ? /the program reads the mbufs/ : XDP_BUFF_CHOSEN);
+      const want = sent.map((f) => { const b = Buffer.from(f); u32le(1).copy(b, 14); b[18] = 2; u32le(2).copy(b, 19); return hex(b); });
+      assert.equal(frames(out), want, `${mode}: first pass on ifindex 1, second on ifindex 2`);
+      clean(prefix, r.pid);
+    }
   });
 
   test('adjust_head and adjust_tail: the program runs on xdp_buffs, and sends what replay writes to tx.pcap', async () => {
