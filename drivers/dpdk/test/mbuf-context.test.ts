@@ -6,12 +6,15 @@
 //   - a program that stores every context field in the frame: the values the
 //     port and queue imply (port P → ifindex P + 1, the worker's queue, egress 0,
 //     no metadata), one worker and two (a queue each);
+//   - ingress_ifindex of a frame looped through a net_ring port, whose PMD leaves
+//     mbuf.port as it was: the polled port's, on mbufs as on xdp_buffs;
 //   - a program that calls adjust_head/adjust_tail runs on xdp_buffs, says why,
 //     and transmits what `sluice replay` writes to tx.pcap; required to read the
 //     mbufs (--context mbuf), it is refused, naming the helper;
 //   - the same program on xdp_buffs (--context xdp_buff, or SLUICE_DPDK_XDP_BUFF=1
-//     before that option) changes nothing that leaves the ports (xdp_tx; the
-//     router's mixed REDIRECT/PASS bursts).
+//     before that option) changes nothing that leaves the ports and no verdict
+//     (xdp_tx with a chained frame, the firewall, the router's mixed REDIRECT/PASS
+//     bursts to two ports).
 // The programs are compiled here with clang.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -121,7 +124,7 @@ type Context = 'mbuf' | 'xdp_buff' | 'auto';
 const CONTEXT_OPTION = 'context' in DPDK_OPTIONS;
 const XDP_BUFF_CHOSEN = /the program reads xdp_buffs \((--context xdp_buff|SLUICE_DPDK_XDP_BUFF=1)\)/;
 
-/** `sluice run OBJ` over the given net_pcap vdevs to the end (1.5 s), its program reading frames through `context`. */
+/** `sluice run OBJ` over the given net_pcap vdevs to the end (1 s), its program reading frames through `context`. */
 async function run(object: string, prefix: string, vdevs: string[], ports: string, context: Context, extra: string[] = []): Promise<Finished> {
   const args = CONTEXT_OPTION && context !== 'auto' ? ['--context', context] : [];
   const env = !CONTEXT_OPTION && context === 'xdp_buff' ? { SLUICE_DPDK_XDP_BUFF: '1' } : {};
@@ -129,7 +132,7 @@ async function run(object: string, prefix: string, vdevs: string[], ports: strin
   Object.assign(process.env, env); // spawn copies the environment when it is called
   let r: ReturnType<typeof startRun>;
   try {
-    r = startRun([object, '--dpdk', eal(prefix, ...vdevs), '--port', ports, '--pass-to', 'none', '--duration', '1.5', '--stats', '0', ...args, ...extra]);
+    r = startRun([object, '--dpdk', eal(prefix, ...vdevs), '--port', ports, '--pass-to', 'none', '--duration', '1', '--stats', '0', ...args, ...extra]);
   } finally {
     for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
   }
@@ -238,22 +241,37 @@ if (requires('DPDK programs on mbufs', ...dpdkRequirements(), hasCommand('clang'
     });
   }
 
-  test('xdp_tx sends the same frames from xdp_buffs as from the mbufs', async () => {
-    const object = repo('examples/xdp_tx.o');
-    capture(join(dir, 'tx-in.pcap'), input);
-    const out: Record<string, string[]> = {};
-    for (const mode of ['mbuf', 'xdp_buff'] as const) {
-      const prefix = uniquePrefix(`mbuftx-${mode}`);
-      const r = await run(object, prefix, [`net_pcap0,rx_pcap=${join(dir, 'tx-in.pcap')},tx_pcap=${join(dir, `tx-${mode}.pcap`)}`], '0', mode);
-      assert.is(r.status, 0, r.stderr);
-      assert.match(r.describe, mode === 'mbuf' ? /the program reads the mbufs/ : XDP_BUFF_CHOSEN);
-      out[mode] = frames(join(dir, `tx-${mode}.pcap`));
-      clean(prefix, r.pid);
-    }
-    const swap = (f: Buffer): string => hex(Buffer.concat([f.subarray(6, 12), f.subarray(0, 6), f.subarray(12)]));
-    assert.equal(out.mbuf, input.filter((f) => f.length >= 14).map(swap), 'xdp_tx.c: MACs swapped, frames under 14 bytes dropped');
-    assert.equal(out.xdp_buff, out.mbuf);
-  });
+  // A frame longer than an mbuf's data room (net_pcap chains it; it cannot be linearized): the
+  // program sees its first segment either way, and all of it is sent.
+  const chained = Buffer.concat([firewallCases[0]!.frame, Buffer.alloc(3000 - firewallCases[0]!.frame.length, 0xab)]);
+  for (const name of ['xdp_tx.o', 'firewall.o']) {
+    test(`${name} sends the same frames with the same verdicts from xdp_buffs as from the mbufs (a chained frame too)`, async () => {
+      const object = repo(`examples/${name}`);
+      const inputFrames = name === 'xdp_tx.o' ? [...input.slice(0, 3), chained, ...input.slice(3)] : firewallCases.map((c) => c.frame);
+      capture(join(dir, `ab-${name}.pcap`), inputFrames);
+      const out: Record<string, { sent: string[]; verdicts: number[]; multiSeg: number }> = {};
+      for (const mode of ['mbuf', 'xdp_buff'] as const) {
+        const prefix = uniquePrefix(`mbufab-${name.slice(0, 2)}-${mode}`);
+        const outPath = join(dir, `ab-${name}-${mode}.pcap`);
+        const r = await run(object, prefix, [`net_pcap0,rx_pcap=${join(dir, `ab-${name}.pcap`)},tx_pcap=${outPath}`], '0', mode);
+        assert.is(r.status, 0, r.stderr);
+        assert.match(r.describe, mode === 'mbuf' ? /the program reads the mbufs/ : XDP_BUFF_CHOSEN);
+        const t = totalsOf(r.events);
+        out[mode] = { sent: frames(outPath), verdicts: t.verdicts, multiSeg: t.multiSeg };
+        clean(prefix, r.pid);
+      }
+      if (name === 'xdp_tx.o') {
+        const swap = (f: Buffer): string => hex(Buffer.concat([f.subarray(6, 12), f.subarray(0, 6), f.subarray(12)]));
+        assert.equal(out.mbuf!.sent, inputFrames.filter((f) => f.length >= 14).map(swap), 'xdp_tx.c: MACs swapped, frames under 14 bytes dropped');
+        assert.is(out.mbuf!.multiSeg, 1, 'one chained frame');
+      } else {
+        // firewall.c's documented verdicts, no rules loaded: the cases that need a map rule pass.
+        const drops = firewallCases.filter((c) => c.verdict === 1 && ![3, 4, 6].includes(c.reason)).length;
+        assert.equal(out.mbuf!.verdicts, [0, drops, firewallCases.length - drops, 0, 0]);
+      }
+      assert.equal(out.xdp_buff, out.mbuf);
+    });
+  }
 
   test('the router redirects the same frames to the same ports from xdp_buffs as from the mbufs (mixed REDIRECT and PASS bursts)', async () => {
     const object = repo('examples/router.o');
