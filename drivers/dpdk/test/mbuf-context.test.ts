@@ -5,7 +5,7 @@
 // frame comes out in the tx capture:
 //   - a program that stores every context field in the frame: the values the
 //     port and queue imply (port P → ifindex P + 1, the worker's queue, egress 0,
-//     no metadata), one worker and two (a queue each);
+//     no metadata), one worker and two (a queue each); its ABORTED frame reported;
 //   - ingress_ifindex of a frame looped through a net_ring port, whose PMD leaves
 //     mbuf.port as it was: the polled port's, on mbufs as on xdp_buffs;
 //   - a program that calls adjust_head/adjust_tail runs on xdp_buffs, says why,
@@ -28,7 +28,7 @@ import { replay } from '../../pcap/replay.ts';
 import { encodeCapture } from '../../pcap/writer.ts';
 import { readCaptureFile } from '../../pcap/reader.ts';
 import { firewallCases, tcpFrameOfLength } from '../../../examples/test/cases.ts';
-import { eth4, ipv4Addr, mac } from '../../../examples/test/frames.ts';
+import { eth4, ethernet, ipv4Addr, mac } from '../../../examples/test/frames.ts';
 import { DPDK_OPTIONS } from '../cli.ts';
 import { dpdkRequirements, eal, leftovers, repo, startRun, tempDir, totalsOf, uniquePrefix, type RunEvent } from './harness.ts';
 
@@ -36,13 +36,16 @@ const CONTEXT_SOURCE = `#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 /* Writes what the context says over the 20 bytes after the Ethernet header and
  * sends the frame back: data_end - data, ingress_ifindex, rx_queue_index,
- * egress_ifindex, and 1 when data_meta == data (u32s, little-endian). */
+ * egress_ifindex, and 1 when data_meta == data (u32s, little-endian).
+ * EtherType 0x88b5 (local experimental): ABORTED, untouched. */
 SEC("xdp") int xdp_ctx(struct xdp_md *ctx)
 {
 	unsigned char *d = (void *)(long)ctx->data, *e = (void *)(long)ctx->data_end;
 	void *meta = (void *)(long)ctx->data_meta;
 	if (d + 34 > e)
 		return XDP_DROP;
+	if (d[12] == 0x88 && d[13] == 0xb5)
+		return XDP_ABORTED;
 	__u32 *out = (void *)(d + 14);
 	out[0] = (__u32)(e - d);
 	out[1] = ctx->ingress_ifindex;
@@ -162,16 +165,19 @@ if (requires('DPDK programs on mbufs', ...dpdkRequirements(), hasCommand('clang'
   const input = [tcpFrameOfLength(60), ...firewallCases.slice(0, 8).map((c) => c.frame), tcpFrameOfLength(1514), tcpFrameOfLength(54).subarray(0, 34),
     Buffer.from(firewallCases[0]!.frame.subarray(0, 33)), tcpFrameOfLength(200), Buffer.from(firewallCases[0]!.frame.subarray(0, 20))];
   const taken = input.filter((f) => f.length >= 34);
+  const aborting = ethernet({}, 0x88b5, Buffer.from('aborted on an mbuf, reported whole'));
 
-  test('every context field read from the mbuf: length, ifindex of port 0, queue 0, egress 0, no metadata', async () => {
-    capture(join(dir, 'ctx-in.pcap'), input);
+  test('every context field read from the mbuf: length, ifindex of port 0, queue 0, egress 0, no metadata; ABORTED reported', async () => {
+    capture(join(dir, 'ctx-in.pcap'), [...input.slice(0, 4), aborting, ...input.slice(4)]);
     const prefix = uniquePrefix('mbufctx');
     const r = await run(contextObject, prefix, [`net_pcap0,rx_pcap=${join(dir, 'ctx-in.pcap')},tx_pcap=${join(dir, 'ctx-out.pcap')}`], '0', 'mbuf');
     assert.is(r.status, 0, r.stderr);
     assert.match(r.describe, /the program reads the mbufs/);
     assert.equal(frames(join(dir, 'ctx-out.pcap')), taken.map((f) => contextFrame(f, 0, 0)));
     const t = totalsOf(r.events);
-    assert.equal(t.verdicts, [0, input.length - taken.length, 0, taken.length, 0]);
+    assert.equal(t.verdicts, [1, input.length - taken.length, 0, taken.length, 0]);
+    const aborted = r.events.filter((e) => e.event === 'aborted');
+    assert.equal(aborted.map((e) => [e.new, e.port, e.length, e.bytes]), [[1, 0, aborting.length, hex(aborting)]], 'the aborted frame, as the program left it');
     clean(prefix, r.pid);
   });
 
