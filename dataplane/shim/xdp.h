@@ -3,6 +3,8 @@
  * A JIT'd program receives r1 = struct sluice_xdp_buff * (the kernel's xdp_buff,
  * not the xdp_md the C source declares): the JIT rewrites the program's 32-bit
  * xdp_md field loads into loads from this struct, as the kernel's verifier does.
+ * (A program compiled with a descriptor context receives the driver's own packet
+ * descriptor instead, DPDK's rte_mbuf: jit/x86/descriptor.ts.)
  *
  *   xdp_md field (offset, size)     becomes
  *   data            (0, 4)          u64 load of data           (offset 0)

@@ -3,7 +3,7 @@
 // picks a driver by its flag and runs the session (stats, signals, shutdown).
 import { UsageError } from '../../dataplane/cli/command.ts';
 import type { XdpProgram } from '../../dataplane/runtime.ts';
-import { DpdkDriver } from './driver.ts';
+import { DpdkDriver, type ContextChoice } from './driver.ts';
 import { INSTALL_HINT } from './eal.ts';
 import { splitArgs } from './eal-args.ts';
 import { dpdkBuilt } from './native.ts';
@@ -15,6 +15,7 @@ export const DPDK_OPTIONS = {
   'worker-cpus': { type: 'string' },
   mbufs: { type: 'string' },
   'pool-fill': { type: 'string' },
+  context: { type: 'string' },
 } as const;
 
 export const DPDK_USAGE = `DPDK (--dpdk "<EAL args>"):
@@ -27,7 +28,10 @@ export const DPDK_USAGE = `DPDK (--dpdk "<EAL args>"):
                     (PASS frames are counted and dropped)
   --worker-cpus L   pin worker i to the i-th CPU of L (default: not pinned)
   --mbufs N         mbufs in the pool (default: sized from the queues)
-  --pool-fill HEX   benchmark aid: write this frame into every mbuf first (net_null writes no data)`;
+  --pool-fill HEX   benchmark aid: write this frame into every mbuf first (net_null writes no data)
+  --context WHAT    what the program reads its frames through: auto (default: the mbufs themselves
+                    on hugepages when the program qualifies, else xdp_buffs), mbuf (required: a
+                    program that cannot is refused) or xdp_buff`;
 
 type Values = { [K in keyof typeof DPDK_OPTIONS]?: string };
 
@@ -45,12 +49,14 @@ export function dpdkOptions(values: Values, workers: number) {
   const workerCpus = values['worker-cpus'] === undefined ? undefined : list(values['worker-cpus'], 'worker-cpus', 4095);
   if (workerCpus && workerCpus.length < workers) throw new UsageError(`--worker-cpus lists ${workerCpus.length} CPU(s) for ${workers} worker(s)`);
   const mbufs = values.mbufs === undefined ? undefined : list(values.mbufs, 'mbufs', 1 << 24)[0];
+  const context = values.context ?? 'auto';
+  if (context !== 'auto' && context !== 'mbuf' && context !== 'xdp_buff') throw new UsageError(`--context expects auto, mbuf or xdp_buff, got '${context}'`);
   const fill = values['pool-fill'];
   if (fill !== undefined && !/^([0-9a-fA-F]{2})+$/.test(fill)) throw new UsageError('--pool-fill expects hex bytes');
   let eal: string[];
   try { eal = splitArgs(values.dpdk ?? ''); } catch (err) { throw new UsageError((err as Error).message); }
   return {
-    eal, ports, workers, passTo: passTo as 'tap' | 'none',
+    eal, ports, workers, passTo: passTo as 'tap' | 'none', context: context as ContextChoice,
     ...(workerCpus ? { workerCpus } : {}), ...(mbufs === undefined ? {} : { mbufs }),
     ...(fill === undefined ? {} : { poolFill: Uint8Array.from(Buffer.from(fill, 'hex')) }),
   };

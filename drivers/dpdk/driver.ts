@@ -27,7 +27,12 @@ export interface DpdkOptions {
   mbufs?: number;
   /** Benchmark aid: written into every mbuf's data before traffic starts (net_null ports do not write data). */
   poolFill?: Uint8Array;
+  /** What programs read their frames through (entryOf). Default 'auto'. */
+  context?: ContextChoice;
 }
+
+/** 'auto': the mbufs on hugepages when the program qualifies, else xdp_buffs; 'mbuf': required; 'xdp_buff': always. */
+export type ContextChoice = 'auto' | 'mbuf' | 'xdp_buff';
 
 /** DriverStats plus what only this driver has. */
 export interface DpdkStats extends DriverStats {
@@ -54,22 +59,30 @@ export type ProgramContext = { kind: 'mbuf' } | { kind: 'xdp_buff'; why: string 
 
 /**
  * The entry the workers call for `program`: compiled to read the mbufs themselves when it
- * qualifies (jit/x86/descriptor.ts: no helper that is handed the context), tagged ENTRY_MBUF;
- * otherwise its ordinary entry, over xdp_buffs the loop builds (and writes back from).
+ * qualifies (jit/x86/descriptor.ts: no helper that is handed the context) and the mbufs are on
+ * hugepages, tagged ENTRY_MBUF; otherwise its ordinary entry, over xdp_buffs the loop builds
+ * (and writes back from). On 4 kB pages (--no-huge) each mbuf is a page of its own, and a
+ * program reading it measured slower than one reading the xdp_buffs, which pack what it reads
+ * into one page (bench/dpdk.ts on net_null: xdp_drop.o 64 % of testpmd io on mbufs, 80 % on
+ * xdp_buffs; on hugepages 102 % and 79 %).
  */
-function entryOf(program: XdpProgram): { entry: bigint; context: ProgramContext } {
+function entryOf(program: XdpProgram, choice: ContextChoice): { entry: bigint; context: ProgramContext } {
   const plain = program.engine.entry;
   if (plain === undefined) throw new DpdkError(`program ${program.name}: the DPDK driver runs JIT programs (engine 'jit')`);
-  if (!program.engine.descriptorEntry) return { entry: plain, context: { kind: 'xdp_buff', why: 'the engine has no mbuf variant' } };
-  // For comparing the two paths (bench/dpdk.ts): SLUICE_DPDK_XDP_BUFF=1 keeps every program on xdp_buffs.
-  if (process.env.SLUICE_DPDK_XDP_BUFF === '1') return { entry: plain, context: { kind: 'xdp_buff', why: 'SLUICE_DPDK_XDP_BUFF=1' } };
+  const onBuffs = (why: string): { entry: bigint; context: ProgramContext } => {
+    if (choice === 'mbuf') throw new DpdkError(`program ${program.name} cannot read the mbufs (--context mbuf): ${why}`);
+    return { entry: plain, context: { kind: 'xdp_buff', why } };
+  };
+  if (choice === 'xdp_buff') return onBuffs('--context xdp_buff');
+  if (!program.engine.descriptorEntry) return onBuffs('the engine has no mbuf variant');
+  if (choice === 'auto' && !ealBindings().hugepages()) return onBuffs('no hugepages: on 4 kB pages xdp_buffs are faster');
   let variant: { entry: bigint } | { problem: string };
   try {
     variant = program.engine.descriptorEntry({ ...dpdkNative().mbufContext(), queueIndexTpOffset: helperBindings().workerCpuTpOffset() });
   } catch (err) { // a JIT bug, not the program's: keep it running the ordinary way, and say why
     variant = { problem: `its mbuf variant did not compile: ${(err as Error).message}` };
   }
-  if ('problem' in variant) return { entry: plain, context: { kind: 'xdp_buff', why: variant.problem } };
+  if ('problem' in variant) return onBuffs(variant.problem);
   if (variant.entry & ENTRY_MBUF) throw new DpdkError(`program ${program.name}: its mbuf entry is not aligned`);
   return { entry: variant.entry | ENTRY_MBUF, context: { kind: 'mbuf' } };
 }
@@ -79,7 +92,8 @@ export class DpdkDriver implements RunningDriver {
   private stopped: Promise<DpdkStats> | undefined;
 
   private constructor(private readonly handle: bigint, readonly ports: readonly PortInfo[], readonly workers: number,
-    readonly filePrefix: string, private readonly release: () => void, private current: ProgramContext) {}
+    readonly filePrefix: string, private readonly release: () => void, private readonly choice: ContextChoice,
+    private current: ProgramContext) {}
 
   /** What the running program reads its packets through. */
   get context(): ProgramContext { return this.current; }
@@ -133,7 +147,7 @@ export class DpdkDriver implements RunningDriver {
       }
       const taps = ports.map((i) => i.tap?.port ?? NO_TAP);
       up.handle = native.create(options.ports, taps, workers, options.mbufs ?? 0);
-      const { entry, context } = entryOf(program);
+      const { entry, context } = entryOf(program, options.context ?? 'auto');
       const handle = up.handle;
       if (options.poolFill) native.poolFill(handle, options.poolFill);
       native.start(handle, entry, options.workerCpus ? [...options.workerCpus] : null);
@@ -141,7 +155,7 @@ export class DpdkDriver implements RunningDriver {
       // be left polling while the process's libraries unload under them; nor the runtime files.
       const onExit = (): void => { teardown(); };
       process.once('exit', onExit);
-      return new DpdkDriver(handle, ports, workers, filePrefix, () => { process.off('exit', onExit); teardown(); }, context);
+      return new DpdkDriver(handle, ports, workers, filePrefix, () => { process.off('exit', onExit); teardown(); }, options.context ?? 'auto', context);
     } catch (err) {
       teardown();
       throw err;
@@ -176,7 +190,7 @@ export class DpdkDriver implements RunningDriver {
 
   async swap(program: XdpProgram): Promise<void> {
     if (this.stopped) throw new DpdkError('the driver was stopped');
-    const { entry, context } = entryOf(program);
+    const { entry, context } = entryOf(program, this.choice);
     dpdkNative().swap(this.handle, entry); // returns once no worker runs the old program
     this.current = context;
   }

@@ -30,6 +30,8 @@ export interface Eal {
   init(args: readonly string[], argv: unknown, errnoOf: () => number): void;
   cleanup(): number;
   runtimeDir(): string;
+  /** Whether EAL's memory is on hugepages (false with --no-huge). */
+  hugepages(): boolean;
   portCount(): number;
   validPort(port: number): boolean;
   portName(port: number): string;
@@ -62,6 +64,7 @@ export function ealBindings(): Eal {
   const init = e.func('int rte_eal_init(int argc, void *argv)');
   const cleanup = e.func('int rte_eal_cleanup(void)');
   const runtimeDir = e.func('const char *rte_eal_get_runtime_dir(void)');
+  const hasHugepages = e.func('int rte_eal_has_hugepages(void)');
   const strerror = e.func('const char *rte_strerror(int errnum)');
   const probe = e.func('int rte_dev_probe(const char *devargs)');
   const count = d.func('uint16_t rte_eth_dev_count_avail(void)');
@@ -85,6 +88,7 @@ export function ealBindings(): Eal {
     },
     cleanup: () => cleanup() as number,
     runtimeDir: () => (runtimeDir() as string | null) ?? '',
+    hugepages: () => (hasHugepages() as number) !== 0,
     portCount: () => count() as number,
     validPort: (p) => (valid(p) as number) === 1,
     portName(p) {

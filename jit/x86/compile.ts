@@ -358,8 +358,14 @@ function compile(program: Program, opts: JitOptions): JitResult {
         a.prefetch({ base: TMP1, disp: 0 });
         a.bind(skip);
       }
-      a.storeImm(4, { base: X.RSP, disp: TAIL_CALLS }, 0);
-      a.jmpIndirect({ base: X.RSP, disp: BODY }); // the burst's own program, even after a tail call
+      if (descriptor) {
+        // A descriptor program makes no tail calls and is never tail-called into (the engine
+        // registers only its ordinary entry), so its own body is always the one to run again.
+        a.jmp(pcLabels[0]!);
+      } else {
+        a.storeImm(4, { base: X.RSP, disp: TAIL_CALLS }, 0);
+        a.jmpIndirect({ base: X.RSP, disp: BODY }); // the burst's own program, even after a tail call
+      }
       a.bind(done);
       a.load(8, X.RAX, { base: X.RSP, disp: COUNT });
       a.aluRI(Alu.ADD, X.RSP, BURST_FRAME, true);
