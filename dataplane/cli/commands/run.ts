@@ -178,7 +178,7 @@ async function run(argv: string[]): Promise<number> {
       const old = obj;
       obj = next;
       old.close(); // no worker runs it any more: swap resolved after quiescing
-      if (json) out(JSON.stringify({ event: 'reload', t: round(elapsed()), object: display(path) }));
+      if (json) out(JSON.stringify({ event: 'reload', t: round(elapsed()), object: display(path), describe: driverFe.describe(driver) }));
       else out(`  ${elapsed().toFixed(1)}s reloaded ${display(path)}`);
     } catch (err) {
       process.stderr.write(`sluice run: reloading ${display(path)} failed, the running program stays: ${messageOf(err)}\n`);
