@@ -19,12 +19,13 @@
 // --cases runs only the cases whose names match (testpmd io always runs: it is the baseline) and
 // implies --no-readme.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eth4 } from '../examples/test/frames.ts';
 import { fmt, median, table, writeSection } from './lib/report.ts';
+import { reserveHugepages } from '../scripts/testkit/hugepages.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -35,7 +36,7 @@ const opt = (name: string, fallback: number): number => {
 const SECONDS = opt('seconds', 5);
 const ROUNDS = opt('rounds', 3);
 const HUGE = args.includes('--huge');
-const VDEVS = process.env.SLUICE_BENCH_VDEVS ?? `${HUGE ? '' : '--no-huge '}-m 1024 --no-pci --vdev=net_null0 --vdev=net_null1`;
+const VDEVS = `${HUGE ? '' : '--no-huge '}-m 1024 --no-pci --vdev=net_null0 --vdev=net_null1`;
 const HUGE_PAGES = 600; // 2 MB pages: 1024 MB for each side's -m, which run one at a time, and room to spare
 // Both sides get a pool of this many mbufs (sluice sizes its own from the queues, ~4k: measured
 // ~0.5 ns a frame faster here than 16k, so matching testpmd keeps the comparison like for like).
@@ -43,24 +44,7 @@ const MBUFS = 16384;
 const FRAME = eth4({ src: '10.0.0.1', dst: '10.0.0.2' }, { kind: 'tcp', sport: 40000, dport: 80 }).toString('hex');
 
 if (process.getuid?.() !== 0) { console.error('bench/dpdk.ts needs root'); process.exit(1); }
-if (HUGE) reserveHugepages();
-
-/** At least HUGE_PAGES free 2 MB pages and hugetlbfs mounted, for this run; what was changed is undone at exit. */
-function reserveHugepages(): void {
-  const nr = '/proc/sys/vm/nr_hugepages';
-  const meminfo = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
-  const before = Number(readFileSync(nr, 'utf8'));
-  if (meminfo('HugePages_Free') < HUGE_PAGES) {
-    writeFileSync(nr, String(before + HUGE_PAGES - meminfo('HugePages_Free')));
-    process.on('exit', () => writeFileSync(nr, String(before)));
-  }
-  if (meminfo('HugePages_Free') < HUGE_PAGES) throw new Error(`--huge: only ${meminfo('HugePages_Free')} free 2 MB pages after asking for ${HUGE_PAGES}`);
-  if (!readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[2] === 'hugetlbfs')) {
-    if (!existsSync('/dev/hugepages')) mkdirSync('/dev/hugepages');
-    execFileSync('mount', ['-t', 'hugetlbfs', 'nodev', '/dev/hugepages']);
-    process.on('exit', () => { try { execFileSync('umount', ['/dev/hugepages']); } catch { /* busy: leave it */ } });
-  }
-}
+if (HUGE) process.on('exit', reserveHugepages(HUGE_PAGES));
 
 /** Runs a command for `seconds` (then SIGINT) and collects its stdout; onLine sees each line as it arrives.
  *  When onLine returns true the clock restarts from that line (testpmd: count from when forwarding began,

@@ -10,34 +10,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasCommand, requires } from '../../../scripts/testkit/skip.ts';
+import { reserveHugepages } from '../../../scripts/testkit/hugepages.ts';
 import { dpdkRequirements, leftovers, startRun, tempDir, totalsOf, uniquePrefix, type RunEvent } from './harness.ts';
 
 const PAGES = 200; // 2 MB pages: EAL's -m 256 and room to spare
-
-/** Makes PAGES free 2 MB pages and a hugetlbfs mount available; returns how to undo what it did. */
-function reserveHugepages(): () => void {
-  const nr = '/proc/sys/vm/nr_hugepages';
-  const free = (): number => Number(/HugePages_Free:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
-  const undo: (() => void)[] = [];
-  const before = Number(readFileSync(nr, 'utf8'));
-  if (free() < PAGES) {
-    writeFileSync(nr, String(before + PAGES - free()));
-    undo.push(() => writeFileSync(nr, String(before)));
-  }
-  if (!readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[2] === 'hugetlbfs')) {
-    if (!existsSync('/dev/hugepages')) mkdirSync('/dev/hugepages');
-    execFileSync('mount', ['-t', 'hugetlbfs', 'nodev', '/dev/hugepages']);
-    undo.push(() => { try { execFileSync('umount', ['/dev/hugepages']); } catch { /* busy: leave it */ } });
-  }
-  if (free() < PAGES) {
-    for (const u of undo.reverse()) u();
-    throw new Error(`only ${free()} free 2 MB pages after asking for ${PAGES}`);
-  }
-  return () => { for (const u of undo.reverse()) u(); };
-}
 
 const NET_NULL_FRAME = 64;
 const lengthIs = `(ctx->data_end - ctx->data == ${NET_NULL_FRAME})`;
@@ -69,7 +48,7 @@ if (requires('DPDK hot swap between mbuf and xdp_buff programs (hugepages reserv
     const drop = compile(dir, 'drop', LENGTH_DROP), adjust = compile(dir, 'adjust', ADJUST_PASS);
     const object = join(dir, 'prog.o');
     copyFileSync(drop, object);
-    const release = reserveHugepages();
+    const release = reserveHugepages(PAGES);
     const prefix = uniquePrefix('ctxswap');
     const run = startRun([object, '--dpdk', `-m 256 --no-pci -l 0 --file-prefix=${prefix} --vdev=net_null0 --vdev=net_null1`,
       '--port', '0,1', '--pass-to', 'none', '--stats', '100ms']);
