@@ -1,6 +1,7 @@
 // 2 MB hugepages for a DPDK run that wants them (bench/dpdk.ts --huge, the DPDK context-swap
 // test): reserves free pages and mounts hugetlbfs when the machine has neither, and returns how
-// to give back exactly what it took. Needs root.
+// to give back exactly what it took. Needs root. Two runs reserving at once would undo each
+// other's reservation: run them one at a time (the bench lock, the test runner's order).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
