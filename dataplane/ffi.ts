@@ -215,6 +215,12 @@ export interface MapBindings {
   lookupFn(map: bigint): bigint;
   /** percpu_array: bytes from one CPU's copies to the next's (struct sluice_map.cpu_stride); 0 for other types. */
   cpuStride(map: bigint): bigint;
+  /**
+   * sluice_hash_layout (maps/map.h): for a plain hash map with a 4-, 8- or 16-byte key, the
+   * words an inlined lookup needs, in the order of map.h's SLUICE_HL_* indexes; undefined for
+   * any other map.
+   */
+  hashLayout(map: bigint): bigint[] | undefined;
   /** Bytes of one value as the control plane exchanges it (ncpus * round_up(value_size, 8) for per-CPU maps). */
   valueSizeSys(map: bigint): number;
   /** Process-wide map id (map-in-map values refer to inner maps by id). */
@@ -277,6 +283,8 @@ export interface HelperBindings {
 export const TAIL_CALL_FAILED = 0x8000000000007a11n;
 
 let maps: MapBindings | undefined;
+/** SLUICE_HASH_LAYOUT_WORDS (maps/map.h). */
+const HASH_LAYOUT_WORDS = 11;
 let helpers: HelperBindings | undefined;
 
 const num = (v: unknown): number => Number(v);
@@ -293,6 +301,7 @@ export function mapBindings(): MapBindings {
   const valueBase = declare('uint64_t sluice_map_value_base(void *m)');
   const lookupFn = declare('uint64_t sluice_map_lookup_fn(void *m)');
   const cpuStride = declare('uint64_t sluice_map_cpu_stride(void *m)');
+  const hashLayout = declare('long sluice_hash_layout(void *m, void *out)');
   const valueSizeSys = declare('uint32_t sluice_map_value_size_sys(void *m)');
   const id = declare('uint32_t sluice_map_id(void *m)');
   const rbDrain = declare('long sluice_ringbuf_drain(void *m, void *out, uint32_t cap)');
@@ -317,6 +326,10 @@ export function mapBindings(): MapBindings {
     valueBase: (m) => BigInt(valueBase(m) as number | bigint),
     lookupFn: (m) => BigInt(lookupFn(m) as number | bigint),
     cpuStride: (m) => BigInt(cpuStride(m) as number | bigint),
+    hashLayout(m) {
+      const out = new BigUint64Array(HASH_LAYOUT_WORDS);
+      return num(hashLayout(m, out)) === 0 ? [...out] : undefined;
+    },
     valueSizeSys: (m) => num(valueSizeSys(m)),
     id: (m) => num(id(m)),
     ringbufDrain: (m, out, cap) => num(rbDrain(m, out, cap)),

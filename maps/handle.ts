@@ -17,6 +17,25 @@ export function setWorkerCount(n: number): void {
 }
 export function getWorkerCount(): number { return workerCount; }
 
+/** maps/map.h sluice_hash_layout, word by word (SLUICE_HL_* order). */
+export interface HashLayout {
+  /** Address of the bucket array (struct bucket[bucketMask + 1]). */
+  buckets: bigint;
+  bucketMask: number;
+  keySize: number;
+  /** The value's offset after the key: keySize rounded up to 8. */
+  keyBytes: number;
+  seed: bigint;
+  seed2: bigint;
+  /** sizeof(struct bucket) and offsetof(struct bucket, head). */
+  bucketSize: number;
+  headOffset: number;
+  /** offsetof(struct helem, next / hash / data). */
+  nextOffset: number;
+  hashOffset: number;
+  dataOffset: number;
+}
+
 export interface Entry { key: Uint8Array; value: Uint8Array }
 export interface PerCpuEntry { key: Uint8Array; values: Uint8Array[] }
 /** One perf_event_array record: the slot (CPU) it was written to and its bytes. */
@@ -67,6 +86,20 @@ export class MapHandle {
   get lookupFn(): bigint { return this.native.lookupFn(this.live()); }
   /** percpu_array: bytes from one CPU's copies to the next's (CPU-major storage, maps/map.h); 0n for other types. */
   get cpuStride(): bigint { return this.native.cpuStride(this.live()); }
+  /**
+   * A plain hash map with a 4-, 8- or 16-byte key: the fixed words its lookup reads (buckets,
+   * mask, seeds, struct offsets; maps/map.h sluice_hash_layout), for the JIT to inline it.
+   * undefined for every other map.
+   */
+  get hashLayout(): HashLayout | undefined {
+    const w = this.native.hashLayout(this.live());
+    if (!w) return undefined;
+    const n = (i: number): number => Number(w[i]!);
+    return {
+      buckets: w[0]!, bucketMask: n(1), keySize: n(2), keyBytes: n(3), seed: w[4]!, seed2: w[5]!,
+      bucketSize: n(6), headOffset: n(7), nextOffset: n(8), hashOffset: n(9), dataOffset: n(10),
+    };
+  }
 
   /** The value for key, or undefined. Per-CPU maps: all slots concatenated (see lookupPerCpu). */
   lookup(key: Uint8Array): Uint8Array | undefined {

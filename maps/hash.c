@@ -687,3 +687,32 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 	m->ops = ops_for(m);
 	return 0;
 }
+
+/* The layout an inlined lookup reads (map.h, sluice_hash_layout): only plain
+ * hash maps with 4-, 8- or 16-byte keys, whose lookup is exactly find_fixed +
+ * hash_lookup##N above. LRU maps also set a reference bit, per-CPU ones return
+ * a per-worker slot, devmap_hash and hash_of_maps values are not plain data:
+ * those keep their own lookup functions. */
+long sluice_hash_layout(struct sluice_map *m, uint64_t *out)
+{
+	if (!m || m->type != BPF_MAP_TYPE_HASH) return -EINVAL;
+	if (m->key_size != 4 && m->key_size != 8 && m->key_size != 16) return -EINVAL;
+	const struct htab *h = H(m);
+	uint64_t words[SLUICE_HASH_LAYOUT_WORDS] = {
+		[SLUICE_HL_BUCKETS] = (uint64_t)(uintptr_t)h->buckets,
+		[SLUICE_HL_BUCKET_MASK] = h->bucket_mask,
+		[SLUICE_HL_KEY_SIZE] = m->key_size,
+		[SLUICE_HL_KEY_BYTES] = h->key_bytes,
+		[SLUICE_HL_SEED] = h->seed,
+		[SLUICE_HL_SEED2] = h->seed2,
+		[SLUICE_HL_BUCKET_SIZE] = sizeof(struct bucket),
+		[SLUICE_HL_HEAD_OFF] = offsetof(struct bucket, head),
+		[SLUICE_HL_NEXT_OFF] = offsetof(struct helem, next),
+		[SLUICE_HL_HASH_OFF] = offsetof(struct helem, hash),
+		[SLUICE_HL_DATA_OFF] = offsetof(struct helem, data),
+	};
+	_Static_assert(sizeof(((struct helem *)0)->hash) == 4, "the inlined compare reads a u32 hash");
+	_Static_assert(sizeof(((struct helem *)0)->next) == 8 && sizeof(((struct bucket *)0)->head) == 8, "chain links are pointers");
+	memcpy(out, words, sizeof words);
+	return 0;
+}

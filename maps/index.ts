@@ -1,6 +1,6 @@
 // sluice maps: native storage with typed TypeScript handles (see README.md).
 export { createMap, registerProgram, unregisterProgram, setWorkerCount, getWorkerCount, MapHandle } from './handle.ts';
-export type { Entry, PerCpuEntry, PerfRecord } from './handle.ts';
+export type { Entry, HashLayout, PerCpuEntry, PerfRecord } from './handle.ts';
 export { MapType, UpdateFlag, MapFlag, RingBufQuery, isPerCpu, isSupportedMapType, mapTypeName, mapTypeByName } from './types.ts';
 export type { MapDef } from './types.ts';
 export { MapError, MapOpError, errnoName } from './errors.ts';

@@ -115,6 +115,26 @@ uint64_t sluice_map_value_base(struct sluice_map *m);
 uint64_t sluice_map_lookup_fn(struct sluice_map *m);
 uint64_t sluice_map_cpu_stride(struct sluice_map *m);
 uint32_t sluice_map_value_size_sys(struct sluice_map *m);
+/* Plain BPF_MAP_TYPE_HASH maps with 4-, 8- or 16-byte keys: what the JIT needs
+ * to inline bpf_map_lookup_elem (jit/x86/inline-hash.ts), exactly maps/hash.c's
+ * find_fixed + hash_lookup##N:
+ *   hash = (u32) mum(key ^ seed, seed2)  (16 bytes: mum(key[0..8) ^ seed, key[8..16) ^ seed2)),
+ *          mum(a, b) = low64(a * b) ^ high64(a * b), keys read as little-endian words
+ *   e = *(buckets + (hash & bucket_mask) * bucket_size + head_off)
+ *   while (e): if u32 at e + hash_off == hash and key_size bytes at e + data_off equal
+ *              the key: return e + data_off + key_bytes;  e = *(e + next_off)
+ *   return NULL
+ * Every word is fixed when the map is created (buckets, mask and seeds never change;
+ * element offsets are the C struct's), so the JIT takes them as constants. Loads are
+ * acquire loads in C, which plain x86 loads are; elements are recycled only after a
+ * grace period, and a burst is a worker read section. Fills out[SLUICE_HASH_LAYOUT_WORDS]
+ * (indexes below) and returns 0, or -EINVAL for any other map. */
+enum {
+	SLUICE_HL_BUCKETS, SLUICE_HL_BUCKET_MASK, SLUICE_HL_KEY_SIZE, SLUICE_HL_KEY_BYTES,
+	SLUICE_HL_SEED, SLUICE_HL_SEED2, SLUICE_HL_BUCKET_SIZE, SLUICE_HL_HEAD_OFF,
+	SLUICE_HL_NEXT_OFF, SLUICE_HL_HASH_OFF, SLUICE_HL_DATA_OFF, SLUICE_HASH_LAYOUT_WORDS
+};
+long sluice_hash_layout(struct sluice_map *m, uint64_t *out);
 /* Bytes of native memory the map holds (storage, pools, nodes), for benchmarks. */
 uint64_t sluice_map_memory(struct sluice_map *m);
 /* Batch dump: writes up to max keys (key_size each) and values (the control

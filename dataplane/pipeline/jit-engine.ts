@@ -1,7 +1,7 @@
 // The JIT engine: compile once, install W^X, then one FFI call per burst
 // (sluice_burst_run brackets the burst as a worker read section for the maps).
 import type { Program } from '../../jit/isa/instruction.ts';
-import type { ArrayMapLayout, JitOptions } from '../../jit/x86/compile.ts';
+import type { ArrayMapLayout, HashMapLayout, JitOptions } from '../../jit/x86/compile.ts';
 import { descriptorProblem } from '../../jit/x86/descriptor.ts';
 import { MapType, type MapHandle } from '../../maps/index.ts';
 import { JitProgram } from '../jit-program.ts';
@@ -11,7 +11,8 @@ import type { DescriptorLayout, Engine } from './engine.ts';
 /**
  * Compiles and installs a relocated program. `maps` lets the JIT inline lookups in
  * array and per-CPU array maps as the kernel does (a bounds check and an address
- * computation instead of a helper call); their storage never moves once created.
+ * computation instead of a helper call), and in plain hash maps with 4-, 8- or 16-byte
+ * keys (the map's own hash and bucket walk); their storage never moves once created.
  */
 export function jitEngine(program: Program, maps: readonly MapHandle[] = [],
   options: { blindConstants?: boolean; fusions?: boolean; ctxLoads?: ReadonlyMap<number, string> } = {}): Engine {
@@ -26,6 +27,13 @@ export function jitEngine(program: Program, maps: readonly MapHandle[] = [],
       if (m.type === MapType.PERCPU_ARRAY) layout.perCpu = { cpuStride: m.cpuStride, tpOffset: tpOffset ??= helpers.workerCpuTpOffset() };
       return [m.address, layout];
     }));
+  // Plain hash maps with 4-, 8- or 16-byte keys: the hash, bucket walk and key compare inlined
+  // with the map's fixed constants (maps/map.h sluice_hash_layout; undefined for other maps).
+  const hashes = new Map<bigint, HashMapLayout>();
+  for (const m of maps) {
+    const layout = m.type === MapType.HASH ? m.hashLayout : undefined;
+    if (layout) hashes.set(m.address, layout);
+  }
   // Every map's own lookup: calls with a constant map skip the helper's dispatch through ops.
   const lookups = new Map<bigint, bigint>(maps.map((m) => [m.address, m.lookupFn]));
   const compileOptions: JitOptions = {
@@ -33,6 +41,7 @@ export function jitEngine(program: Program, maps: readonly MapHandle[] = [],
     rewriteContext: false, // the pipeline rewrote ctx accesses already, for both engines
     redirectCommit: shimSymbol('sluice_redirect_commit'),
     arrayMapAt: (address) => arrays.get(address),
+    hashMapAt: (address) => hashes.get(address),
     mapLookupAt: (address) => lookups.get(address),
     blindConstants: options.blindConstants === true,
     fusions: options.fusions !== false,

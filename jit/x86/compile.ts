@@ -23,6 +23,8 @@ import { Cond as Cond_, type Label } from './code-buffer.ts';
 import { Alu as Alu_, Asm, Shift as Shift_ } from './encoder.ts';
 import { emitAlu } from './emit-alu.ts';
 import { emitJmp, moveArguments } from './emit-jmp.ts';
+import type { HashMapLayout } from './inline-hash.ts';
+export type { HashMapLayout } from './inline-hash.ts';
 import { emitMem } from './emit-mem.ts';
 import { rewriteContextAccess } from './ctx-rewrite.ts';
 import { descriptorProblem, emitDescriptorLoad, type DescriptorContext } from './descriptor.ts';
@@ -75,6 +77,15 @@ export interface JitOptions {
    * dispatch to (maps/map.c sluice_map_lookup_fn); the JIT calls it directly. Default: none.
    */
   mapLookupAt?: (mapAddress: bigint) => bigint | undefined;
+  /**
+   * Inlining of bpf_map_lookup_elem on plain hash maps (BPF_MAP_TYPE_HASH; not LRU, per-CPU,
+   * hash-of-maps or devmap_hash) with 4-, 8- or 16-byte keys: given the address an lddw put in r1
+   * before a `call 1`, the map's fixed lookup constants (maps/map.h sluice_hash_layout,
+   * MapHandle.hashLayout), else undefined. The lookup becomes the map's own hash, bucket walk and
+   * key compare in place (inline-hash.ts), with no call. Asked only when arrayMapAt said no.
+   * Default: none.
+   */
+  hashMapAt?: (mapAddress: bigint) => HashMapLayout | undefined;
   /** Optional instructions the CPU running the code has. Default: none (baseline x86-64). */
   cpu?: { bmi2?: boolean };
   /**
@@ -194,7 +205,7 @@ function compile(program: Program, opts: JitOptions): JitResult {
   checkCallDepth(prog, pcOf, functions);
 
   const jumpTargets = findJumpTargets(prog, pcOf, slots);
-  const r1Constants = opts.arrayMapAt || opts.mapLookupAt ? constantR1AtLookups(prog, pcOf, jumpTargets) : new Map<number, bigint>();
+  const r1Constants = opts.arrayMapAt || opts.mapLookupAt || opts.hashMapAt ? constantR1AtLookups(prog, pcOf, jumpTargets) : new Map<number, bigint>();
   // Fusions change which instructions carry immediates and where memory is touched: not with
   // constant blinding (every immediate goes through blind.ts) nor in the sandbox (a check per access).
   const peephole: PeepholeContext | undefined = opts.blindConstants || opts.sandbox || opts.fusions === false
@@ -285,11 +296,15 @@ function compile(program: Program, opts: JitOptions): JitResult {
       const map = r1Constants.get(pc);
       return map === undefined ? undefined : opts.arrayMapAt?.(map);
     };
+    const inlineHash = (pc: number): HashMapLayout | undefined => {
+      const map = r1Constants.get(pc);
+      return map === undefined ? undefined : opts.hashMapAt?.(map);
+    };
     const directLookup = (pc: number): bigint | undefined => {
       const map = r1Constants.get(pc);
       return map === undefined ? undefined : opts.mapLookupAt?.(map);
     };
-    const jmpContext = { target, exit, subprogram, helperAddress: opts.helperAddress ?? (() => undefined), tailCalls, inlineLookup, directLookup };
+    const jmpContext = { target, exit, subprogram, helperAddress: opts.helperAddress ?? (() => undefined), tailCalls, inlineLookup, inlineHash, directLookup };
     const memContext = { subprogram };
     for (let pc = f.start; pc < f.end; pc++) {
       const i = indexOf[pc]!;

@@ -6,6 +6,7 @@ import { Cond as Cond_, type Label } from './code-buffer.ts';
 import { Alu as Alu_, Shift as Shift_, type Asm, type Mem } from './encoder.ts';
 import { SYSV_ARGS, TMP1 as TMP1_, TMP2 as TMP2_, X as X_, x86 as x86_ } from './regs.ts';
 import { loadBlinded as loadBlinded_, loadBlinded64 as loadBlinded64_ } from './blind.ts';
+import { hashInlinable, hashLookup, type HashMapLayout } from './inline-hash.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter
 // call, which the per-instruction paths of the JIT feel (compile time).
@@ -41,6 +42,8 @@ export interface JmpContext {
   helperAddress(id: number): bigint | undefined;
   /** The array map a `call 1` at this pc looks up, when its lookup can be inlined. */
   inlineLookup?: (pc: number) => InlinedArray | undefined;
+  /** The plain hash map a `call 1` at this pc looks up, when its lookup can be inlined (inline-hash.ts). */
+  inlineHash?: (pc: number) => HashMapLayout | undefined;
   /** The map's own lookup function for a `call 1` at this pc whose map is a constant (skips the helper's dispatch). */
   directLookup?: (pc: number) => bigint | undefined;
   /** Set in the main program of a burst entry: where the tail-call count lives. */
@@ -203,6 +206,8 @@ function call(a: Asm, insn: Instruction, pc: number, ctx: JmpContext): void {
       if (insn.imm === MAP_LOOKUP_HELPER) {
         const array = ctx.inlineLookup?.(pc);
         if (array && inlinable(array)) return arrayLookup(a, array);
+        const hash = array ? undefined : ctx.inlineHash?.(pc);
+        if (hash && hashInlinable(hash)) return hashLookup(a, hash);
       }
       // map_lookup_elem(map, key) is map->ops->lookup(map, key): with the map known, call that directly.
       const direct = insn.imm === MAP_LOOKUP_HELPER ? ctx.directLookup?.(pc) : undefined;

@@ -245,6 +245,11 @@ export class Asm extends CodeBuffer {
     else { this.encode({ w, op: [0x69], reg: dst, rm: src }); this.imm32(imm); }
   }
 
+  /** mul src: the unsigned full product rdx:rax = rax * src (edx:eax for 32-bit); src may be rdx itself (read before written). */
+  mulR(src: X, w: boolean): void {
+    this.encode({ w, op: [0xf7], reg: 4, rm: src });
+  }
+
   /** div / idiv rdx:rax (or edx:eax) by src. */
   divR(src: X, w: boolean, signed: boolean): void {
     this.encode({ w, op: [0xf7], reg: signed ? 7 : 6, rm: src });
