@@ -33,6 +33,9 @@
 #define KMALLOC_MAX_SIZE (4ull << 20)
 #define PCPU_MIN_UNIT_SIZE 32768
 
+/* The JIT inlines plain hash maps' lookups from this layout (map.h sluice_hash_layout:
+ * offsets of next, hash and data, the bucket's size and head) and from hash_key.h's
+ * hash4/8/16: keep find_fixed, those and sluice_hash_layout in agreement. */
 struct helem {
 	struct helem *next;             /* bucket chain (release-published) */
 	struct helem *link;             /* free list / retired list */
