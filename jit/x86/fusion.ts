@@ -24,7 +24,7 @@ export interface PeepholeContext {
 
 /** A fused run: which pattern, how many instructions it consumes and the code that replaces them. */
 export interface Fusion {
-  kind: 'lea' | 'scaled-add' | 'rotate' | 'load' | 'store';
+  kind: 'lea' | 'scaled-add' | 'rotate' | 'load' | 'store' | 'merge';
   count: number;
   /** Registers the fused code reads and writes (for liveness of the code as compiled); default: the run's own. */
   uses?: number;

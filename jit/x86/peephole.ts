@@ -27,6 +27,7 @@ import { TMP1, TMP2, TMP3, X, x86 as x86_ } from './regs.ts';
 import { usesDefs as usesDefs_, type Run } from './liveness.ts';
 import { bit, othersDead, runEffect, straight, straightRun, type Fusion, type PeepholeContext } from './fusion.ts';
 import { storeRun } from './store-runs.ts';
+import { mergedStores } from './store-merge.ts';
 import { EMPTY, step, type Assembly, type MemByte, type State } from './provenance.ts';
 
 // Imports copied into locals: under tsx every use of an imported binding is a getter call.
@@ -60,7 +61,7 @@ export function planFusions(ctx: PeepholeContext, start: number, indexOf: readon
 
 /** The fusion starting at instruction i, if any: the first pattern that matches (each picks its best run). */
 export function findFusion(ctx: PeepholeContext, i: number): Fusion | undefined {
-  return movAddAsLea(ctx, i) ?? scaledAdd(ctx, i) ?? rotate(ctx, i) ?? assembledLoad(ctx, i) ?? storeRun(ctx, i);
+  return movAddAsLea(ctx, i) ?? scaledAdd(ctx, i) ?? rotate(ctx, i) ?? assembledLoad(ctx, i) ?? storeRun(ctx, i) ?? mergedStores(ctx, i);
 }
 
 // --- lea -----------------------------------------------------------------------------

@@ -282,6 +282,44 @@ test('store runs: a MAC-sized copy and a value written out byte by byte fuse; ov
     exit`), undefined, 'a load through r1 after a store through r6: they may alias');
 });
 
+test('store merging: adjacent stack stores from registers and immediates become one store; gaps, overlaps, jumps and other bases do not', () => {
+  // clang's port_key {u8 proto, u8 pad, u16 port}: proto and pad in one u16 store, then the port.
+  const key = fusionAt('*(u16 *)(r10 - 8) = r8\n*(u16 *)(r10 - 6) = r6\nr0 = *(u32 *)(r10 - 8)\nexit');
+  assert.is(key?.kind, 'merge');
+  assert.is(key?.count, 2);
+  // Four bytes in any order, one an immediate; and two words into 8 bytes.
+  assert.is(fusionAt('*(u8 *)(r10 - 2) = r3\n*(u8 *)(r10 - 4) = r2\n*(u8 *)(r10 - 1) = 7\n*(u8 *)(r10 - 3) = r4\nexit')?.count, 4);
+  assert.is(fusionAt('*(u32 *)(r10 - 12) = r2\n*(u32 *)(r10 - 16) = r3\nexit')?.count, 2);
+  // The longest run that covers 2, 4 or 8 bytes: three bytes do not, the fourth completes it.
+  assert.is(fusionAt('*(u8 *)(r10 - 4) = r2\n*(u8 *)(r10 - 3) = r3\n*(u8 *)(r10 - 2) = r4\nexit')?.count, 2);
+  assert.is(fusionAt('*(u16 *)(r10 - 8) = r2\n*(u16 *)(r10 - 5) = r3\nexit'), undefined, 'a gap');
+  assert.is(fusionAt('*(u16 *)(r10 - 8) = r2\n*(u16 *)(r10 - 7) = r3\nexit'), undefined, 'an overlap');
+  assert.is(fusionAt('*(u16 *)(r10 - 8) = r2\n*(u16 *)(r10 - 6) = r3\nexit'.replace('r10 - 8', 'r1 + 0').replace('r10 - 6', 'r1 + 2')), undefined, 'not the stack');
+  assert.is(fusionAt('*(u16 *)(r10 - 8) = r2\n*(u32 *)(r10 - 6) = r3\nexit'), undefined, '6 bytes');
+  assert.is(fusionAt('if r2 > 3 goto +1\n*(u16 *)(r10 - 8) = r2\n*(u16 *)(r10 - 6) = r3\nexit', 1), undefined, 'a jump lands on the second store');
+});
+
+if (requires('JIT execution of merged stores', hasNativeLibrary())) {
+  test('store merging: the merged store writes what the stores did (byte registers, zero extension, immediates, 8 bytes)', () => {
+    const cases = [
+      // the values carry bits above the stored width, which must not leak into the neighbours
+      'r8 = 0x1234abcd\nr6 = -1\n*(u16 *)(r10 - 8) = r8\n*(u16 *)(r10 - 6) = r6\nr0 = *(u32 *)(r10 - 8)\nexit',
+      'r2 = 0x1ff\nr3 = 0x2fe\nr4 = -3\n*(u8 *)(r10 - 2) = r3\n*(u8 *)(r10 - 4) = r2\n*(u8 *)(r10 - 1) = -2\n*(u8 *)(r10 - 3) = r4\nr0 = *(u32 *)(r10 - 4)\nexit',
+      'r1 = 0x89abcdef01234567 ll\nr5 = 0x76543210fedcba98 ll\n*(u32 *)(r10 - 12) = r1\n*(u32 *)(r10 - 16) = r5\nr0 = *(u64 *)(r10 - 16)\nexit',
+      '*(u16 *)(r10 - 6) = -1\n*(u16 *)(r10 - 8) = 0x1234\nr0 = *(u32 *)(r10 - 8)\nexit',
+      '*(u32 *)(r10 - 4) = -1\n*(u32 *)(r10 - 8) = 5\nr0 = *(u64 *)(r10 - 8)\nexit',
+      // r1 and r5 are sil/dil-class byte registers in the System V map: movzx needs REX for them
+      'r1 = 0x1c1\nr2 = 0x2c2\n*(u8 *)(r10 - 1) = r1\n*(u8 *)(r10 - 2) = r2\nr0 = *(u16 *)(r10 - 2)\nexit',
+    ];
+    for (const text of cases) {
+      const program = asm(text);
+      assert.ok([...plan(program).values()].some((f) => f.kind === 'merge'), `merges: ${text}`);
+      const expected = BigInt.asUintN(64, new Interpreter(program).run({ input: new Uint8Array(0) }).r0);
+      assert.is(runWithMemory(program, new Uint8Array(0)).r0, expected, text);
+    }
+  });
+}
+
 // --- random programs from the patterns' pieces -------------------------------------------
 
 function generator(seed: number): (n: number) => number {
@@ -294,11 +332,11 @@ function randomProgram(seed: number): string {
   const rnd = generator(seed);
   const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
   const regs = [0, 2, 3, 4, 5, 8, 9]; // r7 keeps the input's address for good
-  const lines = ['r6 = r1', 'r7 = r1', 'r0 = 0', ...regs.slice(1).map((r) => `r${r} = ${rnd(1000)}`), ...[8, 16, 24, 32, 40].map((o) => `*(u64 *)(r10 - ${o}) = 0`)];
+  const lines = ['r6 = r1', 'r7 = r1', 'r0 = 0', ...regs.slice(1).map((r) => `r${r} = ${rnd(1000)}`), ...[8, 16, 24, 32, 40, 48, 56, 64].map((o) => `*(u64 *)(r10 - ${o}) = 0`)];
   const w = (): string => (rnd(2) ? 'w' : 'r');
   for (let k = 0; k < 40; k++) {
     const a = pick(regs), b = pick(regs), base = rnd(5) === 0 ? 6 : 1, off = rnd(base === 6 ? 44 : 56);
-    switch (rnd(19)) {
+    switch (rnd(21)) {
       case 0: case 1: lines.push(`r${a} = *(${pick(['u8', 'u8', 'u16', 'u32'])} *)(r${base} + ${off})`); break;
       case 2: lines.push(`${w()}${a} <<= ${pick([8, 16, 24, 8, 3])}`); break;
       case 3: lines.push(`${w()}${a} >>= ${pick([8, 16, 24, 5])}`); break;
@@ -333,6 +371,7 @@ function randomProgram(seed: number): string {
       case 14: case 15: lines.push(...splitAssembly(rnd, base, off)); break;
       case 16: lines.push(...byteCopy(rnd)); break;
       case 17: case 18: lines.push(...byteStores(rnd, a, b)); break;
+      case 19: case 20: lines.push(...stackPieces(rnd, regs)); break;
     }
   }
   // Only some registers reach r0: the rest are dead, which is what lets runs fuse.
@@ -378,6 +417,34 @@ function byteCopy(rnd: (n: number) => number): string[] {
   return order.flatMap((j) => [`r${t} = *(u8 *)(r1 + ${from + j})`, `*(u8 *)(r${via} + ${to + j}) = r${t}`]);
 }
 
+/**
+ * A key built on the stack field by field (registers and immediates, 1 to 4 bytes each, in any
+ * order), sometimes with a gap, an overlap or a branch over one store, then read back whole or
+ * in part into r0's fold.
+ */
+function stackPieces(rnd: (n: number) => number, regs: readonly number[]): string[] {
+  const total = [2, 4, 8][rnd(3)]!, lo = -8 * (5 + rnd(3)); // below the slots the other pieces use (all zeroed first)
+  const sizes: number[] = [];
+  for (let left = total; left > 0;) {
+    const fits = [1, 2, 4].filter((x) => x <= left && x < total);
+    const size = fits[rnd(fits.length)]!;
+    sizes.push(size);
+    left -= size;
+  }
+  let at = lo;
+  const stores = sizes.map((size) => { const off = at; at += size; return { off, size }; }).sort(() => rnd(3) - 1);
+  const out = stores.map(({ off, size }) => {
+    const wrong = rnd(8) === 0 ? (rnd(2) ? 1 : -1) : 0; // a gap or an overlap
+    const value = rnd(3) === 0 ? String(rnd(2) ? -rnd(200) : rnd(70000)) : `r${regs[rnd(regs.length)]}`;
+    return `*(u${8 * size} *)(r10 - ${-(off + wrong)}) = ${value}`;
+  });
+  if (rnd(6) === 0 && out.length > 1) out.splice(1, 0, `if r0 > ${rnd(1000)} goto +1`); // a jump lands on a store
+  const t = regs[1 + rnd(regs.length - 1)]!;
+  const read = [total, total / 2, 1].filter((x) => Number.isInteger(x))[rnd(3)]!;
+  out.push(`r${t} = *(u${8 * Math.max(1, read)} *)(r10 - ${-(lo + (read < total ? rnd(total - read + 1) : 0))})`, 'r0 *= 31', `r0 += r${t}`);
+  return out;
+}
+
 /** A register (or a reloaded spill) written out byte by byte, or in halves, in any order. */
 function byteStores(rnd: (n: number) => number, v: number, t: number): string[] {
   if (v === t) return [];
@@ -419,7 +486,7 @@ if (requires('JIT execution of fused runs', hasNativeLibrary())) {
       }
     }
     // The programs must exercise every fusion, or agreeing proves little.
-    for (const kind of ['load', 'rotate', 'scaled-add', 'store']) assert.ok((fired[kind] ?? 0) >= 20, `${kind} fired ${fired[kind] ?? 0} times`);
+    for (const kind of ['load', 'rotate', 'scaled-add', 'store', 'merge']) assert.ok((fired[kind] ?? 0) >= 20, `${kind} fired ${fired[kind] ?? 0} times`);
     assert.ok(crossBlock >= 20, `only ${crossBlock} fused runs started from bytes loaded before them`);
   });
 }
