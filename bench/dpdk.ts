@@ -219,7 +219,7 @@ every mbuf once, before the run (net_null hands out mbufs without writing them).
   : 'On 4 kB pages the programs read xdp_buffs the loop builds'} (\`--context auto\`: drivers/dpdk/README.md,
 "The program's context"). The bare rows are one-line programs built with clang for this run
 (\`return XDP_DROP;\`, \`return XDP_TX;\`): the verdicts' own paths through the loop. Where a
-frame's nanoseconds go, and why the TX and firewall targets are out of reach on net_null:
+frame's nanoseconds go, and why the TX target is out of reach on net_null:
 drivers/dpdk/README.md, "Performance".`;
 console.log(`\n${md}`);
 if (!args.includes('--no-readme') && !only) writeSection(HUGE ? 'dpdk-huge' : 'dpdk', md);
