@@ -83,10 +83,11 @@ if (requires('DPDK REDIRECT between two ports (router example)', ...dpdkRequirem
 }
 
 if (requires('DPDK PASS through the exception TAP (ping across a veth)', ...dpdkRequirements(), hasCommand('ping'), hasCommand('ip'))) {
-  test('firewall on a net_af_packet port: a ping from another namespace is answered by the kernel through the TAP', async () => {
-    const tag = `${process.pid % 100000}`;
+  // On xdp_buffs (auto without hugepages) and on the mbufs themselves (--context mbuf).
+  for (const [k, context] of (['auto', 'mbuf'] as const).entries()) test(`firewall on a net_af_packet port (--context ${context}): a ping from another namespace is answered by the kernel through the TAP`, async () => {
+    const tag = `${process.pid % 10000}${k}`;
     const ns = `slns${tag}`, outer = `slva${tag}`, inner = `slvb${tag}`;
-    const prefix = uniquePrefix('tap');
+    const prefix = uniquePrefix(`tap${k}`);
     sh('ip', 'netns', 'add', ns);
     try {
       sh('ip', 'link', 'add', inner, 'type', 'veth', 'peer', 'name', outer);
@@ -95,9 +96,10 @@ if (requires('DPDK PASS through the exception TAP (ping across a veth)', ...dpdk
       sh('ip', '-n', ns, 'link', 'set', outer, 'up');
       sh('ip', 'link', 'set', inner, 'up');
       const run = startRun([repo('examples/firewall.o'), '--dpdk', eal(prefix, `net_af_packet0,iface=${inner}`), '--port', '0',
-        '--pass-to', 'tap', '--stats', '200ms']);
+        '--pass-to', 'tap', '--stats', '200ms', '--context', context]);
       try {
         const start = await run.waitFor((e) => e.event === 'start');
+        assert.match(String(start.describe), context === 'mbuf' ? /the program reads the mbufs/ : /the program reads xdp_buffs/);
         const tap = /PASS → (\S+?)\)/.exec(String(start.describe))?.[1];
         assert.ok(tap, `the start event names the TAP: ${String(start.describe)}`);
         assert.is(readFileSync(`/sys/class/net/${tap}/address`, 'utf8').trim(), readFileSync(`/sys/class/net/${inner}/address`, 'utf8').trim(),
