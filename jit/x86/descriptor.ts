@@ -20,8 +20,9 @@
 // (adjust_head/meta/tail, load/store_bytes, get_buff_len, perf_event_output,
 // fib_lookup, check_mtu, tail calls, which pass it on to another program compiled
 // for xdp_buffs) would see a descriptor where they expect an xdp_buff: a program
-// that calls any helper outside NO_CONTEXT_HELPERS does not qualify, and the driver
-// runs it on xdp_buffs as before (descriptorProblem says why).
+// that calls any helper whose prototype takes the context (the verifier's table,
+// jit/verifier/helpers.ts) does not qualify, and the driver runs it on xdp_buffs as before
+// (descriptorProblem says why).
 //
 // A REDIRECT verdict's target is committed into the descriptor's own u32 at `egress`
 // (DPDK: an mbuf dynamic field), where the xdp_buff has egress_ifindex.
@@ -29,6 +30,7 @@ import { CALL, PseudoCall as PseudoCall_, classOf as classOf_, Class as Class_ }
 import { layout, type Instruction, type Program } from '../isa/instruction.ts';
 import { Alu as Alu_, type Asm } from './encoder.ts';
 import { TMP1 as TMP1_, x86 as x86_ } from './regs.ts';
+import { Arg, HELPERS } from '../verifier/helpers.ts';
 
 const PseudoCall = PseudoCall_, classOf = classOf_, Class = Class_, Alu = Alu_, TMP1 = TMP1_, x86 = x86_;
 
@@ -50,23 +52,16 @@ export interface DescriptorContext {
   loads: ReadonlyMap<number, string>;
 }
 
-/** Helpers that never receive the context (bpf.h): a program calling only these may run on descriptors. */
-export const NO_CONTEXT_HELPERS: ReadonlySet<number> = new Set([
-  1, 2, 3, 87, 88, 89, 195, 164, // map lookup, update, delete, push, pop, peek, lookup_percpu_elem, for_each_map_elem
-  5, 125, 160, 208, 118, // ktime_get_ns, _boot_ns, _coarse_ns, _tai_ns, jiffies64
-  7, 8, 42, // get_prandom_u32, get_smp_processor_id, get_numa_node_id
-  23, 51, 28, // redirect, redirect_map, csum_diff
-  6, 177, 165, 182, // trace_printk, trace_vprintk, snprintf, strncmp
-  130, 131, 132, 133, 134, // ringbuf output, reserve, submit, discard, query
-  93, 94, 181, // spin_lock, spin_unlock, loop
-]);
+/** A helper whose prototype (the verifier's, from bpf.h) has no context argument: it cannot reach the packet through one. */
+export const neverHandedContext = (id: number): boolean => HELPERS.get(id)?.args.includes(Arg.CTX) === false;
 
 /** Why `program` cannot run with `d` as its context, or undefined when it can. */
 export function descriptorProblem(program: Program, d: Pick<DescriptorContext, 'loads' | 'queueIndexTpOffset'>): string | undefined {
   const { pcOf } = layout(program);
   for (const [i, insn] of program.entries()) {
-    if (insn.opcode === CALL && insn.src === PseudoCall.HELPER && !NO_CONTEXT_HELPERS.has(insn.imm)) {
-      return `helper ${insn.imm} at pc ${pcOf[i]} may receive the context`;
+    if (insn.opcode === CALL && insn.src === PseudoCall.HELPER && !neverHandedContext(insn.imm)) {
+      const proto = HELPERS.get(insn.imm);
+      return `helper ${insn.imm} at pc ${pcOf[i]} ${proto ? `(${proto.name}) is handed the context` : 'is unknown to the verifier'}`;
     }
   }
   for (const [pc, field] of d.loads) {
