@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { mapBindings, type MapBindings } from '../dataplane/ffi.ts';
 import { MapError, MapOpError } from './errors.ts';
 import { MapType, UpdateFlag, isPerCpu, mapTypeName, type MapDef, RingBufQuery } from './types.ts';
+import type { HashMapLayout } from '../jit/x86/inline-hash.ts';
 
 const ENOENT = -2;
 let workerCount = availableParallelism();
@@ -17,24 +18,8 @@ export function setWorkerCount(n: number): void {
 }
 export function getWorkerCount(): number { return workerCount; }
 
-/** maps/map.h sluice_hash_layout, word by word (SLUICE_HL_* order). */
-export interface HashLayout {
-  /** Address of the bucket array (struct bucket[bucketMask + 1]). */
-  buckets: bigint;
-  bucketMask: number;
-  keySize: number;
-  /** The value's offset after the key: keySize rounded up to 8. */
-  keyBytes: number;
-  seed: bigint;
-  seed2: bigint;
-  /** sizeof(struct bucket) and offsetof(struct bucket, head). */
-  bucketSize: number;
-  headOffset: number;
-  /** offsetof(struct helem, next / hash / data). */
-  nextOffset: number;
-  hashOffset: number;
-  dataOffset: number;
-}
+/** maps/map.h sluice_hash_layout, word by word (SLUICE_HL_* order): what the JIT inlines a lookup from. */
+export type HashLayout = HashMapLayout;
 
 export interface Entry { key: Uint8Array; value: Uint8Array }
 export interface PerCpuEntry { key: Uint8Array; values: Uint8Array[] }

@@ -23,94 +23,13 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include "map.h"
-#include "worker.h"
-#include "hash_key.h"
+#include "hash_int.h"
 
 #define HTAB_FLAGS (BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_RDONLY | \
 		    BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG | BPF_F_ZERO_SEED | BPF_F_INNER_MAP)
 #define MAX_BPF_STACK 512
 #define KMALLOC_MAX_SIZE (4ull << 20)
 #define PCPU_MIN_UNIT_SIZE 32768
-
-/* The JIT inlines plain hash maps' lookups from this layout (map.h sluice_hash_layout:
- * offsets of next, hash and data, the bucket's size and head) and from hash_key.h's
- * hash4/8/16: keep find_fixed, those and sluice_hash_layout in agreement. */
-struct helem {
-	struct helem *next;             /* bucket chain (release-published) */
-	struct helem *link;             /* free list / retired list */
-	struct helem *lru_prev, *lru_next;
-	uint64_t retired_at;
-	uint32_t hash;
-	uint8_t ref, linked, on_lru, overflow; /* overflow: malloc'ed beyond the pool */
-	uint8_t data[];                 /* key (rounded up to 8), then the value(s) */
-};
-
-struct bucket { struct helem *head; int lock; int pad; };
-
-/* Read by every lookup: the first cache line holds only fields that never
- * change after creation, and everything writers touch (the element count,
- * the free and retired lists, the LRU list and their locks) starts on a later
- * line, so inserts and deletes on one core do not evict the lookup fields from
- * the caches of the cores that run programs. */
-struct htab {
-	struct bucket *buckets;
-	uint32_t bucket_mask;           /* n_buckets - 1 */
-	uint32_t key_bytes;             /* key size rounded up to 8: the value's offset */
-	uint64_t seed, seed2;           /* hash_key's secrets (seed2 odd) */
-	uint32_t n_buckets;
-	uint32_t elem_bytes, value_bytes;
-	uint32_t store_size;            /* bytes of a non-per-CPU value as stored */
-	uint8_t *pool;
-	uint32_t pool_n;
-	int is_lru, is_percpu;
-	int shared;                     /* in a pin segment: grace periods span processes (pin.c) */
-	/* per-CPU maps (pslot): pool elements' values, CPU-major */
-	uint8_t *pcpu;
-	uint64_t pcpu_stride;           /* bytes from one CPU's block to the next's (128-aligned) */
-	uint64_t idx_inv;               /* element index = ((e - pool) >> idx_shift) * idx_inv */
-	uint32_t idx_shift;
-	uint32_t ovf_value_off, ovf_stride, ovf_bytes; /* elements beyond the pool: values inline */
-	/* --- written by updates and deletes --- */
-	uint32_t count __attribute__((aligned(64))); /* live elements */
-	int free_lock;
-	struct helem *free, *retired, *retired_tail;
-	uint32_t overflow, overflow_cap; /* elements allocated beyond the pool */
-	struct helem lru __attribute__((aligned(64))); /* sentinel: lru.lru_next is the hot end */
-	int lru_lock;
-};
-
-static inline struct htab *H(struct sluice_map *m) { return m->impl; }
-static inline uint8_t *ekey(struct helem *e) { return e->data; }
-static inline uint8_t *evalue(struct htab *h, struct helem *e) { return e->data + h->key_bytes; }
-
-/* A per-CPU element's value for one CPU. Pool elements keep their values
- * CPU-major in h->pcpu, each CPU's block 128-byte aligned, so two workers
- * bumping the same key's counters never write one cache line (side by side in
- * the element, they bounced a line between the cores on every packet). The
- * element's index comes from its offset in the pool by an exact division (a
- * shift and a multiply by the inverse of the odd part of elem_bytes). An
- * element allocated beyond the pool keeps its values inline, one 64-byte
- * aligned stride per CPU. */
-static inline uint8_t *pslot(const struct sluice_map *m, const struct htab *h, const struct helem *e, uint32_t cpu)
-{
-	if (__builtin_expect(e->overflow, 0)) return (uint8_t *)e + h->ovf_value_off + (uint64_t)cpu * h->ovf_stride;
-	uint64_t i = ((uint64_t)((const uint8_t *)e - h->pool) >> h->idx_shift) * h->idx_inv;
-	return h->pcpu + (uint64_t)cpu * h->pcpu_stride + i * m->elem_size;
-}
-
-/* Every path (lookup, update, delete, get_next_key) hashes through here, so
- * stored e->hash values agree. */
-static inline uint32_t hash_key(const uint8_t *p, uint32_t n, const struct htab *h) { return hash_bytes(p, n, h->seed, h->seed2); }
-
-static inline struct bucket *bucket_of(struct htab *h, uint32_t hash) { return &h->buckets[hash & h->bucket_mask]; }
-
-static inline __attribute__((always_inline)) struct helem *find(struct sluice_map *m, struct bucket *b, uint32_t hash, const void *key)
-{
-	for (struct helem *e = __atomic_load_n(&b->head, __ATOMIC_ACQUIRE); e; e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE))
-		if (e->hash == hash && key_equal(ekey(e), key, m->key_size)) return e;
-	return NULL;
-}
 
 /* --- the element pool ---------------------------------------------------- */
 
@@ -430,49 +349,6 @@ out:
 static long hash_update(struct sluice_map *m, const void *k, const void *v, uint64_t f) { return do_update(m, k, v, f, 0); }
 static long hash_update_sys(struct sluice_map *m, const void *k, const void *v, uint64_t f) { return do_update(m, k, v, f, 1); }
 
-static void *hash_lookup(struct sluice_map *m, const void *key)
-{
-	struct htab *h = H(m);
-	uint32_t hash = hash_key(key, m->key_size, h);
-	struct helem *e = find(m, bucket_of(h, hash), hash, key);
-	if (!e) return NULL;
-	if (h->is_lru && !__atomic_load_n(&e->ref, __ATOMIC_RELAXED)) __atomic_store_n(&e->ref, 1, __ATOMIC_RELAXED);
-	uint8_t *v = evalue(h, e);
-	if (m->type == BPF_MAP_TYPE_HASH_OF_MAPS) { uint64_t p; memcpy(&p, v + 8, 8); return (void *)(uintptr_t)p; }
-	return h->is_percpu ? pslot(m, h, e, sluice_worker.cpu) : v;
-}
-
-/* Program lookups in plain and LRU hash maps (HASH, DEVMAP_HASH, LRU_HASH) with the
- * common key sizes: the hash, bucket walk and key compare specialised to the
- * size and inlined, a leaf function with no frame. */
-static inline __attribute__((always_inline)) struct helem *find_fixed(const struct htab *h, const void *key, uint32_t n)
-{
-	uint32_t hash = n == 4 ? hash4(key, h->seed, h->seed2) : n == 8 ? hash8(key, h->seed, h->seed2) : hash16(key, h->seed, h->seed2);
-	struct helem *e = __atomic_load_n(&h->buckets[hash & h->bucket_mask].head, __ATOMIC_ACQUIRE);
-	for (; e; e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE))
-		if (e->hash == hash && key_equal(ekey(e), key, n)) return e;
-	return NULL;
-}
-
-#define FIXED_LOOKUP(N)                                                                      \
-	static void *hash_lookup##N(struct sluice_map *m, const void *key)                 \
-	{                                                                                    \
-		const struct htab *h = H(m);                                                 \
-		struct helem *e = find_fixed(h, key, N);                                     \
-		return e ? e->data + h->key_bytes : NULL;                                    \
-	}                                                                                    \
-	/* LRU: also the reference bit, written only when clear (no line bounces) */ \
-	static void *lru_lookup##N(struct sluice_map *m, const void *key)                  \
-	{                                                                                    \
-		const struct htab *h = H(m);                                                 \
-		struct helem *e = find_fixed(h, key, N);                                     \
-		if (!e) return NULL;                                                         \
-		if (!__atomic_load_n(&e->ref, __ATOMIC_RELAXED)) __atomic_store_n(&e->ref, 1, __ATOMIC_RELAXED); \
-		return e->data + h->key_bytes;                                               \
-	}
-FIXED_LOOKUP(4)
-FIXED_LOOKUP(8)
-FIXED_LOOKUP(16)
 
 static long hash_lookup_sys(struct sluice_map *m, const void *key, void *value)
 {
@@ -578,13 +454,13 @@ static uint64_t hash_memory(struct sluice_map *m)
 		.lookup_sys = hash_lookup_sys_any, .update_sys = hash_update_sys, .free = hash_free,  \
 		.memory = hash_memory,                                                               \
 	};
-HASH_OPS(hash_ops, hash_lookup)
-HASH_OPS(hash4_ops, hash_lookup4)
-HASH_OPS(hash8_ops, hash_lookup8)
-HASH_OPS(hash16_ops, hash_lookup16)
-HASH_OPS(lru4_ops, lru_lookup4)
-HASH_OPS(lru8_ops, lru_lookup8)
-HASH_OPS(lru16_ops, lru_lookup16)
+HASH_OPS(hash_ops, sluice_hash_lookup)
+HASH_OPS(hash4_ops, sluice_hash_lookup4)
+HASH_OPS(hash8_ops, sluice_hash_lookup8)
+HASH_OPS(hash16_ops, sluice_hash_lookup16)
+HASH_OPS(lru4_ops, sluice_lru_lookup4)
+HASH_OPS(lru8_ops, sluice_lru_lookup8)
+HASH_OPS(lru16_ops, sluice_lru_lookup16)
 
 /* The ops of a map: the specialised lookups for plain maps whose key size has one. */
 static const struct sluice_map_ops *ops_for(struct sluice_map *m)
@@ -688,34 +564,5 @@ int sluice_hash_init(struct sluice_map *m, char *err, uint32_t errlen)
 	h->lru.lru_next = h->lru.lru_prev = &h->lru;
 	m->impl = h;
 	m->ops = ops_for(m);
-	return 0;
-}
-
-/* The layout an inlined lookup reads (map.h, sluice_hash_layout): only plain
- * hash maps with 4-, 8- or 16-byte keys, whose lookup is exactly find_fixed +
- * hash_lookup##N above. LRU maps also set a reference bit, per-CPU ones return
- * a per-worker slot, devmap_hash and hash_of_maps values are not plain data:
- * those keep their own lookup functions. */
-long sluice_hash_layout(struct sluice_map *m, uint64_t *out)
-{
-	if (!m || m->type != BPF_MAP_TYPE_HASH) return -EINVAL;
-	if (m->key_size != 4 && m->key_size != 8 && m->key_size != 16) return -EINVAL;
-	const struct htab *h = H(m);
-	uint64_t words[SLUICE_HASH_LAYOUT_WORDS] = {
-		[SLUICE_HL_BUCKETS] = (uint64_t)(uintptr_t)h->buckets,
-		[SLUICE_HL_BUCKET_MASK] = h->bucket_mask,
-		[SLUICE_HL_KEY_SIZE] = m->key_size,
-		[SLUICE_HL_KEY_BYTES] = h->key_bytes,
-		[SLUICE_HL_SEED] = h->seed,
-		[SLUICE_HL_SEED2] = h->seed2,
-		[SLUICE_HL_BUCKET_SIZE] = sizeof(struct bucket),
-		[SLUICE_HL_HEAD_OFF] = offsetof(struct bucket, head),
-		[SLUICE_HL_NEXT_OFF] = offsetof(struct helem, next),
-		[SLUICE_HL_HASH_OFF] = offsetof(struct helem, hash),
-		[SLUICE_HL_DATA_OFF] = offsetof(struct helem, data),
-	};
-	_Static_assert(sizeof(((struct helem *)0)->hash) == 4, "the inlined compare reads a u32 hash");
-	_Static_assert(sizeof(((struct helem *)0)->next) == 8 && sizeof(((struct bucket *)0)->head) == 8, "chain links are pointers");
-	memcpy(out, words, sizeof words);
 	return 0;
 }

@@ -116,8 +116,8 @@ uint64_t sluice_map_lookup_fn(struct sluice_map *m);
 uint64_t sluice_map_cpu_stride(struct sluice_map *m);
 uint32_t sluice_map_value_size_sys(struct sluice_map *m);
 /* Plain BPF_MAP_TYPE_HASH maps with 4-, 8- or 16-byte keys: what the JIT needs
- * to inline bpf_map_lookup_elem (jit/x86/inline-hash.ts), exactly maps/hash.c's
- * find_fixed + hash_lookup##N:
+ * to inline bpf_map_lookup_elem (jit/x86/inline-hash.ts), exactly maps/hash_lookup.c's
+ * find_fixed + sluice_hash_lookup##N:
  *   hash = (u32) mum(key ^ seed, seed2)  (16 bytes: mum(key[0..8) ^ seed, key[8..16) ^ seed2)),
  *          mum(a, b) = low64(a * b) ^ high64(a * b), keys read as little-endian words
  *   e = *(buckets + (hash & bucket_mask) * bucket_size + head_off)

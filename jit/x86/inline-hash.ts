@@ -1,5 +1,5 @@
 // bpf_map_lookup_elem on a plain hash map, inlined: the hash, the bucket walk and the key
-// compare of maps/hash.c (find_fixed + hash_lookup4/8/16, hash_key.h's hash4/8/16 and
+// compare of maps/hash_lookup.c (find_fixed + sluice_hash_lookup4/8/16, hash_key.h's hash4/8/16 and
 // key_equal) emitted in place of the call, for 4-, 8- and 16-byte keys.
 //
 // What the code computes (maps/map.h, sluice_hash_layout, is the contract):
@@ -28,8 +28,8 @@ const Cond = Cond_, Alu = Alu_, Shift = Shift_, TMP1 = TMP1_, TMP2 = TMP2_, TMP3
 type X = X_;
 
 /**
- * A plain BPF_MAP_TYPE_HASH map's lookup constants (maps/map.h sluice_hash_layout; the same
- * shape as maps/handle.ts HashLayout, which MapHandle.hashLayout returns).
+ * A plain BPF_MAP_TYPE_HASH map's lookup constants (maps/map.h sluice_hash_layout, which
+ * MapHandle.hashLayout returns).
  */
 export interface HashMapLayout {
   /** Address of the bucket array. */

@@ -1,4 +1,4 @@
-// The specialised program-side lookup paths (maps/hash.c: hash_lookup4/8/16 for
+// The specialised program-side lookup paths (maps/hash_lookup.c: sluice_hash_lookup4/8/16 for
 // plain hash maps; maps/lpm.c: the word-wise prefix compare) against references
 // computed here from the kernel's semantics: a hash lookup finds exactly the keys
 // stored; an lpm_trie lookup with key prefixlen L finds the longest stored prefix

@@ -1,5 +1,5 @@
 // map_lookup_elem on a plain hash map inlined (JitOptions.hashMapAt, jit/x86/inline-hash.ts):
-// differential against the map's own lookup (maps/hash.c hash_lookup4/8/16, called directly as
+// differential against the map's own lookup (maps/hash_lookup.c sluice_hash_lookup4/8/16, called directly as
 // the JIT does without inlining) on real maps filled until their buckets chain, and against
 // what the control plane put in them. Keys that share a bucket and keys that share the whole
 // 32-bit hash are found here by brute force through hash_key.h's function (mum(k ^ seed, seed2)),
@@ -104,7 +104,7 @@ function hashTwins(size: number, layout: HashMapLayout, seed: number): [Uint8Arr
 }
 
 if (requires('inlined hash map lookups', hasNativeLibrary())) {
-  test('only plain hash maps with 4-, 8- or 16-byte keys have a layout; its offsets are those of maps/hash.c', () => {
+  test('only plain hash maps with 4-, 8- or 16-byte keys have a layout; its offsets are those of maps/hash_int.h', () => {
     const made: MapHandle[] = [];
     const make = (type: MapType, keySize: number, flags = 0): MapHandle => {
       const m = createMap({ name: 'hl', type, keySize, valueSize: 8, maxEntries: 8, flags, cpus: 2 });
